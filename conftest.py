@@ -1,0 +1,85 @@
+"""Fixtures shared by every app's tests: role personas, verified logins and the system Chromium."""
+
+import os
+import shutil
+
+import pytest
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.oath import totp
+
+from accounts import roles
+from accounts.tests.factories import TOTPDeviceFactory, UserFactory
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+
+def totp_now(device) -> str:
+    return f"{totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits):06d}"
+
+
+def login_verified(client, user):
+    """Log a test client in as if it had passed both factors."""
+    device = user.totpdevice_set.filter(confirmed=True).first() or TOTPDeviceFactory(user=user)
+    client.force_login(user)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+    return client
+
+
+# Personas: alice administers, bob receives patients, carol is a doctor, dave has no role at all.
+@pytest.fixture
+def alice(db):
+    return UserFactory(username="alice", first_name="Alicja", last_name="Administratorska", role=roles.ADMINISTRATOR)
+
+
+@pytest.fixture
+def bob(db):
+    return UserFactory(username="bob", first_name="Bogdan", last_name="Rejestrator", role=roles.RECEPTION)
+
+
+@pytest.fixture
+def carol(db):
+    return UserFactory(username="carol", first_name="Karolina", last_name="Lekarska", role=roles.DOCTOR)
+
+
+@pytest.fixture
+def dave(db):
+    return UserFactory(username="dave", first_name="Dawid", last_name="Bezrolny")
+
+
+@pytest.fixture
+def client_for(client):
+    """client_for(user): a Django test client logged in as that user with both factors."""
+
+    def make(user):
+        return login_verified(client, user)
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """The system Chromium under Playwright. Skips without it, except in CI, where its absence fails the run."""
+    if not shutil.which(CHROMIUM):
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must run the browser tests, but {CHROMIUM} is missing (apt-get install chromium).")
+        pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium); browser tests skipped.")
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API keeps an event loop in this thread; Django's ORM calls from the test are still sync.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(chromium, live_server):
+    context = chromium.new_context(base_url=live_server.url, locale="pl-PL", timezone_id="Europe/Warsaw")
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    yield page
+    context.close()

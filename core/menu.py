@@ -1,0 +1,39 @@
+"""The staff menu of SPEC §2: one declaration, filtered per user by the permission each entry needs."""
+
+from dataclasses import dataclass
+
+from django.urls import reverse
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+
+@dataclass(frozen=True)
+class MenuItem:
+    label: str | Promise
+    url_name: str
+    permission: str
+
+
+@dataclass(frozen=True)
+class MenuSection:
+    label: str | Promise
+    items: tuple[MenuItem, ...]
+
+
+MENU = (
+    MenuSection(_("Dane"), (MenuItem(_("Audyty"), "core:audit_list", "core.view_auditevent"),)),
+)
+
+
+def menu_for(user) -> list[dict]:
+    """The sections and items this user may open, with their URLs; empty sections are left out."""
+    sections = []
+    for section in MENU:
+        items = [
+            {"label": item.label, "url": reverse(item.url_name)}
+            for item in section.items
+            if user.has_perm(item.permission)
+        ]
+        if items:
+            sections.append({"label": section.label, "items": items})
+    return sections

@@ -1,0 +1,51 @@
+"""Writes shared by every app: the audit helper and nightly housekeeping."""
+
+from axes.helpers import get_client_ip_address
+from axes.models import AccessAttempt
+from django.conf import settings
+from django.contrib.sessions.models import Session
+from django.db import models
+from django.http import HttpRequest
+from django.utils import timezone
+
+from core.models import AuditCategory, AuditEvent, AuditOutcome
+
+SYSTEM_ACTOR = "System"
+
+
+def audit_record(
+    *,
+    category: AuditCategory,
+    action: str,
+    message: str,
+    actor=None,
+    actor_label: str = "",
+    target: models.Model | None = None,
+    outcome: AuditOutcome = AuditOutcome.SUCCESS,
+    request: HttpRequest | None = None,
+) -> AuditEvent:
+    """Record one audit event. The message is plain Polish, written for the clinic's administrator to read."""
+    if actor is None and request is not None and request.user.is_authenticated:
+        actor = request.user
+    if not actor_label:
+        actor_label = actor.audit_label if actor is not None else SYSTEM_ACTOR
+    return AuditEvent.objects.create(
+        actor=actor,
+        actor_label=actor_label[:150],
+        category=category,
+        action=action,
+        message=message,
+        object_type=target._meta.label_lower if target is not None else "",
+        object_id=str(target.pk) if target is not None else "",
+        object_repr=str(target)[:200] if target is not None else "",
+        outcome=outcome,
+        ip_address=get_client_ip_address(request) if request is not None else None,
+    )
+
+
+def housekeeping_run(*, now=None) -> dict[str, int]:
+    """Drop expired sessions and login-failure counters whose cool-off has passed."""
+    now = now or timezone.now()
+    sessions, _ = Session.objects.filter(expire_date__lt=now).delete()
+    attempts, _ = AccessAttempt.objects.filter(attempt_time__lt=now - settings.AXES_COOLOFF_TIME).delete()
+    return {"sessions": sessions, "login_attempts": attempts}
