@@ -28,6 +28,20 @@ def login_verified(client, user):
     return client
 
 
+def browser_login(page, user):
+    """Log in through the real pages: password, then a code from the user's TOTP device (made if missing)."""
+    from accounts.tests.factories import PASSWORD
+
+    device = user.totpdevice_set.filter(confirmed=True).first() or TOTPDeviceFactory(user=user)
+    page.goto("/logowanie/")
+    page.get_by_label("Nazwa użytkownika").fill(user.username)
+    page.get_by_label("Hasło").fill(PASSWORD)
+    page.get_by_role("button", name="Zaloguj").click()
+    page.get_by_label("Kod z aplikacji uwierzytelniającej").fill(totp_now(device))
+    page.get_by_role("button", name="Potwierdź").click()
+    page.wait_for_url("**/")
+
+
 # Personas: alice administers, bob receives patients, carol is a doctor, dave has no role at all.
 @pytest.fixture
 def alice(db):

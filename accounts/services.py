@@ -131,7 +131,5 @@ def login_failure_record(request: HttpRequest, *, username: str, reason: str, us
 
 def logout_complete(request: HttpRequest) -> None:
     if request.user.is_authenticated:
-        audit_record(
-            category=AuditCategory.SECURITY, action="logout", message="Wylogowano z systemu.", request=request
-        )
+        audit_record(category=AuditCategory.SECURITY, action="logout", message="Wylogowano z systemu.", request=request)
     auth.logout(request)

@@ -1,5 +1,7 @@
 """Staff login in two steps (password, then a TOTP code; a first login enrols the code with a QR), and logout."""
 
+import qrcode
+import qrcode.image.svg
 from axes.handlers.proxy import AxesProxyHandler
 from axes.helpers import get_lockout_response
 from django.conf import settings
@@ -13,9 +15,6 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
-
-import qrcode
-import qrcode.image.svg
 
 from accounts import services
 from accounts.forms import TokenForm
@@ -41,9 +40,13 @@ def login(request):
             return redirect("login_enrol")
         username = request.POST.get("username", "")
         if getattr(request, "axes_locked_out", False):
-            services.login_failure_record(request, username=username, reason="Logowanie zablokowane po serii nieudanych prób.")
+            services.login_failure_record(
+                request, username=username, reason="Logowanie zablokowane po serii nieudanych prób."
+            )
         else:
-            services.login_failure_record(request, username=username, reason="Nieudane logowanie: błędne hasło lub nazwa użytkownika.")
+            services.login_failure_record(
+                request, username=username, reason="Nieudane logowanie: błędne hasło lub nazwa użytkownika."
+            )
     return render(request, "accounts/login.html", {"form": form, "next": request.GET.get("next", "")})
 
 

@@ -1,4 +1,6 @@
+from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
+from django.views.i18n import set_language
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import DefaultRouter
 
@@ -13,7 +15,8 @@ urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),
     path("", include("accounts.urls")),
     path("", include("core.urls")),
-    path("i18n/", include("django.conf.urls.i18n")),
+    # The language switch is on the login page too.
+    path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("api/v1/", include(api_router.urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
 ]

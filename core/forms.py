@@ -11,9 +11,7 @@ class AuditFilterForm(forms.Form):
     category = forms.ChoiceField(
         label=_("Kategoria"), required=False, choices=[("", _("Wszystkie")), *AuditCategory.choices]
     )
-    outcome = forms.ChoiceField(
-        label=_("Wynik"), required=False, choices=[("", _("Wszystkie")), *AuditOutcome.choices]
-    )
+    outcome = forms.ChoiceField(label=_("Wynik"), required=False, choices=[("", _("Wszystkie")), *AuditOutcome.choices])
     text = forms.CharField(label=_("Szukaj w opisie"), required=False, max_length=200)
 
     def clean(self):

@@ -20,9 +20,7 @@ class MenuSection:
     items: tuple[MenuItem, ...]
 
 
-MENU = (
-    MenuSection(_("Dane"), (MenuItem(_("Audyty"), "core:audit_list", "core.view_auditevent"),)),
-)
+MENU = (MenuSection(_("Dane"), (MenuItem(_("Audyty"), "core:audit_list", "core.view_auditevent"),)),)
 
 
 def menu_for(user) -> list[dict]:

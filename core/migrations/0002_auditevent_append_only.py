@@ -29,12 +29,12 @@ SQLITE_BACKWARD = "DROP TRIGGER core_auditevent_no_update;"
 
 def forward(apps, schema_editor):
     sql = {"postgresql": POSTGRES_FORWARD, "sqlite": SQLITE_FORWARD}[schema_editor.connection.vendor]
-    schema_editor.execute(sql)
+    schema_editor.execute(sql, params=None)
 
 
 def backward(apps, schema_editor):
     sql = {"postgresql": POSTGRES_BACKWARD, "sqlite": SQLITE_BACKWARD}[schema_editor.connection.vendor]
-    schema_editor.execute(sql)
+    schema_editor.execute(sql, params=None)
 
 
 class Migration(migrations.Migration):

@@ -10,7 +10,9 @@ pytestmark = pytest.mark.django_db
 
 
 def record(message="Zalogowano do systemu.", **kwargs):
-    return audit_record(category=kwargs.pop("category", AuditCategory.SECURITY), action="login", message=message, **kwargs)
+    return audit_record(
+        category=kwargs.pop("category", AuditCategory.SECURITY), action="login", message=message, **kwargs
+    )
 
 
 def test_audit_record_keeps_who_what_which_object_and_outcome(alice, bob):

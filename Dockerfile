@@ -1,0 +1,20 @@
+# The production image: the same code for web (ASGI), worker and beat; docker-compose.yml picks the command.
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
+WORKDIR /app
+
+COPY pyproject.toml constraints.txt README.md ./
+RUN pip install --constraint constraints.txt .
+
+COPY . .
+# collectstatic and the catalogues only need settings to load; these values exist for the build step alone.
+RUN DJANGO_ENV=production SECRET_KEY=image-build-only ALLOWED_HOSTS=build REDIS_URL=redis://build:6379/0 \
+        python manage.py collectstatic --no-input --verbosity 0 \
+    && DJANGO_ENV=production SECRET_KEY=image-build-only ALLOWED_HOSTS=build REDIS_URL=redis://build:6379/0 \
+        python manage.py translations_compile --verbosity 0 \
+    && useradd --system --home /app poradnia
+USER poradnia
+
+EXPOSE 8000
+CMD ["uvicorn", "config.asgi:application", "--host", "0.0.0.0", "--port", "8000", "--proxy-headers", "--forwarded-allow-ips", "*"]

@@ -1,0 +1,55 @@
+# Poradnia: `make demo` starts the whole demo, `make test` runs the whole suite (see README).
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+DEMO_HOST ?= 127.0.0.1
+DEMO_PORT ?= 8000
+export DEMO_HOST DEMO_PORT
+
+.PHONY: install setup demo test lint format bench lock check-deploy
+
+# (Re)install whenever the dependency pins change.
+$(INSTALLED): pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet --constraint constraints.txt ".[test]"
+	touch $@
+
+install: $(INSTALLED)
+
+setup: install
+	$(BIN)/python manage.py translations_compile --verbosity 0
+	$(BIN)/python manage.py migrate --no-input --verbosity 0
+
+demo: setup
+	$(BIN)/python manage.py seed_demo
+	@echo
+	@echo "Poradnia:  http://$(DEMO_HOST):$(DEMO_PORT)/   (Ctrl-C stops everything)"
+	@echo
+	$(BIN)/honcho --procfile Procfile.demo start
+
+test: install lint
+	$(BIN)/python manage.py translations_compile --verbosity 0
+	$(BIN)/python -m pytest
+
+lint:
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+# Production settings must pass Django's deployment checklist with no warning at all.
+check-deploy: install
+	DJANGO_ENV=production SECRET_KEY="$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(60))')" \
+	ALLOWED_HOSTS=poradnia.example.pl REDIS_URL=redis://127.0.0.1:6379/0 \
+	$(BIN)/python manage.py check --deploy --fail-level DEBUG
+
+# Re-pin the whole dependency tree after changing pyproject.toml.
+lock:
+	rm -rf $(VENV).lock && $(PYTHON) -m venv $(VENV).lock
+	$(VENV).lock/bin/python -m pip install --quiet ".[test]"
+	$(VENV).lock/bin/python -m pip freeze --exclude poradnia > constraints.txt
+	rm -rf $(VENV).lock
