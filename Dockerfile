@@ -9,9 +9,9 @@ RUN pip install --constraint constraints.txt .
 
 COPY . .
 # collectstatic and the catalogues only need settings to load; these values exist for the build step alone.
-RUN DJANGO_ENV=production SECRET_KEY=image-build-only ALLOWED_HOSTS=build REDIS_URL=redis://build:6379/0 \
+RUN DJANGO_ENV=production SECRET_KEY=image-build-only SECRETS_ENCRYPTION_KEYS=image-build-only ALLOWED_HOSTS=build REDIS_URL=redis://build:6379/0 \
         python manage.py collectstatic --no-input --verbosity 0 \
-    && DJANGO_ENV=production SECRET_KEY=image-build-only ALLOWED_HOSTS=build REDIS_URL=redis://build:6379/0 \
+    && DJANGO_ENV=production SECRET_KEY=image-build-only SECRETS_ENCRYPTION_KEYS=image-build-only ALLOWED_HOSTS=build REDIS_URL=redis://build:6379/0 \
         python manage.py translations_compile --verbosity 0 \
     && useradd --system --home /app poradnia
 USER poradnia

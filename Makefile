@@ -44,8 +44,13 @@ format: install
 # Production settings must pass Django's deployment checklist with no warning at all.
 check-deploy: install
 	DJANGO_ENV=production SECRET_KEY="$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(60))')" \
+	SECRETS_ENCRYPTION_KEYS="$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(32))')" \
 	ALLOWED_HOSTS=poradnia.example.pl REDIS_URL=redis://127.0.0.1:6379/0 \
 	$(BIN)/python manage.py check --deploy --fail-level DEBUG
+
+# Speed against floors measured in the same run (bench/run.py); PostgreSQL from DATABASE_URL or the local server.
+bench: setup
+	$(BIN)/python bench/run.py
 
 # Re-pin the whole dependency tree after changing pyproject.toml.
 lock:

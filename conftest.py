@@ -2,6 +2,10 @@
 
 import os
 import shutil
+import socket
+import threading
+import time
+from types import SimpleNamespace
 
 import pytest
 from django_otp import DEVICE_ID_SESSION_KEY
@@ -97,3 +101,63 @@ def page(chromium, live_server):
     page.set_default_timeout(10_000)
     yield page
     context.close()
+
+
+@pytest.fixture
+def asgi_live_server(transactional_db, settings):
+    """config.asgi.application under uvicorn in a background thread, websockets included (live_server is WSGI).
+
+    The server's threads reach the test database like live_server's do: SQLite's shared in-memory test database,
+    or PostgreSQL; transactional_db makes the test's writes visible to them."""
+    import uvicorn
+    from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
+
+    from config.asgi import application
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "127.0.0.1"]
+    server = uvicorn.Server(
+        uvicorn.Config(
+            ASGIStaticFilesHandler(application),
+            host="127.0.0.1",
+            port=port,
+            ws="websockets",
+            lifespan="off",
+            log_level="warning",
+        )
+    )
+    thread = threading.Thread(target=server.run, name="asgi-live-server", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            server.should_exit = True
+            pytest.fail(f"uvicorn did not start on 127.0.0.1:{port}")
+        time.sleep(0.02)
+    yield SimpleNamespace(url=f"http://127.0.0.1:{port}", port=port)
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture
+def asgi_page_for(chromium, asgi_live_server):
+    """asgi_page_for(): a new browser page, in a context of its own (its own cookies), on the ASGI live server."""
+    contexts = []
+
+    def make():
+        context = chromium.new_context(base_url=asgi_live_server.url, locale="pl-PL", timezone_id="Europe/Warsaw")
+        contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(10_000)
+        return page
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def asgi_page(asgi_page_for):
+    return asgi_page_for()

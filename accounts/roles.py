@@ -8,9 +8,60 @@ DOCTOR = "Lekarz"
 
 ROLE_LABELS = {ADMINISTRATOR: _("Administrator"), RECEPTION: _("Rejestracja"), DOCTOR: _("Lekarz")}
 
+# Reception keeps patient records and their OSOZ cards; doctors only read them.
+PATIENT_EDITING = {
+    "patients.view_patient",
+    "patients.add_patient",
+    "patients.change_patient",
+    "patients.view_osozcard",
+    "patients.add_osozcard",
+    "patients.change_osozcard",
+}
+
+# Administrators edit the clinic structure; reception and doctors read who works where, to book and refer.
+STRUCTURE_VIEWING = {"clinic.view_location", "clinic.view_employee"}
+STRUCTURE_EDITING = {
+    *STRUCTURE_VIEWING,
+    "clinic.add_location",
+    "clinic.change_location",
+    "clinic.add_cell",
+    "clinic.change_cell",
+    "clinic.add_employee",
+    "clinic.change_employee",
+}
+
+# Everyone who works with the calendar sees schedules and appointments; a doctor sees only his own calendar.
+CALENDAR_VIEWING = {"scheduling.view_schedule", "scheduling.view_appointment"}
+# Reception books, moves and cancels, removes free slots and keeps the waiting queue.
+BOOKING = {
+    *CALENDAR_VIEWING,
+    "scheduling.view_all_calendars",
+    "scheduling.add_appointment",
+    "scheduling.change_appointment",
+    "scheduling.view_removedslot",
+    "scheduling.add_removedslot",
+    "scheduling.delete_removedslot",
+    "scheduling.view_waitinglistentry",
+    "scheduling.add_waitinglistentry",
+    "scheduling.change_waitinglistentry",
+}
+# Administrators set schedules up and the clinic-wide booking settings (Ustawienia > Ogólne, Ustawienia > Kalendarz).
+SCHEDULE_EDITING = {
+    "scheduling.add_schedule",
+    "scheduling.change_schedule",
+    "scheduling.view_bookingsettings",
+    "scheduling.change_bookingsettings",
+}
+
 # "app_label.codename" per role; an app that adds models adds their permissions here.
 ROLE_PERMISSIONS: dict[str, set[str]] = {
-    ADMINISTRATOR: {"core.view_auditevent"},
-    RECEPTION: set(),
-    DOCTOR: set(),
+    ADMINISTRATOR: {"core.view_auditevent", *PATIENT_EDITING, *STRUCTURE_EDITING, *BOOKING, *SCHEDULE_EDITING},
+    RECEPTION: {*PATIENT_EDITING, *STRUCTURE_VIEWING, *BOOKING},
+    DOCTOR: {
+        "patients.view_patient",
+        "patients.view_osozcard",
+        *STRUCTURE_VIEWING,
+        *CALENDAR_VIEWING,
+        "scheduling.conduct_visit",
+    },
 }

@@ -41,6 +41,10 @@ def development_secret(name: str) -> str:
 
 
 SECRET_KEY = env.str("SECRET_KEY", default="") or development_secret("SECRET_KEY")
+# Secrets at rest (location private keys, OSOZ credentials): comma-separated; the first encrypts, all decrypt.
+SECRETS_ENCRYPTION_KEYS = env.list("SECRETS_ENCRYPTION_KEYS", default=[]) or [
+    development_secret("SECRETS_ENCRYPTION_KEYS")
+]
 DEBUG = env.bool("DJANGO_DEBUG", default=not PRODUCTION)
 if PRODUCTION and DEBUG:
     raise ImproperlyConfigured("DJANGO_DEBUG cannot be on when DJANGO_ENV=production.")
@@ -67,6 +71,9 @@ INSTALLED_APPS = [
     "channels",
     "core",
     "accounts",
+    "patients",
+    "clinic",
+    "scheduling",
 ]
 
 MIDDLEWARE = [
@@ -228,6 +235,7 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
+    "EXCEPTION_HANDLER": "core.api_errors.exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Poradnia API",

@@ -20,7 +20,32 @@ class MenuSection:
     items: tuple[MenuItem, ...]
 
 
-MENU = (MenuSection(_("Dane"), (MenuItem(_("Audyty"), "core:audit_list", "core.view_auditevent"),)),)
+MENU = (
+    MenuSection(
+        _("Struktura"),
+        (
+            MenuItem(_("Lokalizacja"), "clinic:location_list", "clinic.view_location"),
+            MenuItem(_("Pracownicy"), "clinic:employee_list", "clinic.view_employee"),
+        ),
+    ),
+    MenuSection(
+        _("Kalendarz"),
+        (
+            MenuItem(_("Kalendarz"), "scheduling:calendar", "scheduling.view_appointment"),
+            MenuItem(_("Umówienia"), "scheduling:appointment_list", "scheduling.view_appointment"),
+            MenuItem(_("Kolejka oczekujących"), "scheduling:queue", "scheduling.view_waitinglistentry"),
+        ),
+    ),
+    MenuSection(_("Pacjenci"), (MenuItem(_("Lista"), "patients:patient_list", "patients.view_patient"),)),
+    MenuSection(
+        _("Ustawienia"),
+        (
+            MenuItem(_("Ogólne"), "scheduling:settings_general", "scheduling.change_bookingsettings"),
+            MenuItem(_("Kalendarz"), "scheduling:settings_calendar", "scheduling.change_bookingsettings"),
+        ),
+    ),
+    MenuSection(_("Dane"), (MenuItem(_("Audyty"), "core:audit_list", "core.view_auditevent"),)),
+)
 
 
 def menu_for(user) -> list[dict]:

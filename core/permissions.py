@@ -1,10 +1,22 @@
-"""The API's default permission: both login factors, plus the model permission the HTTP method needs."""
+"""The API's permissions: both login factors always, plus the model permission the method needs, or the permissions
+a view names for one of its actions."""
 
 from rest_framework import permissions
 
 
-class IsVerifiedStaff(permissions.DjangoModelPermissions):
-    """A session that passed both factors, holding the model permission the method needs (GET needs 'view')."""
+class IsVerified(permissions.BasePermission):
+    """A session that passed both factors (for what every staff member may read, e.g. the API schema)."""
+
+    def has_permission(self, request, view):
+        user = request.user
+        return bool(user and user.is_authenticated and user.is_verified())
+
+
+class IsVerifiedStaff(IsVerified, permissions.DjangoModelPermissions):
+    """The default: GET needs 'view', POST 'add', PUT/PATCH 'change', DELETE 'delete' on the view's model.
+
+    A view may name the permissions of an action instead: `action_permissions = {"cancel": ["app.change_x"]}`
+    (actions of a viewset, or lower-case HTTP methods of a plain APIView). A view with neither is refused."""
 
     perms_map = {
         **permissions.DjangoModelPermissions.perms_map,
@@ -13,9 +25,12 @@ class IsVerifiedStaff(permissions.DjangoModelPermissions):
     }
 
     def has_permission(self, request, view):
-        user = request.user
-        if not (user and user.is_authenticated and user.is_verified()):
+        if not IsVerified.has_permission(self, request, view):
             return False
+        action = getattr(view, "action", None) or request.method.lower()
+        named = getattr(view, "action_permissions", {})
+        if action in named:
+            return request.user.has_perms(named[action])
         if getattr(view, "queryset", None) is None and not hasattr(view, "get_queryset"):
-            return True
-        return super().has_permission(request, view)
+            return False
+        return permissions.DjangoModelPermissions.has_permission(self, request, view)

@@ -74,6 +74,7 @@ def test_production_settings_pass_check_deploy(tmp_path):
         ["manage.py", "check", "--deploy", "--fail-level", "DEBUG"],
         tmp_path,
         SECRET_KEY=secrets.token_urlsafe(60),
+        SECRETS_ENCRYPTION_KEYS=secrets.token_urlsafe(32),
         **PRODUCTION_ENV,
     )
     assert result.returncode == 0, result.stdout + result.stderr

@@ -1,0 +1,266 @@
+"""`make bench`: Poradnia's speed, each figure beside a floor measured in the same run on the same data.
+
+1. Free slots for 100 doctors x 8 weeks (~128k slots, 30 % booked) through `scheduling.selectors.free_slots`;
+   floor: one raw SQL fetch of the same schedule blocks and appointments.
+2. The calendar day view for 50 doctors and ~1,500 appointments: server time (Django test client, in-process) and
+   query count; floor: one raw SQL fetch of that day's appointments with patient names.
+3. 50 concurrent booking attempts on one slot through real HTTP against uvicorn on PostgreSQL (exactly one may
+   succeed, the rest must be 409, none 5xx), and bookings/s on distinct slots; floor: requests/s of /healthz.
+
+It builds a throw-away database (Django's test database machinery), prints a table and writes bench/results.json.
+PostgreSQL comes from DATABASE_URL; without it the first two run on SQLite and the third is skipped.
+"""
+
+import json
+import os
+import platform
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+LOCAL_POSTGRES = "postgres://postgres@127.0.0.1:5432/poradnia"
+
+
+def local_postgres_answers() -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", 5432), timeout=2):
+            return True
+    except OSError:
+        return False
+
+
+# The machine's PostgreSQL when nothing else is said and it is there; SQLite otherwise.
+if "DATABASE_URL" not in os.environ and local_postgres_answers():
+    os.environ["DATABASE_URL"] = LOCAL_POSTGRES
+
+import django  # noqa: E402
+
+django.setup()
+
+import httpx  # noqa: E402
+from django.conf import settings  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.test.utils import CaptureQueriesContext, setup_databases, teardown_databases  # noqa: E402
+from django.urls import reverse  # noqa: E402
+
+from bench import data  # noqa: E402
+from scheduling.selectors import free_slots, window_bounds  # noqa: E402
+
+RESULTS = ROOT / "bench" / "results.json"
+RUNS = 7
+
+
+def median_seconds(action, runs: int = RUNS) -> float:
+    action()  # warm caches and connections
+    timings = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        action()
+        timings.append(time.perf_counter() - started)
+    return statistics.median(timings)
+
+
+def epoch(column: str) -> str:
+    """The same integer read of a timestamp as the engine's query (core.db.EpochSeconds)."""
+    if connection.vendor == "postgresql":
+        return f"CAST(EXTRACT(EPOCH FROM {column}) AS bigint)"
+    return f"CAST(strftime('%%s', {column}) AS integer)"
+
+
+def bench_free_slots(fill: data.Fill) -> dict:
+    employee_ids = fill.employee_ids[:100]
+    date_to = fill.monday + timedelta(weeks=8) - timedelta(days=1)
+    result = {}
+
+    def engine():
+        result["slots"] = free_slots(employee_ids=employee_ids, date_from=fill.monday, date_to=date_to)
+
+    start, end = window_bounds(fill.monday, date_to)
+
+    def floor():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT s.id, s.employee_id, s.valid_from, s.valid_to, b.weekday, b.start_time, b.end_time, "
+                "b.visit_minutes FROM scheduling_scheduleblock b JOIN scheduling_schedule s ON s.id = b.schedule_id "
+                f"WHERE s.employee_id IN ({','.join(map(str, employee_ids))})"
+            )
+            cursor.fetchall()
+            cursor.execute(
+                f"SELECT employee_id, {epoch('starts_at')}, {epoch('ends_at')} FROM scheduling_appointment "
+                "WHERE status <> 'cancelled' AND starts_at < %s AND ends_at > %s "
+                f"AND employee_id IN ({','.join(map(str, employee_ids))})",
+                [end, start],
+            )
+            cursor.fetchall()
+
+    seconds, floor_seconds = median_seconds(engine), median_seconds(floor)
+    free = sum(len(slots) for slots in result["slots"].values())
+    return {
+        "name": "free slots, 100 doctors x 8 weeks",
+        "seconds": seconds,
+        "floor_seconds": floor_seconds,
+        "ratio": seconds / floor_seconds,
+        "target": "<= 0.5 s and <= 5x floor",
+        "met": seconds <= 0.5 and seconds / floor_seconds <= 5,
+        "detail": f"{fill.slots_total} slots, {fill.appointments_total} booked, {free} free",
+    }
+
+
+def bench_calendar_day(fill: data.Fill) -> dict:
+    client = Client()
+    client.cookies.update(data.session_cookies(fill.receptionist))
+    day = fill.busy_day
+    url = reverse("scheduling:calendar")
+    params = {"date": day.isoformat(), "view": "day"}
+    response = client.get(url, params)
+    assert response.status_code == 200, response.status_code
+    with CaptureQueriesContext(connection) as queries:
+        client.get(url, params)
+    seconds = median_seconds(lambda: client.get(url, params), runs=21)
+    start, end = window_bounds(day, day)
+
+    def floor():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT a.id, a.employee_id, a.starts_at, a.ends_at, a.status, p.first_name, p.last_name "
+                "FROM scheduling_appointment a JOIN patients_patient p ON p.id = a.patient_id "
+                "WHERE a.starts_at < %s AND a.ends_at > %s",
+                [end, start],
+            )
+            cursor.fetchall()
+
+    floor_seconds = median_seconds(floor, runs=21)
+    return {
+        "name": "calendar day view, 50 doctors",
+        "seconds": seconds,
+        "floor_seconds": floor_seconds,
+        "ratio": seconds / floor_seconds,
+        "queries": len(queries),
+        "target": "<= 0.150 s median; queries constant",
+        "met": seconds <= 0.150,
+        "detail": f"{fill.busy_day_appointments} appointments that day, {len(queries)} queries",
+    }
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def bench_concurrent_booking(fill: data.Fill) -> dict:
+    port = free_port()
+    env = {**os.environ, "DATABASE_URL": data.database_url(), "DJANGO_DEBUG": "false"}
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "config.asgi:application",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            "2",
+            "--no-access-log",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        data.wait_for(base + "/healthz")
+        cookies = data.session_cookies(fill.receptionist)
+        with httpx.Client(base_url=base, cookies=cookies, timeout=60) as warm:
+            csrf = warm.get("/").cookies[settings.CSRF_COOKIE_NAME]
+        headers = {"X-CSRFToken": csrf, "Referer": base}
+        cookies[settings.CSRF_COOKIE_NAME] = csrf
+
+        def post(body):
+            with httpx.Client(base_url=base, cookies=cookies, headers=headers, timeout=60) as http:
+                return http.post("/api/v1/appointments/", json=body).status_code
+
+        one_slot = data.race_slot(fill)
+        with ThreadPoolExecutor(max_workers=50) as pool:
+            statuses = list(pool.map(post, [one_slot | {"patient": p} for p in fill.patient_ids[:50]]))
+
+        distinct = data.distinct_slots(fill, count=200)
+        started = time.perf_counter()
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            distinct_statuses = list(pool.map(post, distinct))
+        bookings_per_second = len(distinct) / (time.perf_counter() - started)
+
+        with httpx.Client(base_url=base, timeout=60) as http:
+            started = time.perf_counter()
+            with ThreadPoolExecutor(max_workers=8) as pool:
+                list(pool.map(lambda _: http.get("/healthz").status_code, range(400)))
+            floor_per_second = 400 / (time.perf_counter() - started)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    return {
+        "name": "50 concurrent bookings of one slot",
+        "successes": statuses.count(201),
+        "conflicts": statuses.count(409),
+        "server_errors": sum(1 for status in statuses if status >= 500),
+        "bookings_per_second": bookings_per_second,
+        "distinct_created": distinct_statuses.count(201),
+        "floor_requests_per_second": floor_per_second,
+        "ratio": floor_per_second / bookings_per_second,
+        "target": "exactly 1 x 201, 49 x 409, no 5xx",
+        "met": statuses.count(201) == 1 and statuses.count(409) == 49,
+        "detail": f"{bookings_per_second:.0f} bookings/s on distinct slots vs {floor_per_second:.0f} req/s /healthz",
+    }
+
+
+def table(results: list[dict]) -> str:
+    lines = [f"{'benchmark':<38} {'result':>12} {'floor':>12} {'ratio':>7}  {'target':<34} met  detail"]
+    for r in results:
+        if "seconds" in r:
+            result, floor = f"{r['seconds'] * 1000:.1f} ms", f"{r['floor_seconds'] * 1000:.1f} ms"
+        else:
+            result, floor = f"{r['bookings_per_second']:.0f} /s", f"{r['floor_requests_per_second']:.0f} /s"
+        lines.append(
+            f"{r['name']:<38} {result:>12} {floor:>12} {r['ratio']:>6.1f}x  {r['target']:<34} "
+            f"{'yes' if r['met'] else 'NO ':<4} {r['detail']}"
+        )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    postgres = connection.vendor == "postgresql"
+    old_config = setup_databases(verbosity=0, interactive=False)
+    try:
+        fill = data.populate()
+        results = [bench_free_slots(fill), bench_calendar_day(fill)]
+        if postgres:
+            results.append(bench_concurrent_booking(fill))
+        else:
+            print("Benchmark 3 needs PostgreSQL (set DATABASE_URL); skipped.")
+    finally:
+        teardown_databases(old_config, verbosity=0)
+    report = {
+        "when": datetime.now().astimezone().isoformat(timespec="seconds"),
+        "database": connection.vendor,
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+        "results": results,
+    }
+    RESULTS.write_text(json.dumps(report, indent=2, ensure_ascii=False, default=str) + "\n")
+    print(table(results))
+    print(f"\n{report['machine']}, {report['database']}; written to {RESULTS.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()

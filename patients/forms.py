@@ -1,0 +1,100 @@
+"""Forms of the patient screens; the record's own checks (PESEL, document, card number) live in the models."""
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from patients.models import OsozCardStatus, Patient, osoz_card_number_normalise, validate_osoz_card_number
+
+
+class PatientSearchForm(forms.Form):
+    q = forms.CharField(
+        label=_("Szukaj"),
+        required=False,
+        max_length=100,
+        widget=forms.TextInput(
+            attrs={"type": "search", "placeholder": _("Nazwisko, PESEL, telefon lub numer karty OSOZ")}
+        ),
+    )
+
+
+class PeselField(forms.CharField):
+    """PESEL as typed, perhaps with spaces or dashes between digit groups."""
+
+    def __init__(self, **kwargs):
+        kwargs["max_length"] = 20
+        super().__init__(**kwargs)
+
+    def to_python(self, value):
+        return "".join(super().to_python(value).replace("-", " ").split())
+
+
+class PatientForm(forms.ModelForm):
+    class Meta:
+        model = Patient
+        fields = [
+            "last_name",
+            "first_name",
+            "pesel",
+            "birth_date",
+            "sex",
+            "document_type",
+            "document_number",
+            "phone",
+            "email",
+            "street",
+            "postal_code",
+            "city",
+        ]
+        field_classes = {"pesel": PeselField}
+        widgets = {
+            "birth_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "phone": forms.TextInput(attrs={"type": "tel"}),
+            "pesel": forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+            "postal_code": forms.TextInput(attrs={"placeholder": "00-000"}),
+        }
+        help_texts = {
+            "pesel": _("Datę urodzenia i płeć można pominąć: zostaną odczytane z numeru PESEL."),
+            "document_type": _("Wymagany, gdy pacjent nie ma numeru PESEL."),
+        }
+
+
+class OsozCardNumberField(forms.CharField):
+    """A card number typed or scanned with spaces: normalised before it is checked."""
+
+    def __init__(self, **kwargs):
+        super().__init__(max_length=40, **kwargs)
+
+    def clean(self, value):
+        number = osoz_card_number_normalise(super().clean(value))
+        if number:
+            validate_osoz_card_number(number)
+        return number
+
+
+class PatientCreateForm(PatientForm):
+    osoz_card_number = OsozCardNumberField(
+        label=_("Numer karty OSOZ"),
+        required=False,
+        help_text=_("18 znaków z rewersu karty, pod kodem kreskowym; karta zostanie zapisana jako Aktywna."),
+    )
+
+
+class OsozCardAddForm(forms.Form):
+    number = OsozCardNumberField(
+        label=_("Numer karty OSOZ"), help_text=_("18 znaków z rewersu karty, pod kodem kreskowym.")
+    )
+    status = forms.ChoiceField(label=_("Status"), choices=OsozCardStatus.choices, initial=OsozCardStatus.INACTIVE)
+
+
+class OsozCardStatusForm(forms.Form):
+    status = forms.ChoiceField(label=_("Status"), choices=OsozCardStatus.choices)
+
+
+def errors_to_form(form: forms.Form, error: ValidationError) -> None:
+    """Put a service's ValidationError on the form: on the field it names when the form has it, else on top."""
+    if not hasattr(error, "error_dict"):
+        form.add_error(None, error)
+        return
+    for field, errors in error.error_dict.items():
+        form.add_error(field if field in form.fields else None, errors)

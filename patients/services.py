@@ -1,0 +1,216 @@
+"""Writes to patient records and OSOZ cards. Each one validates like the forms do (the integration and the
+booking window call these too) and is audited in the same transaction."""
+
+from datetime import date
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, models, transaction
+from django.http import HttpRequest
+from django.utils import translation
+from django.utils.translation import gettext_lazy as _
+
+from core.models import AuditCategory
+from core.services import audit_record
+from patients.models import OsozCard, OsozCardSource, OsozCardStatus, Patient, osoz_card_number_normalise
+
+PATIENT_FIELDS = (
+    "first_name",
+    "last_name",
+    "pesel",
+    "document_type",
+    "document_number",
+    "birth_date",
+    "sex",
+    "email",
+    "phone",
+    "street",
+    "postal_code",
+    "city",
+)
+OSOZ_ACTOR_LABEL = "OSOZ"
+
+
+def patient_view_record(*, patient: Patient, request: HttpRequest) -> None:
+    """PAT-4: who opened which record, and when. The message names no personal data; the entry names the patient."""
+    audit_record(
+        category=AuditCategory.RECORD_ACCESS,
+        action="patient_viewed",
+        target=patient,
+        request=request,
+        message="Wyświetlono kartotekę pacjenta.",
+    )
+
+
+@transaction.atomic
+def patient_create(
+    *,
+    first_name: str,
+    last_name: str,
+    pesel: str = "",
+    document_type: str = "",
+    document_number: str = "",
+    birth_date: date | None = None,
+    sex: str = "",
+    email: str = "",
+    phone: str = "",
+    street: str = "",
+    postal_code: str = "",
+    city: str = "",
+    osoz_card_number: str = "",
+    actor=None,
+    request: HttpRequest | None = None,
+) -> Patient:
+    """A new patient; an OSOZ card number given with him is saved as Aktywna (CAL-2: the card is in hand)."""
+    patient = Patient(
+        first_name=first_name,
+        last_name=last_name,
+        pesel=pesel,
+        document_type=document_type,
+        document_number=document_number,
+        birth_date=birth_date,
+        sex=sex,
+        email=email,
+        phone=phone,
+        street=street,
+        postal_code=postal_code,
+        city=city,
+    )
+    patient.full_clean()
+    _save_or_explain(patient)
+    audit_record(
+        category=AuditCategory.RECORD_ACCESS,
+        action="patient_created",
+        target=patient,
+        actor=actor,
+        request=request,
+        message="Założono kartotekę pacjenta.",
+    )
+    if osoz_card_number:
+        osoz_card_add(
+            patient=patient,
+            number=osoz_card_number,
+            status=OsozCardStatus.ACTIVE,
+            source=OsozCardSource.MANUAL,
+            actor=actor,
+            request=request,
+        )
+    return patient
+
+
+@transaction.atomic
+def patient_update(
+    *, patient: Patient, data: dict[str, Any], actor=None, request: HttpRequest | None = None
+) -> Patient:
+    """Change the record's data; the audit entry lists the fields that changed, never their values."""
+    unknown = set(data) - set(PATIENT_FIELDS)
+    if unknown:
+        raise TypeError(f"Not patient fields: {sorted(unknown)}")
+    # Compared with the stored row, not the caller's object, which a bound form has already changed.
+    stored = Patient.objects.select_for_update().get(pk=patient.pk)
+    for name, value in data.items():
+        setattr(patient, name, value)
+    patient.full_clean()
+    changed = [name for name in PATIENT_FIELDS if getattr(patient, name) != getattr(stored, name)]
+    if not changed:
+        return patient
+    _save_or_explain(patient)
+    with translation.override("pl"):
+        labels = ", ".join(str(Patient._meta.get_field(name).verbose_name) for name in changed)
+    audit_record(
+        category=AuditCategory.RECORD_ACCESS,
+        action="patient_updated",
+        target=patient,
+        actor=actor,
+        request=request,
+        message=f"Zmieniono dane w kartotece pacjenta: {labels}.",
+    )
+    return patient
+
+
+@transaction.atomic
+def osoz_card_add(
+    *,
+    patient: Patient,
+    number: str,
+    status: OsozCardStatus,
+    source: OsozCardSource,
+    actor=None,
+    request: HttpRequest | None = None,
+) -> OsozCard:
+    """Add a card to the record (§6.3.2). Cards arriving with online bookings (source ONLINE, status Nieaktywna,
+    no actor) may arrive again with the next booking: then the card already in the record is returned."""
+    number = osoz_card_number_normalise(number)
+    _lock_cards_of(patient)
+    if source == OsozCardSource.ONLINE:
+        existing = OsozCard.objects.filter(patient=patient, number=number).first()
+        if existing is not None:
+            return existing
+    card = OsozCard(patient=patient, number=number, status=status, source=source, added_by=actor)
+    card.full_clean()
+    _save_or_explain(card)
+    with translation.override("pl"):
+        origin = "z rejestracji online " if source == OsozCardSource.ONLINE else ""
+        message = f"Dodano kartę OSOZ {origin}ze statusem {OsozCardStatus(status).label}."
+    audit_record(
+        category=AuditCategory.RECORD_ACCESS,
+        action="osoz_card_added",
+        target=patient,
+        actor=actor,
+        actor_label="" if actor is not None or source == OsozCardSource.MANUAL else OSOZ_ACTOR_LABEL,
+        request=request,
+        message=message,
+    )
+    return card
+
+
+@transaction.atomic
+def osoz_card_set_status(
+    *, card: OsozCard, status: OsozCardStatus, actor=None, request: HttpRequest | None = None
+) -> OsozCard:
+    """Change a card's status (§6.3.1). Activating a card deactivates the patient's previously Aktywna one first,
+    in this transaction, so the one-active constraint holds without ever being tripped."""
+    if status not in OsozCardStatus.values:
+        raise ValidationError({"status": ValidationError(_("Nieznany status karty OSOZ."), code="invalid_choice")})
+    _lock_cards_of(card.patient)
+    card.refresh_from_db(fields=["status"])
+    if card.status == status:
+        return card
+    deactivated = 0
+    if status == OsozCardStatus.ACTIVE:
+        deactivated = (
+            OsozCard.objects.filter(patient_id=card.patient_id, status=OsozCardStatus.ACTIVE)
+            .exclude(pk=card.pk)
+            .update(status=OsozCardStatus.INACTIVE)
+        )
+    card.status = status
+    card.save(update_fields=["status"])
+    with translation.override("pl"):
+        message = f"Zmieniono status karty OSOZ na {OsozCardStatus(status).label}."
+    if deactivated:
+        message += " Poprzednio aktywna karta pacjenta otrzymała status Nieaktywna."
+    audit_record(
+        category=AuditCategory.RECORD_ACCESS,
+        action="osoz_card_status_changed",
+        target=card.patient,
+        actor=actor,
+        request=request,
+        message=message,
+    )
+    return card
+
+
+def _lock_cards_of(patient: Patient) -> None:
+    # Card changes of one patient queue on his row (PostgreSQL; SQLite serialises writers anyway).
+    list(Patient.objects.select_for_update().filter(pk=patient.pk).values_list("pk"))
+
+
+def _save_or_explain(instance: models.Model) -> None:
+    """Save; if a concurrent write took the PESEL or the card first, the constraint that tripped is explained the
+    way full_clean() explains it, with nothing saved."""
+    try:
+        with transaction.atomic():
+            instance.save()
+    except IntegrityError:
+        instance.validate_constraints()
+        raise

@@ -1,0 +1,151 @@
+"""Pacjenci > Lista, Nowy pacjent and the patient record (kartoteka) with its section Rejestracja online (OSOZ).
+Each view checks its permission itself; the menu only hides what a role cannot open."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from patients import selectors, services
+from patients.forms import (
+    OsozCardAddForm,
+    OsozCardStatusForm,
+    PatientCreateForm,
+    PatientForm,
+    PatientSearchForm,
+    errors_to_form,
+)
+from patients.models import OsozCardSource
+
+PAGE_SIZE = 25
+
+
+@permission_required("patients.view_patient", raise_exception=True)
+@require_GET
+def patient_list(request):
+    form = PatientSearchForm(request.GET or None)
+    query = form.cleaned_data["q"] if form.is_valid() else ""
+    page = Paginator(selectors.patients_search(query=query), PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {"form": form, "page": page, "querystring": _without_page(request.GET)}
+    partial = request.htmx and not request.htmx.history_restore_request
+    return render(request, "patients/patient_list_rows.html" if partial else "patients/patient_list.html", context)
+
+
+@permission_required("patients.add_patient", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def patient_create(request):
+    form = PatientCreateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            patient = services.patient_create(**form.cleaned_data, actor=request.user, request=request)
+        except ValidationError as error:
+            errors_to_form(form, error)
+        else:
+            messages.success(request, _("Założono kartotekę pacjenta."))
+            return redirect("patients:patient_detail", patient_id=patient.pk)
+    return render(request, "patients/patient_create.html", {"form": form})
+
+
+@permission_required("patients.view_patient", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def patient_detail(request, patient_id):
+    patient = selectors.patient_for_user(user=request.user, patient_id=patient_id)
+    if request.method == "GET":
+        services.patient_view_record(patient=patient, request=request)
+        return _render_detail(request, patient)
+    if not request.user.has_perm("patients.change_patient"):
+        raise PermissionDenied
+    # The form edits its own copy, so a refused edit leaves the record shown as it is stored.
+    form = PatientForm(request.POST, instance=selectors.patient_for_user(user=request.user, patient_id=patient_id))
+    if form.is_valid():
+        try:
+            services.patient_update(patient=form.instance, data=form.cleaned_data, actor=request.user, request=request)
+        except ValidationError as error:
+            errors_to_form(form, error)
+        else:
+            messages.success(request, _("Zapisano zmiany w kartotece pacjenta."))
+            return redirect("patients:patient_detail", patient_id=patient.pk)
+    return _render_detail(request, patient, form=form)
+
+
+@permission_required("patients.add_osozcard", raise_exception=True)
+@require_POST
+def osoz_card_add(request, patient_id):
+    patient = selectors.patient_for_user(user=request.user, patient_id=patient_id)
+    form = OsozCardAddForm(request.POST)
+    if form.is_valid():
+        try:
+            services.osoz_card_add(
+                patient=patient,
+                number=form.cleaned_data["number"],
+                status=form.cleaned_data["status"],
+                source=OsozCardSource.MANUAL,
+                actor=request.user,
+                request=request,
+            )
+        except ValidationError as error:
+            errors_to_form(form, error)
+        else:
+            return _cards_changed(request, patient, _("Dodano kartę OSOZ."))
+    if request.htmx:
+        return _render_cards(request, patient, card_form=form)
+    return _render_detail(request, patient, card_form=form)
+
+
+@permission_required("patients.change_osozcard", raise_exception=True)
+@require_POST
+def osoz_card_status(request, patient_id, card_id):
+    patient = selectors.patient_for_user(user=request.user, patient_id=patient_id)
+    card = selectors.osoz_card_for_patient(patient=patient, card_id=card_id)
+    form = OsozCardStatusForm(request.POST)
+    if not form.is_valid():
+        return _cards_changed(request, patient, _("Wybierz status karty OSOZ z listy."), level=messages.ERROR)
+    services.osoz_card_set_status(card=card, status=form.cleaned_data["status"], actor=request.user, request=request)
+    return _cards_changed(request, patient, _("Zapisano status karty OSOZ."))
+
+
+def _cards_changed(request, patient, message, *, level=messages.SUCCESS):
+    if request.htmx:
+        return _render_cards(request, patient, message=message, message_level=messages.DEFAULT_TAGS[level])
+    messages.add_message(request, level, message)
+    return redirect(_cards_url(patient))
+
+
+def _cards_url(patient):
+    return reverse("patients:patient_detail", kwargs={"patient_id": patient.pk}) + "#osoz"
+
+
+def _cards_context(request, patient, *, card_form=None, message="", message_level=""):
+    return {
+        "patient": patient,
+        "cards": selectors.osoz_cards_of_patient(patient=patient),
+        "card_form": card_form or OsozCardAddForm(),
+        "status_choices": OsozCardStatusForm.base_fields["status"].choices,
+        "can_add_card": request.user.has_perm("patients.add_osozcard"),
+        "can_change_card": request.user.has_perm("patients.change_osozcard"),
+        "cards_message": message,
+        "cards_message_level": message_level,
+    }
+
+
+def _render_cards(request, patient, **kwargs):
+    return render(request, "patients/patient_detail_cards.html", _cards_context(request, patient, **kwargs))
+
+
+def _render_detail(request, patient, *, form=None, card_form=None):
+    can_edit = request.user.has_perm("patients.change_patient")
+    context = {
+        **_cards_context(request, patient, card_form=card_form),
+        "form": (form or PatientForm(instance=patient)) if can_edit else None,
+    }
+    return render(request, "patients/patient_detail.html", context)
+
+
+def _without_page(query):
+    query = query.copy()
+    query.pop("page", None)
+    return query.urlencode()

@@ -1,0 +1,426 @@
+"""Reads of schedules and appointments. `free_slots` is the one door to availability for every caller."""
+
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from django.db.models import Prefetch, Q, QuerySet
+from django.shortcuts import get_object_or_404
+
+from clinic.models import Cell, Employee, EmployeeCell
+from core.db import EpochSeconds
+from scheduling.models import (
+    OCCUPYING_STATUSES,
+    Appointment,
+    AppointmentKind,
+    AppointmentStatus,
+    BookingSettings,
+    RemovedSlot,
+    Schedule,
+    ScheduleBlock,
+    WaitingListEntry,
+)
+from scheduling.slots import WARSAW, Slot, WeeklyBlock, slots_compute, to_epoch
+
+
+def booking_settings() -> BookingSettings:
+    settings, _ = BookingSettings.objects.get_or_create(id=BookingSettings.SINGLETON_ID)
+    return settings
+
+
+def window_bounds(date_from: date, date_to: date) -> tuple[datetime, datetime]:
+    """The instants that open and close a window of whole Warsaw days."""
+    return (
+        datetime.combine(date_from, time.min, tzinfo=WARSAW),
+        datetime.combine(date_to + timedelta(days=1), time.min, tzinfo=WARSAW),
+    )
+
+
+def weekly_blocks(
+    *, employee_ids: Iterable[int], date_from: date, date_to: date, schedules: QuerySet[Schedule] | None = None
+) -> list[WeeklyBlock]:
+    schedules = Schedule.objects.all() if schedules is None else schedules
+    rows = (
+        ScheduleBlock.objects.filter(
+            schedule__in=schedules.filter(employee_id__in=employee_ids, valid_from__lte=date_to).filter(
+                Q(valid_to__isnull=True) | Q(valid_to__gte=date_from)
+            )
+        )
+        .values_list(
+            "schedule_id",
+            "schedule__employee_id",
+            "schedule__valid_from",
+            "schedule__valid_to",
+            "weekday",
+            "start_time",
+            "end_time",
+            "visit_minutes",
+        )
+        .order_by()
+    )
+    return [WeeklyBlock(*row) for row in rows]
+
+
+def busy_intervals(*, employee_ids: Iterable[int], start: datetime, end: datetime) -> list[tuple[int, int, int]]:
+    """(employee_id, start, end) in epoch seconds of everything that takes a doctor's time in the window."""
+    employee_ids = list(employee_ids)
+    appointments = (
+        Appointment.objects.filter(
+            employee_id__in=employee_ids, status__in=OCCUPYING_STATUSES, starts_at__lt=end, ends_at__gt=start
+        )
+        .values_list("employee_id", EpochSeconds("starts_at"), EpochSeconds("ends_at"))
+        .order_by()
+    )
+    removed = (
+        RemovedSlot.objects.filter(employee_id__in=employee_ids, starts_at__lt=end, ends_at__gt=start)
+        .values_list("employee_id", EpochSeconds("starts_at"), EpochSeconds("ends_at"))
+        .order_by()
+    )
+    return [*appointments, *removed]
+
+
+def free_slots(
+    *,
+    employee_ids: Iterable[int],
+    date_from: date,
+    date_to: date,
+    not_before: datetime | None = None,
+    schedules: QuerySet[Schedule] | None = None,
+) -> dict[int, list[Slot]]:
+    """Free slots per employee over whole Warsaw days, from `schedules` (all by default). Three queries."""
+    employee_ids = list(employee_ids)
+    start, end = window_bounds(date_from, date_to)
+    return slots_compute(
+        blocks=weekly_blocks(employee_ids=employee_ids, date_from=date_from, date_to=date_to, schedules=schedules),
+        busy=busy_intervals(employee_ids=employee_ids, start=start, end=end),
+        date_from=date_from,
+        date_to=date_to,
+        not_before=to_epoch(not_before) if not_before else None,
+    )
+
+
+def schedule_block_covering(*, employee_id: int, starts_at: datetime, ends_at: datetime | None):
+    """The (schedule, block) whose block holds [starts_at, ends_at) on that Warsaw day, or None."""
+    local = starts_at.astimezone(WARSAW)
+    day = local.date()
+    blocks = (
+        ScheduleBlock.objects.filter(
+            schedule__employee_id=employee_id,
+            schedule__valid_from__lte=day,
+            weekday=day.weekday(),
+        )
+        .filter(Q(schedule__valid_to__isnull=True) | Q(schedule__valid_to__gte=day))
+        .select_related("schedule", "schedule__cell")
+    )
+    for block in blocks:
+        block_start = datetime.combine(day, block.start_time, tzinfo=WARSAW)
+        block_end = datetime.combine(day, block.end_time, tzinfo=WARSAW)
+        end = ends_at or starts_at + timedelta(minutes=block.visit_minutes)
+        if block_start <= starts_at and end <= block_end:
+            return block.schedule, block, end
+    return None
+
+
+def overlapping_appointments(
+    *, employee_id: int, starts_at: datetime, ends_at: datetime, exclude_id: int | None = None
+) -> QuerySet[Appointment]:
+    appointments = Appointment.objects.filter(
+        employee_id=employee_id, status__in=OCCUPYING_STATUSES, starts_at__lt=ends_at, ends_at__gt=starts_at
+    )
+    return appointments.exclude(id=exclude_id) if exclude_id else appointments
+
+
+def removed_slots_overlapping(*, employee_id: int, starts_at: datetime, ends_at: datetime) -> QuerySet[RemovedSlot]:
+    return RemovedSlot.objects.filter(employee_id=employee_id, starts_at__lt=ends_at, ends_at__gt=starts_at)
+
+
+def calendar_employees_for_user(user) -> QuerySet[Employee]:
+    """The doctors whose calendars this user may see: all for reception and administrators, his own for a doctor."""
+    employees = Employee.objects.filter(is_medical=True)
+    if user.has_perm("scheduling.view_all_calendars"):
+        return employees
+    return employees.filter(user=user)
+
+
+def appointments_for_user(user) -> QuerySet[Appointment]:
+    return Appointment.objects.filter(employee__in=calendar_employees_for_user(user))
+
+
+def appointment_for_user(*, user, appointment_id: int) -> Appointment:
+    """One appointment this user may see, or Http404 (the same answer as for one that does not exist)."""
+    return get_object_or_404(
+        appointments_for_user(user).select_related("patient", "employee", "cell"), pk=appointment_id
+    )
+
+
+# --- The calendar read model (CAL-1, CAL-6) ----------------------------------------------------------------------
+
+GRID_STEP_MINUTES = 5
+GRID_MAX_SPAN = 96  # eight hours of 5-minute rows; longer blocks are drawn that tall (poradnia.css has the classes)
+DEFAULT_HOURS = (8, 16)
+
+
+class BlockKind:
+    FREE = "free"
+    APPOINTMENT = "appointment"
+    REMOVED = "removed"
+
+
+@dataclass(frozen=True, slots=True)
+class CalendarBlock:
+    """A free slot, an appointment or a removed slot, placed on the grid by its 5-minute row and span."""
+
+    kind: str
+    start: int  # epoch seconds
+    end: int
+    time_label: str
+    row: int
+    span: int
+    employee_id: int
+    televisit: bool = False
+    appointment: Appointment | None = None
+    removed: RemovedSlot | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CalendarColumn:
+    employee: Employee
+    day: date
+    blocks: list[CalendarBlock]
+
+
+@dataclass(frozen=True, slots=True)
+class CalendarGrid:
+    days: list[date]
+    employees: list[Employee]
+    columns: list[CalendarColumn]
+    first_hour: int
+    last_hour: int
+
+    @property
+    def row_count(self) -> int:
+        return (self.last_hour - self.first_hour) * 60 // GRID_STEP_MINUTES
+
+    @property
+    def hour_rows(self) -> list[tuple[str, int]]:
+        """(label, grid row) of each full hour, for the time gutter."""
+        step = 60 // GRID_STEP_MINUTES
+        hours = range(self.first_hour, self.last_hour)
+        return [(f"{hour:02d}:00", (hour - self.first_hour) * step + 1) for hour in hours]
+
+
+def calendar_employees(
+    *, user, cell_ids: Collection[int] | None = None, employee_id: int | None = None
+) -> QuerySet[Employee]:
+    """The doctors this user may see, narrowed to those working in the given cells and to one doctor."""
+    employees = calendar_employees_for_user(user)
+    if cell_ids is not None:
+        employees = employees.filter(pk__in=EmployeeCell.objects.filter(cell_id__in=cell_ids).values("employee_id"))
+    if employee_id is not None:
+        employees = employees.filter(pk=employee_id)
+    return employees
+
+
+def calendar_grid(
+    *,
+    user,
+    date_from: date,
+    date_to: date,
+    now: datetime,
+    cell_ids: Collection[int] | None = None,
+    employee_id: int | None = None,
+) -> CalendarGrid:
+    """The calendar of the doctors this user may see over whole Warsaw days, in five queries whatever the number of
+    doctors and appointments. With cell_ids only those cells' schedules and appointments are drawn, but every
+    appointment of the doctor still makes him busy: he cannot be in two cells at once."""
+    employees = list(calendar_employees(user=user, cell_ids=cell_ids, employee_id=employee_id))
+    employee_ids = [employee.pk for employee in employees]
+    start, end = window_bounds(date_from, date_to)
+    schedules = Schedule.objects.filter(cell_id__in=cell_ids) if cell_ids is not None else None
+    blocks = weekly_blocks(employee_ids=employee_ids, date_from=date_from, date_to=date_to, schedules=schedules)
+    appointments = list(
+        Appointment.objects.filter(
+            employee_id__in=employee_ids, status__in=OCCUPYING_STATUSES, starts_at__lt=end, ends_at__gt=start
+        )
+        .select_related("patient")
+        .order_by()
+    )
+    removed = list(
+        RemovedSlot.objects.filter(employee_id__in=employee_ids, starts_at__lt=end, ends_at__gt=start).order_by()
+    )
+    # The same busy intervals busy_intervals() reads, taken from the rows already fetched for drawing.
+    busy = [(row.employee_id, to_epoch(row.starts_at), to_epoch(row.ends_at)) for row in (*appointments, *removed)]
+    free = slots_compute(blocks=blocks, busy=busy, date_from=date_from, date_to=date_to, not_before=to_epoch(now))
+    televisit_schedules = set(
+        Schedule.objects.filter(
+            Q(televisit_possible=True) | Q(televisit_only=True), pk__in={block.schedule_id for block in blocks}
+        ).values_list("pk", flat=True)
+    )
+    shown_schedules = {block.schedule_id for block in blocks}
+    if cell_ids is not None:
+        appointments = [appointment for appointment in appointments if appointment.cell_id in cell_ids]
+        removed = [slot for slot in removed if slot.schedule_id in shown_schedules]
+
+    drawn: list[tuple[int, int, int, str, Appointment | RemovedSlot | None, bool]] = [
+        (slot.employee_id, slot.start, slot.end, BlockKind.FREE, None, slot.schedule_id in televisit_schedules)
+        for slots in free.values()
+        for slot in slots
+    ]
+    drawn += [
+        (
+            a.employee_id,
+            to_epoch(a.starts_at),
+            to_epoch(a.ends_at),
+            BlockKind.APPOINTMENT,
+            a,
+            a.kind == AppointmentKind.TELEVISIT,
+        )
+        for a in appointments
+    ]
+    drawn += [(r.employee_id, to_epoch(r.starts_at), to_epoch(r.ends_at), BlockKind.REMOVED, r, False) for r in removed]
+
+    first_hour, last_hour = _grid_hours(blocks, drawn)
+    columns: dict[tuple[int, date], list[CalendarBlock]] = {}
+    for employee_id_, block_start, block_end, kind, row, televisit in sorted(drawn, key=lambda item: item[1]):
+        local_start = datetime.fromtimestamp(block_start, WARSAW)
+        minutes = (local_start.hour - first_hour) * 60 + local_start.minute
+        columns.setdefault((employee_id_, local_start.date()), []).append(
+            CalendarBlock(
+                kind=kind,
+                start=block_start,
+                end=block_end,
+                time_label=f"{local_start:%H:%M}–{datetime.fromtimestamp(block_end, WARSAW):%H:%M}",
+                row=minutes // GRID_STEP_MINUTES + 1,
+                span=min(GRID_MAX_SPAN, max(1, -(-(block_end - block_start) // (GRID_STEP_MINUTES * 60)))),
+                employee_id=employee_id_,
+                televisit=televisit,
+                appointment=row if kind == BlockKind.APPOINTMENT else None,
+                removed=row if kind == BlockKind.REMOVED else None,
+            )
+        )
+    days = [date_from + timedelta(days=offset) for offset in range((date_to - date_from).days + 1)]
+    # A doctor without any block in the window has no column, unless he was chosen on purpose.
+    if employee_id is None:
+        with_blocks = {block.employee_id for block in blocks} | {key[0] for key in columns}
+        employees = [employee for employee in employees if employee.pk in with_blocks]
+    return CalendarGrid(
+        days=days,
+        employees=employees,
+        columns=[
+            CalendarColumn(employee=employee, day=day, blocks=columns.get((employee.pk, day), []))
+            for day in days
+            for employee in employees
+        ],
+        first_hour=first_hour,
+        last_hour=last_hour,
+    )
+
+
+def _grid_hours(blocks: list[WeeklyBlock], drawn: list[tuple]) -> tuple[int, int]:
+    """The whole hours the grid spans: every schedule block and every drawn block fits, eight to four at least."""
+    first, last = DEFAULT_HOURS
+    for block in blocks:
+        first = min(first, block.start.hour)
+        last = max(last, block.end.hour + (1 if block.end.minute else 0))
+    for _employee_id, start, end, *_rest in drawn:
+        local_start, local_end = datetime.fromtimestamp(start, WARSAW), datetime.fromtimestamp(end, WARSAW)
+        first = min(first, local_start.hour)
+        end_hour = local_end.hour + (1 if local_end.minute else 0)
+        last = max(last, 24 if local_end.date() > local_start.date() else end_hour)
+    return first, last
+
+
+def calendar_removed_slot_for_user(*, user, removed_id: int) -> RemovedSlot:
+    return get_object_or_404(RemovedSlot.objects.filter(employee__in=calendar_employees_for_user(user)), pk=removed_id)
+
+
+def schedules_of_employee(*, employee: Employee) -> QuerySet[Schedule]:
+    """The employee's schedules for Struktura > Pracownicy > Harmonogramy, newest validity first."""
+    return (
+        Schedule.objects.filter(employee=employee)
+        .select_related("cell__location")
+        .prefetch_related(Prefetch("blocks", queryset=ScheduleBlock.objects.order_by("weekday", "start_time")))
+        .order_by("-valid_from", "-id")
+    )
+
+
+def appointments_filter(
+    *,
+    user,
+    cancelled: bool,
+    date_from: date | None = None,
+    date_to: date | None = None,
+    employee: Employee | None = None,
+    cell: Cell | None = None,
+    actor: str = "",
+) -> QuerySet[Appointment]:
+    """Kalendarz > Umówienia (CAL-7): the tab Umówienia (cancelled=False) or Umówienia odwołane (cancelled=True),
+    among the appointments this user may see. `actor` matches who booked, or who cancelled on the second tab;
+    "OSOZ" finds what patients booked or cancelled online."""
+    appointments = appointments_for_user(user).select_related("patient", "employee", "cell")
+    if cancelled:
+        appointments = appointments.filter(status=AppointmentStatus.CANCELLED).order_by("-cancelled_at", "-id")
+    else:
+        appointments = appointments.exclude(status=AppointmentStatus.CANCELLED).order_by("-starts_at", "-id")
+    if date_from:
+        appointments = appointments.filter(starts_at__gte=window_bounds(date_from, date_from)[0])
+    if date_to:
+        appointments = appointments.filter(starts_at__lt=window_bounds(date_to, date_to)[1])
+    if employee:
+        appointments = appointments.filter(employee=employee)
+    if cell:
+        appointments = appointments.filter(cell=cell)
+    if actor:
+        field = "cancelled_by_label" if cancelled else "booked_by_label"
+        appointments = appointments.filter(**{f"{field}__icontains": actor})
+    return appointments
+
+
+def appointment_actor_labels(*, user, cancelled: bool) -> list[str]:
+    """The choices offered by the filter Pracownik umawiający / Pracownik odwołujący: everyone who booked (or
+    cancelled) an appointment this user may see, "OSOZ" among them once anything came online."""
+    field = "cancelled_by_label" if cancelled else "booked_by_label"
+    return list(
+        appointments_for_user(user).exclude(**{field: ""}).order_by(field).values_list(field, flat=True).distinct()
+    )
+
+
+def patient_is_first_time(*, patient, cell) -> bool:
+    """A pacjent pierwszorazowy of this cell: no earlier appointment there that was not cancelled (SET-1)."""
+    return not (
+        Appointment.objects.filter(patient=patient, cell=cell).exclude(status=AppointmentStatus.CANCELLED).exists()
+    )
+
+
+# The queue looks this far ahead for the first free date; a cell without any free slot in a year gets none.
+FIRST_FREE_WINDOW = timedelta(weeks=4)
+FIRST_FREE_HORIZON_WINDOWS = 13
+
+
+def waiting_list_first_free(*, cell, now: datetime):
+    """The earliest free slot of any schedule in the cell from `now` on, or None; searched four weeks at a time."""
+    schedules = Schedule.objects.filter(cell=cell)
+    employee_ids = list(schedules.values_list("employee_id", flat=True).distinct())
+    if not employee_ids:
+        return None
+    date_from = now.astimezone(WARSAW).date()
+    for _window in range(FIRST_FREE_HORIZON_WINDOWS):
+        date_to = date_from + FIRST_FREE_WINDOW - timedelta(days=1)
+        per_employee = free_slots(
+            employee_ids=employee_ids, date_from=date_from, date_to=date_to, not_before=now, schedules=schedules
+        )
+        found = [slots[0] for slots in per_employee.values() if slots]
+        if found:
+            return min(found)
+        date_from = date_to + timedelta(days=1)
+    return None
+
+
+def waiting_list_filter(*, cell: Cell | None = None, category: str = "") -> QuerySet[WaitingListEntry]:
+    entries = WaitingListEntry.objects.select_related("cell__location", "patient", "appointment__employee")
+    if cell:
+        entries = entries.filter(cell=cell)
+    if category:
+        entries = entries.filter(category=category)
+    # "urgent" sorts after "stable", so descending puts the urgent cases of each cell first.
+    return entries.order_by("cell__name", "-category", "entered_at", "id")

@@ -1,0 +1,155 @@
+from datetime import date, datetime, time, timedelta
+
+import pytest
+from django.db import IntegrityError, connection, transaction
+
+from core.errors import DomainError
+from patients.tests.factories import PatientFactory
+from scheduling import services
+from scheduling.models import Appointment, AppointmentKind, AppointmentSource, AppointmentStatus
+from scheduling.selectors import free_slots
+from scheduling.services import SlotTakenError
+from scheduling.slots import WARSAW
+from scheduling.tests.factories import ScheduleFactory
+
+pytestmark = pytest.mark.django_db
+
+MONDAY = date(2027, 1, 4)
+
+
+def at(hour, minute=0, day=MONDAY):
+    return datetime.combine(day, time(hour, minute), tzinfo=WARSAW)
+
+
+@pytest.fixture
+def schedule():
+    return ScheduleFactory()
+
+
+def book(schedule, starts_at, actor=None, **kwargs):
+    return services.appointment_book(
+        employee_id=schedule.employee_id,
+        starts_at=starts_at,
+        patient=kwargs.pop("patient", None) or PatientFactory(),
+        source=kwargs.pop("source", AppointmentSource.CALENDAR),
+        actor=actor,
+        **kwargs,
+    )
+
+
+def test_booking_a_free_slot(schedule, bob):
+    appointment = book(schedule, at(8, 20), actor=bob, notes="Kontrola")
+    assert appointment.ends_at == at(8, 40)
+    assert appointment.cell == schedule.cell and appointment.is_nfz
+    assert appointment.booked_by_label == "Bogdan Rejestrator (bob)"
+    slots = free_slots(employee_ids=[schedule.employee_id], date_from=MONDAY, date_to=MONDAY)[schedule.employee_id]
+    assert at(8, 20) not in [slot.starts_at for slot in slots] and len(slots) == 11
+
+
+def test_a_time_inside_a_block_may_be_booked_off_the_grid(schedule):
+    assert book(schedule, at(9, 5)).ends_at == at(9, 25)
+    with pytest.raises(SlotTakenError):
+        book(schedule, at(9, 0))  # 09:00–09:20 overlaps 09:05–09:25
+
+
+def test_online_bookings_are_booked_by_osoz(schedule):
+    assert book(schedule, at(8), source=AppointmentSource.OSOZ).booked_by_label == "OSOZ"
+
+
+@pytest.mark.parametrize(
+    ("starts_at", "message"),
+    [
+        (at(12, 0), "nie mieści się w harmonogramie"),
+        (at(11, 50), "nie mieści się w harmonogramie"),  # would end at 12:10
+        (at(8, 0, day=MONDAY + timedelta(days=5)), "nie mieści się w harmonogramie"),  # Saturday
+        (at(8, 0, day=date(2025, 12, 1)), "w przeszłości"),
+    ],
+)
+def test_times_outside_the_schedule_are_refused(schedule, starts_at, message):
+    with pytest.raises(DomainError, match=message):
+        book(schedule, starts_at)
+    assert not Appointment.objects.exists()
+
+
+def test_naive_times_are_refused(schedule):
+    with pytest.raises(DomainError, match="strefą czasową"):
+        book(schedule, datetime(2027, 1, 4, 8, 0))
+
+
+def test_a_taken_slot_is_refused_cleanly(schedule):
+    book(schedule, at(8))
+    with pytest.raises(SlotTakenError, match="zajęty"):
+        book(schedule, at(8))
+    assert Appointment.objects.count() == 1
+
+
+def test_a_cancelled_appointment_frees_its_slot(schedule, bob):
+    appointment = book(schedule, at(8))
+    services.appointment_cancel(appointment=appointment, source=AppointmentSource.CALENDAR, reason="Choroba", actor=bob)
+    appointment.refresh_from_db()
+    assert appointment.status == AppointmentStatus.CANCELLED
+    assert appointment.cancelled_by_label == "Bogdan Rejestrator (bob)" and appointment.cancel_reason == "Choroba"
+    assert book(schedule, at(8)).status == AppointmentStatus.BOOKED
+    with pytest.raises(DomainError):
+        services.appointment_cancel(appointment=appointment, source=AppointmentSource.CALENDAR)
+
+
+def test_moving_keeps_the_slot_rule(schedule, bob):
+    first, second = book(schedule, at(8)), book(schedule, at(9))
+    with pytest.raises(SlotTakenError):
+        services.appointment_move(appointment=first, starts_at=at(9), actor=bob)
+    moved = services.appointment_move(appointment=first, starts_at=at(10), actor=bob)
+    assert (moved.starts_at, moved.ends_at) == (at(10), at(10, 20))
+    # Moving onto its own time range shifted a little is fine: it does not collide with itself.
+    assert services.appointment_move(appointment=second, starts_at=at(9, 10)).starts_at == at(9, 10)
+
+
+def test_lifecycle_booked_confirmed_visit_done(schedule):
+    appointment = book(schedule, at(8))
+    with pytest.raises(DomainError):
+        services.appointment_open_visit(appointment=appointment)
+    services.appointment_confirm(appointment=appointment)
+    services.appointment_open_visit(appointment=appointment)
+    services.appointment_finish_visit(appointment=appointment)
+    appointment.refresh_from_db()
+    assert appointment.status == AppointmentStatus.DONE and appointment.confirmed_at
+    with pytest.raises(DomainError):
+        services.appointment_cancel(appointment=appointment, source=AppointmentSource.CALENDAR)
+
+
+def test_removed_slot_is_neither_free_nor_bookable_until_restored(schedule, bob):
+    removed = services.slot_remove(employee_id=schedule.employee_id, starts_at=at(8), actor=bob, reason="Szkolenie")
+    slots = free_slots(employee_ids=[schedule.employee_id], date_from=MONDAY, date_to=MONDAY)[schedule.employee_id]
+    assert at(8) not in [slot.starts_at for slot in slots]
+    with pytest.raises(SlotTakenError, match="usunięty"):
+        book(schedule, at(8))
+    services.slot_restore(removed=removed)
+    assert book(schedule, at(8))
+
+
+def test_a_booked_slot_cannot_be_removed(schedule, bob):
+    book(schedule, at(8))
+    with pytest.raises(SlotTakenError):
+        services.slot_remove(employee_id=schedule.employee_id, starts_at=at(8), actor=bob)
+
+
+def test_televisit_rules(schedule):
+    with pytest.raises(DomainError, match="nie przewiduje telewizyt"):
+        book(schedule, at(8), kind=AppointmentKind.TELEVISIT)
+    only = ScheduleFactory(osoz_online=True, televisit_only=True, works_in_cell=True)
+    with pytest.raises(DomainError, match="wyłącznie telewizyty"):
+        book(only, at(8))
+    assert book(only, at(8), kind=AppointmentKind.TELEVISIT).kind == AppointmentKind.TELEVISIT
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the exclusion constraint exists on PostgreSQL")
+def test_the_database_refuses_overlaps_whatever_the_path(schedule):
+    first = book(schedule, at(8))
+    second = book(schedule, at(9))
+    # Bypassing the services: an UPDATE into an overlapping time, and a status change back into an occupying one.
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Appointment.objects.filter(pk=second.pk).update(starts_at=at(8, 10), ends_at=at(8, 30))
+    services.appointment_cancel(appointment=first, source=AppointmentSource.CALENDAR)
+    book(schedule, at(8))
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Appointment.objects.filter(pk=first.pk).update(status=AppointmentStatus.BOOKED, cancelled_at=None)

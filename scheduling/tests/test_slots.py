@@ -1,0 +1,98 @@
+from datetime import date, datetime, time
+
+from scheduling.slots import WARSAW, Slot, WeeklyBlock, first_free_per_day, instant, slots_compute, to_epoch
+
+SPRING_FORWARD = date(2026, 3, 29)  # 02:00 CET -> 03:00 CEST
+FALL_BACK = date(2026, 10, 25)  # 03:00 CEST -> 02:00 CET
+MONDAY = date(2026, 11, 23)
+
+
+def block(weekday, start, end, minutes=30, *, employee=1, schedule=10, valid_from=date(2026, 1, 1), valid_to=None):
+    return WeeklyBlock(schedule, employee, valid_from, valid_to, weekday, time(*start), time(*end), minutes)
+
+
+def local(slot: Slot) -> str:
+    return slot.starts_at.astimezone(WARSAW).strftime("%H:%M%z")
+
+
+def compute(blocks, busy=(), date_from=MONDAY, date_to=None, **kwargs):
+    return slots_compute(blocks=blocks, busy=busy, date_from=date_from, date_to=date_to or date_from, **kwargs)
+
+
+def test_a_block_is_cut_into_whole_visits():
+    slots = compute([block(0, (8, 0), (10, 10), minutes=30)])[1]
+    assert [local(s) for s in slots] == ["08:00+0100", "08:30+0100", "09:00+0100", "09:30+0100"]
+    assert all(s.end - s.start == 1800 for s in slots)
+
+
+def test_only_the_blocks_weekday_and_validity_count():
+    blocks = [block(0, (8, 0), (9, 0), valid_from=date(2026, 11, 24)), block(1, (8, 0), (9, 0), schedule=11)]
+    slots = compute(blocks, date_from=MONDAY, date_to=date(2026, 12, 7))[1]
+    assert {s.local_date for s in slots} == {
+        date(2026, 11, 24),
+        date(2026, 11, 30),
+        date(2026, 12, 1),
+        date(2026, 12, 7),
+    }
+    ended = block(0, (8, 0), (9, 0), valid_to=date(2026, 11, 29))
+    assert {s.local_date for s in compute([ended], date_to=date(2026, 12, 7))[1]} == {MONDAY}
+
+
+def test_spring_forward_night_block_has_two_real_hours():
+    slots = compute([block(6, (1, 0), (4, 0), minutes=60)], date_from=SPRING_FORWARD)[1]
+    assert [local(s) for s in slots] == ["01:00+0100", "03:00+0200"]
+
+
+def test_fall_back_night_block_has_four_real_hours():
+    slots = compute([block(6, (1, 0), (4, 0), minutes=60)], date_from=FALL_BACK)[1]
+    assert [local(s) for s in slots] == ["01:00+0200", "02:00+0200", "02:00+0100", "03:00+0100"]
+
+
+def test_day_blocks_on_dst_days_keep_their_wall_clock_times():
+    for day, offset in ((SPRING_FORWARD, "+0200"), (FALL_BACK, "+0100")):
+        slots = compute([block(6, (8, 0), (9, 0), minutes=20)], date_from=day)[1]
+        assert [local(s) for s in slots] == [f"08:00{offset}", f"08:20{offset}", f"08:40{offset}"]
+
+
+def test_busy_intervals_remove_every_slot_they_touch():
+    start = instant(MONDAY, time(8, 0))
+    busy = [
+        (1, start + 600, start + 1200),  # 08:10-08:20 falls inside the 08:00 slot
+        (1, start + 3600, start + 5400),  # 09:00-09:30 exactly one slot
+        (2, start, start + 7200),  # another doctor: no effect
+    ]
+    slots = compute([block(0, (8, 0), (10, 0))], busy=busy)[1]
+    assert [local(s) for s in slots] == ["08:30+0100", "09:30+0100"]
+
+
+def test_overlapping_and_unsorted_busy_intervals():
+    start = instant(MONDAY, time(8, 0))
+    busy = [(1, start + 3600, start + 3700), (1, start, start + 5000), (1, start + 100, start + 200)]
+    slots = compute([block(0, (8, 0), (10, 0))], busy=busy)[1]
+    assert [local(s) for s in slots] == ["09:30+0100"]
+
+
+def test_past_slots_are_not_offered():
+    now = to_epoch(datetime(2026, 11, 23, 9, 10, tzinfo=WARSAW))
+    slots = compute([block(0, (8, 0), (10, 0))], not_before=now)[1]
+    assert [local(s) for s in slots] == ["09:30+0100"]
+
+
+def test_several_doctors_at_once():
+    free = compute([block(0, (8, 0), (9, 0), employee=1), block(0, (12, 0), (13, 0), employee=2, schedule=20)])
+    assert {employee: len(slots) for employee, slots in free.items()} == {1: 2, 2: 2}
+
+
+def test_first_free_slot_per_day_moves_on_when_booked():
+    blocks = [block(0, (8, 0), (10, 0), schedule=10), block(0, (12, 0), (13, 0), schedule=11)]
+    free = compute(blocks, date_to=date(2026, 11, 30))[1]
+    offered = first_free_per_day(free, schedule_ids={10})
+    assert [(s.local_date.day, local(s)) for s in offered if s.schedule_id == 10] == [
+        (23, "08:00+0100"),
+        (30, "08:00+0100"),
+    ]
+    assert len([s for s in offered if s.schedule_id == 11]) == 4  # schedule 11 offers all its slots
+
+    eight = instant(MONDAY, time(8, 0))
+    free = compute(blocks, busy=[(1, eight, eight + 1800)])[1]
+    assert local(first_free_per_day(free, schedule_ids={10})[0]) == "08:30+0100"

@@ -1,0 +1,88 @@
+"""Struktura > Pracownicy > Harmonogramy (SPEC SCH-1, SCH-2, manual §5.3): an employee's schedules and their editing.
+Administrators add and change schedules; reception and doctors may look at them."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
+
+from clinic.models import Employee
+from core.errors import DomainError
+from scheduling.forms import BLOCKS_PREFIX, BlockFormSet, ScheduleForm
+from scheduling.models import Schedule
+from scheduling.selectors import schedules_of_employee
+from scheduling.services import schedule_save
+
+
+def _employee(pk: int) -> Employee:
+    return get_object_or_404(Employee, pk=pk, is_medical=True)
+
+
+def _require_editor(user) -> None:
+    if not (user.has_perm("scheduling.add_schedule") or user.has_perm("scheduling.change_schedule")):
+        raise PermissionDenied
+
+
+@require_GET
+@permission_required("scheduling.view_schedule", raise_exception=True)
+def schedule_list(request, employee_pk):
+    employee = _employee(employee_pk)
+    context = {"employee": employee, "schedules": schedules_of_employee(employee=employee)}
+    return render(request, "scheduling/schedule_list.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+def schedule_edit(request, employee_pk=None, pk=None):
+    if not request.user.has_perm("scheduling.change_schedule" if pk else "scheduling.add_schedule"):
+        raise PermissionDenied
+    if pk:
+        schedule = get_object_or_404(Schedule.objects.select_related("employee"), pk=pk)
+        employee = schedule.employee
+    else:
+        employee = _employee(employee_pk)
+        schedule = Schedule(employee=employee)
+    stored_blocks = schedule.blocks.all() if schedule.pk else []
+    initial_blocks = [
+        {"weekday": b.weekday, "start_time": b.start_time, "end_time": b.end_time, "visit_minutes": b.visit_minutes}
+        for b in stored_blocks
+    ]
+    data = request.POST if request.method == "POST" else None
+    form = ScheduleForm(data, instance=schedule, employee=employee)
+    blocks = BlockFormSet(data, initial=initial_blocks, prefix=BLOCKS_PREFIX)
+    if request.method == "POST" and form.is_valid() and blocks.is_valid():
+        try:
+            saved = schedule_save(schedule=form.schedule(), blocks=blocks.specs(), actor=request.user)
+        except DomainError as error:
+            # The service refused: nothing was saved; the page shows the refusal above the form.
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, _("Zapisano harmonogram: %(schedule)s.") % {"schedule": saved})
+            return redirect("scheduling:schedule_list", employee_pk=employee.pk)
+    context = {"employee": employee, "schedule": schedule if schedule.pk else None, "form": form, "blocks": blocks}
+    return render(request, "scheduling/schedule_edit.html", context)
+
+
+@require_GET
+def schedule_edit_osoz(request, employee_pk):
+    """htmx: the OSOZ section re-evaluated for the cell and switches chosen so far (SCH-2)."""
+    _require_editor(request.user)
+    employee = _employee(employee_pk)
+    form = ScheduleForm(request.GET, employee=employee)
+    # Only this section is shown, so only its own errors are wanted; the rest of the form is checked on saving.
+    form.full_clean()
+    for name in list(form.errors):
+        if name not in ("osoz_online", "osoz_requirement", "attributes"):
+            del form.errors[name]
+    return render(request, "scheduling/schedule_edit_osoz.html", {"form": form})
+
+
+@require_GET
+def schedule_edit_block(request):
+    """htmx: one more empty row of Rozkład tygodniowy, numbered after the rows the page already has."""
+    _require_editor(request.user)
+    total = request.GET.get(f"{BLOCKS_PREFIX}-TOTAL_FORMS", "")
+    index = int(total) if total.isdigit() else 0
+    context = {"form": BlockFormSet(prefix=BLOCKS_PREFIX).new_row(index), "total": index + 1}
+    return render(request, "scheduling/schedule_edit_block.html", context)

@@ -1,0 +1,68 @@
+"""The visit (wizyta, SPEC CAL-4): opened from a confirmed appointment in the calendar, with its notes and the
+sections later parts of the visit fill (Usługi prywatne, Skierowania, telewizyta). The appointment's own doctor
+conducts it; reception and administrators may open it too."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from core.errors import DomainError
+from scheduling.forms import VisitNotesForm
+from scheduling.models import AppointmentKind, AppointmentStatus
+from scheduling.selectors import appointment_for_user
+from scheduling.services import appointment_finish_visit, appointment_notes_update, appointment_open_visit
+
+
+def _visit_appointment(request, pk):
+    """The appointment of a visit this user may conduct: his own as a doctor, any as reception; else 404 or 403."""
+    appointment = appointment_for_user(user=request.user, appointment_id=pk)
+    user = request.user
+    own = appointment.employee.user_id == user.pk and user.has_perm("scheduling.conduct_visit")
+    if not (own or user.has_perm("scheduling.change_appointment")):
+        raise PermissionDenied
+    return appointment
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required("scheduling.view_appointment", raise_exception=True)
+def visit(request, pk):
+    appointment = _visit_appointment(request, pk)
+    refusal = None
+    if request.method == "GET" and appointment.status == AppointmentStatus.CONFIRMED:
+        # The calendar opens a visit by following a link; opening an already open visit changes nothing.
+        appointment = appointment_open_visit(appointment=appointment)
+    elif appointment.status in (AppointmentStatus.BOOKED, AppointmentStatus.CANCELLED):
+        refusal = _("Wizytę można otworzyć po potwierdzeniu przybycia pacjenta.")
+    editable = appointment.status in (AppointmentStatus.IN_VISIT, AppointmentStatus.DONE)
+    form = VisitNotesForm(request.POST if request.method == "POST" else None, instance=appointment)
+    if request.method == "POST":
+        if not editable:
+            raise PermissionDenied
+        if form.is_valid():
+            appointment_notes_update(appointment=appointment, notes=form.cleaned_data["notes"])
+            messages.success(request, _("Zapisano notatki wizyty."))
+            return redirect("scheduling:visit", pk=appointment.pk)
+    context = {
+        "appointment": appointment,
+        "form": form,
+        "editable": editable,
+        "refusal": refusal,
+        "is_televisit": appointment.kind == AppointmentKind.TELEVISIT,
+    }
+    return render(request, "scheduling/visit.html", context)
+
+
+@require_POST
+@permission_required("scheduling.view_appointment", raise_exception=True)
+def visit_finish(request, pk):
+    appointment = _visit_appointment(request, pk)
+    try:
+        appointment_finish_visit(appointment=appointment)
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("Zakończono wizytę."))
+    return redirect("scheduling:visit", pk=appointment.pk)
