@@ -6,6 +6,8 @@ INSTALLED := $(VENV)/.installed
 DEMO_HOST ?= 127.0.0.1
 DEMO_PORT ?= 8000
 export DEMO_HOST DEMO_PORT
+# The OSOZ sandbox (osoz_sandbox/) is a separate Django project with its own settings and database.
+SANDBOX := DJANGO_SETTINGS_MODULE=osoz_sandbox.settings $(BIN)/python -m django
 
 .PHONY: install setup demo test lint format bench lock check-deploy
 
@@ -21,17 +23,21 @@ install: $(INSTALLED)
 setup: install
 	$(BIN)/python manage.py translations_compile --verbosity 0
 	$(BIN)/python manage.py migrate --no-input --verbosity 0
+	$(SANDBOX) migrate --no-input --verbosity 0
 
 demo: setup
 	$(BIN)/python manage.py seed_demo
+	$(SANDBOX) sandbox_seed
 	@echo
 	@echo "Poradnia:  http://$(DEMO_HOST):$(DEMO_PORT)/   (Ctrl-C stops everything)"
+	@echo "OSOZ sandbox: http://$(DEMO_HOST):8001/   (Serwis Świadczeniodawcy: osoz-demo / Osoz-demo-2026)"
 	@echo
 	$(BIN)/honcho --procfile Procfile.demo start
 
 test: install lint
 	$(BIN)/python manage.py translations_compile --verbosity 0
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest --numprocesses auto
+	$(BIN)/python -m pytest osoz_sandbox --ds=osoz_sandbox.settings -p no:cacheprovider
 
 lint:
 	$(BIN)/ruff check .

@@ -1,5 +1,6 @@
 """Fixtures shared by every app's tests: role personas, verified logins and the system Chromium."""
 
+import importlib
 import os
 import shutil
 import socket
@@ -77,17 +78,20 @@ def client_for(client):
     return make
 
 
-@pytest.fixture(scope="session")
-def chromium():
-    """The system Chromium under Playwright. Skips without it, except in CI, where its absence fails the run."""
+@pytest.fixture
+def chromium(monkeypatch):
+    """The system Chromium under Playwright. Skips without it, except in CI, where its absence fails the run.
+
+    One browser per test: Playwright's sync API runs an event loop in this thread for as long as it is started, and
+    Django refuses ORM calls from a thread with a running loop unless DJANGO_ALLOW_ASYNC_UNSAFE is set — so both the
+    loop and the variable must end with the test, not leak into the tests after it."""
     if not shutil.which(CHROMIUM):
         if os.environ.get("CI"):
             pytest.fail(f"CI must run the browser tests, but {CHROMIUM} is missing (apt-get install chromium).")
         pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium); browser tests skipped.")
     from playwright.sync_api import sync_playwright
 
-    # Playwright's sync API keeps an event loop in this thread; Django's ORM calls from the test are still sync.
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser
@@ -95,7 +99,7 @@ def chromium():
 
 
 @pytest.fixture
-def page(chromium, live_server):
+def page(chromium, live_server, seeded_specialisations):
     context = chromium.new_context(base_url=live_server.url, locale="pl-PL", timezone_id="Europe/Warsaw")
     page = context.new_page()
     page.set_default_timeout(10_000)
@@ -104,7 +108,16 @@ def page(chromium, live_server):
 
 
 @pytest.fixture
-def asgi_live_server(transactional_db, settings):
+def seeded_specialisations(transactional_db):
+    """The OSOZ specialisations the clinic migration seeds (factories use them): a transactional test may start
+    after another one's flush has emptied the tables."""
+    from django.apps import apps
+
+    importlib.import_module("clinic.migrations.0002_osoz_specialisations").load(apps, None)
+
+
+@pytest.fixture
+def asgi_live_server(transactional_db, seeded_specialisations, settings):
     """config.asgi.application under uvicorn in a background thread, websockets included (live_server is WSGI).
 
     The server's threads reach the test database like live_server's do: SQLite's shared in-memory test database,
@@ -123,7 +136,7 @@ def asgi_live_server(transactional_db, settings):
             ASGIStaticFilesHandler(application),
             host="127.0.0.1",
             port=port,
-            ws="websockets",
+            ws="websockets-sansio",
             lifespan="off",
             log_level="warning",
         )

@@ -39,6 +39,9 @@ def seed(*, out) -> None:
         device = services.totp_device_confirmed(user)
         if device is None or services.totp_secret_base32(device) != account.totp_secret:
             services.totp_device_set(user=user, secret_base32=account.totp_secret)
+
+
+def summary(*, out) -> None:
     out.write("Demo accounts (password / TOTP secret; a code: oathtool --totp -b SECRET):")
     for account in DEMO_ACCOUNTS:
         out.write(f"  {account.role:<14} {account.username:<12} {DEMO_PASSWORD}  {account.totp_secret}")

@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import User
 from clinic.models import Address, Cell, Clinic, Employee, Location
 from clinic.selectors import cell_choices
+from clinic.services import EMPLOYEE_FIELDS
 
 ADDRESS_WIDGETS = {
     "postcode": forms.TextInput(attrs={"placeholder": "00-000", "inputmode": "numeric", "size": 6}),
@@ -82,19 +83,7 @@ class EmployeeForm(forms.ModelForm):
 
     class Meta:
         model = Employee
-        fields = [
-            "title",
-            "first_name",
-            "last_name",
-            "is_medical",
-            "specialisations_text",
-            "user",
-            "osoz_enabled",
-            "osoz_access",
-            "osoz_description",
-            "osoz_callcenter_description",
-            "osoz_specialisations",
-        ]
+        fields = [*EMPLOYEE_FIELDS, "osoz_specialisations"]
         field_classes = {"user": StaffUserChoiceField}
         widgets = {
             "osoz_access": forms.RadioSelect,

@@ -31,6 +31,12 @@ class AttributesWidget(forms.CheckboxSelectMultiple):
         super().__init__(*args, **kwargs)
         self.disabled_values: set[str] = set()
 
+    def __deepcopy__(self, memo):
+        # Each form gets a copy of its fields' widgets; the set must be the copy's own, not the declared widget's.
+        copy = super().__deepcopy__(memo)
+        copy.disabled_values = set(self.disabled_values)
+        return copy
+
     def create_option(self, name, value, label, selected, index, subindex=None, attrs=None):
         option = super().create_option(name, value, label, selected, index, subindex, attrs)
         if value in self.disabled_values:
@@ -122,7 +128,6 @@ class ScheduleForm(forms.ModelForm):
         data = super().clean()
         if self.osoz_unavailable:
             data.update(osoz_online=False, osoz_requirement="", attributes=[])
-            return data
         attributes = set(data.get("attributes") or ())
         if attributes.issuperset(TELEVISIT_FIELDS):
             self.add_error("attributes", _("Wybierz „Możliwa telewizyta” albo „Tylko telewizyta” – nie obie naraz."))
@@ -131,16 +136,18 @@ class ScheduleForm(forms.ModelForm):
                 "attributes",
                 _("„Możliwa telewizyta” i „Tylko telewizyta” wymagają zaznaczenia „Rejestracja on-line (OSOZ)”."),
             )
+        else:
+            # The attributes are no model fields of the form, so the model's own checks that follow would still
+            # see the stored ones.
+            for name in ATTRIBUTE_FIELDS:
+                setattr(self.instance, name, name in attributes)
         return data
 
     def schedule(self) -> Schedule:
         """The schedule with the form's values, not yet saved: schedule_save validates and saves it."""
         schedule = self.instance
-        data = self.cleaned_data
         for name in self.Meta.fields:
-            setattr(schedule, name, data[name])
-        for name in ATTRIBUTE_FIELDS:
-            setattr(schedule, name, name in data["attributes"])
+            setattr(schedule, name, self.cleaned_data[name])
         return schedule
 
 
@@ -165,7 +172,8 @@ BLOCKS_PREFIX = "blocks"
 class BaseBlockFormSet(forms.BaseFormSet):
     def specs(self) -> list[BlockSpec]:
         """The blocks kept: filled rows not marked Usuń."""
-        return [form.spec() for form in self.forms if form.has_changed() and not self._should_delete_form(form)]
+        # An extra row left empty is not cleaned, so its cleaned_data stays empty.
+        return [form.spec() for form in self.forms if form.cleaned_data and not self._should_delete_form(form)]
 
     def new_row(self, index: int) -> BlockForm:
         """An empty row with the given number, for "Dodaj blok"."""

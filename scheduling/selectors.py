@@ -168,7 +168,8 @@ class BlockKind:
 
 @dataclass(frozen=True, slots=True)
 class CalendarBlock:
-    """A free slot, an appointment or a removed slot, placed on the grid by its 5-minute row and span."""
+    """A free slot, an appointment or a removed slot, placed on the grid by its 5-minute row and span. Plain values
+    rather than model instances: a busy day draws thousands of blocks."""
 
     kind: str
     start: int  # epoch seconds
@@ -178,8 +179,10 @@ class CalendarBlock:
     span: int
     employee_id: int
     televisit: bool = False
-    appointment: Appointment | None = None
-    removed: RemovedSlot | None = None
+    object_id: int | None = None  # the appointment's or the removed slot's
+    status: str = ""
+    source: str = ""
+    patient_name: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -242,60 +245,79 @@ def calendar_grid(
         Appointment.objects.filter(
             employee_id__in=employee_ids, status__in=OCCUPYING_STATUSES, starts_at__lt=end, ends_at__gt=start
         )
-        .select_related("patient")
+        .values_list(
+            "employee_id",
+            "starts_at",
+            "ends_at",
+            "pk",
+            "cell_id",
+            "status",
+            "source",
+            "kind",
+            "patient__last_name",
+            "patient__first_name",
+        )
         .order_by()
     )
     removed = list(
-        RemovedSlot.objects.filter(employee_id__in=employee_ids, starts_at__lt=end, ends_at__gt=start).order_by()
+        RemovedSlot.objects.filter(employee_id__in=employee_ids, starts_at__lt=end, ends_at__gt=start)
+        .values_list("employee_id", "starts_at", "ends_at", "pk", "schedule_id")
+        .order_by()
     )
     # The same busy intervals busy_intervals() reads, taken from the rows already fetched for drawing.
-    busy = [(row.employee_id, to_epoch(row.starts_at), to_epoch(row.ends_at)) for row in (*appointments, *removed)]
+    busy = [(row[0], to_epoch(row[1]), to_epoch(row[2])) for row in (*appointments, *removed)]
     free = slots_compute(blocks=blocks, busy=busy, date_from=date_from, date_to=date_to, not_before=to_epoch(now))
     televisit_schedules = set(
         Schedule.objects.filter(
             Q(televisit_possible=True) | Q(televisit_only=True), pk__in={block.schedule_id for block in blocks}
         ).values_list("pk", flat=True)
     )
-    shown_schedules = {block.schedule_id for block in blocks}
     if cell_ids is not None:
-        appointments = [appointment for appointment in appointments if appointment.cell_id in cell_ids]
-        removed = [slot for slot in removed if slot.schedule_id in shown_schedules]
+        shown_schedules = {block.schedule_id for block in blocks}
+        appointments = [row for row in appointments if row[4] in cell_ids]
+        removed = [row for row in removed if row[4] in shown_schedules]
 
-    drawn: list[tuple[int, int, int, str, Appointment | RemovedSlot | None, bool]] = [
-        (slot.employee_id, slot.start, slot.end, BlockKind.FREE, None, slot.schedule_id in televisit_schedules)
+    drawn = [
+        (slot.employee_id, slot.start, slot.end, {"televisit": slot.schedule_id in televisit_schedules})
         for slots in free.values()
         for slot in slots
     ]
     drawn += [
         (
-            a.employee_id,
-            to_epoch(a.starts_at),
-            to_epoch(a.ends_at),
-            BlockKind.APPOINTMENT,
-            a,
-            a.kind == AppointmentKind.TELEVISIT,
+            employee_id_,
+            to_epoch(starts_at),
+            to_epoch(ends_at),
+            {
+                "kind": BlockKind.APPOINTMENT,
+                "object_id": pk,
+                "status": status,
+                "source": source,
+                "televisit": kind == AppointmentKind.TELEVISIT,
+                "patient_name": f"{last_name} {first_name}",
+            },
         )
-        for a in appointments
+        for employee_id_, starts_at, ends_at, pk, _cell_id, status, source, kind, last_name, first_name in appointments
     ]
-    drawn += [(r.employee_id, to_epoch(r.starts_at), to_epoch(r.ends_at), BlockKind.REMOVED, r, False) for r in removed]
+    drawn += [
+        (employee_id_, to_epoch(starts_at), to_epoch(ends_at), {"kind": BlockKind.REMOVED, "object_id": pk})
+        for employee_id_, starts_at, ends_at, pk, _schedule_id in removed
+    ]
 
     first_hour, last_hour = _grid_hours(blocks, drawn)
     columns: dict[tuple[int, date], list[CalendarBlock]] = {}
-    for employee_id_, block_start, block_end, kind, row, televisit in sorted(drawn, key=lambda item: item[1]):
+    for employee_id_, block_start, block_end, details in sorted(drawn, key=lambda item: item[1]):
         local_start = datetime.fromtimestamp(block_start, WARSAW)
         minutes = (local_start.hour - first_hour) * 60 + local_start.minute
         columns.setdefault((employee_id_, local_start.date()), []).append(
             CalendarBlock(
-                kind=kind,
+                kind=details.pop("kind", BlockKind.FREE),
                 start=block_start,
                 end=block_end,
                 time_label=f"{local_start:%H:%M}–{datetime.fromtimestamp(block_end, WARSAW):%H:%M}",
                 row=minutes // GRID_STEP_MINUTES + 1,
                 span=min(GRID_MAX_SPAN, max(1, -(-(block_end - block_start) // (GRID_STEP_MINUTES * 60)))),
                 employee_id=employee_id_,
-                televisit=televisit,
-                appointment=row if kind == BlockKind.APPOINTMENT else None,
-                removed=row if kind == BlockKind.REMOVED else None,
+                **details,
             )
         )
     days = [date_from + timedelta(days=offset) for offset in range((date_to - date_from).days + 1)]
@@ -317,12 +339,14 @@ def calendar_grid(
 
 
 def _grid_hours(blocks: list[WeeklyBlock], drawn: list[tuple]) -> tuple[int, int]:
-    """The whole hours the grid spans: every schedule block and every drawn block fits, eight to four at least."""
+    """The whole hours the grid spans: every schedule block, appointment and removed slot fits; 8 to 16 at least."""
     first, last = DEFAULT_HOURS
     for block in blocks:
         first = min(first, block.start.hour)
         last = max(last, block.end.hour + (1 if block.end.minute else 0))
-    for _employee_id, start, end, *_rest in drawn:
+    for _employee_id, start, end, details in drawn:
+        if "kind" not in details:
+            continue  # a free slot lies inside a schedule block, already counted
         local_start, local_end = datetime.fromtimestamp(start, WARSAW), datetime.fromtimestamp(end, WARSAW)
         first = min(first, local_start.hour)
         end_hour = local_end.hour + (1 if local_end.minute else 0)

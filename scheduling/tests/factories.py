@@ -1,10 +1,12 @@
-from datetime import date, time
+from datetime import date, datetime, time, timedelta
 
 import factory
 
 from clinic.models import EmployeeCell
 from clinic.tests.factories import CellFactory, EmployeeFactory
-from scheduling.models import Schedule, ScheduleBlock
+from patients.tests.factories import PatientFactory
+from scheduling.models import Appointment, AppointmentSource, Schedule, ScheduleBlock
+from scheduling.slots import WARSAW
 
 
 class ScheduleFactory(factory.django.DjangoModelFactory):
@@ -35,3 +37,21 @@ class ScheduleFactory(factory.django.DjangoModelFactory):
         ScheduleBlock.objects.bulk_create(
             ScheduleBlock(schedule=self, weekday=w, start_time=s, end_time=e, visit_minutes=m) for w, s, e, m in layout
         )
+
+
+class AppointmentFactory(factory.django.DjangoModelFactory):
+    """A booked appointment inserted directly (not through appointment_book), 20 minutes, each one after the
+    previous from Monday 2027-01-04 08:00 Warsaw on, so that none of them overlap."""
+
+    class Meta:
+        model = Appointment
+
+    schedule = factory.SubFactory(ScheduleFactory)
+    employee = factory.SelfAttribute("schedule.employee")
+    cell = factory.SelfAttribute("schedule.cell")
+    patient = factory.SubFactory(PatientFactory)
+    starts_at = factory.Sequence(lambda n: datetime(2027, 1, 4, 8, tzinfo=WARSAW) + timedelta(minutes=20 * n))
+    ends_at = factory.LazyAttribute(lambda appointment: appointment.starts_at + timedelta(minutes=20))
+    source = AppointmentSource.CALENDAR
+    is_nfz = factory.SelfAttribute("schedule.is_nfz")
+    booked_by_label = "Bogdan Rejestrator (bob)"

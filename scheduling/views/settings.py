@@ -13,7 +13,7 @@ from scheduling.services import booking_settings_update
 
 
 def _settings_page(request, *, form_class, template: str, url_name: str):
-    form = form_class(request.POST or None, instance=booking_settings())
+    form = form_class(request.POST if request.method == "POST" else None, instance=booking_settings())
     if request.method == "POST" and form.is_valid():
         booking_settings_update(**form.cleaned_data, actor=request.user, request=request)
         messages.success(request, _("Zapisano ustawienia."))

@@ -1,0 +1,300 @@
+"""The JSON API of the contract (osoz_contract/openapi.yaml): thin views over services, with bearer authentication,
+a fixed-window rate limit, Idempotency-Key replay for POSTs and problem+json errors in one decorator."""
+
+import base64
+import binascii
+import datetime
+import functools
+import hashlib
+import json
+import time
+from collections.abc import Callable
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import IntegrityError, transaction
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
+
+from osoz_sandbox import selectors, services
+from osoz_sandbox.contract import contract_text, parse_date, validate
+from osoz_sandbox.models import ApiClient, Doctor, IdempotencyRecord, Location, Schedule
+from osoz_sandbox.problems import (
+    BadRequest,
+    IdempotencyKeyInUse,
+    IdempotencyKeyMissing,
+    IdempotencyKeyReused,
+    InvalidClient,
+    InvalidGrant,
+    MethodNotAllowed,
+    NotFound,
+    Problem,
+    RateLimited,
+    Unauthorized,
+    UnsupportedMediaType,
+)
+
+IDEMPOTENCY_HOURS = 24
+MAX_RESOURCE_ID = 64
+
+
+def _rate_limit(identity: str) -> dict[str, str]:
+    """Count one request in the current fixed window; raise RateLimited over the limit."""
+    limit = settings.OSOZ_SANDBOX_RATE_LIMIT
+    window = settings.OSOZ_SANDBOX_RATE_WINDOW_SECONDS
+    now = time.time()
+    window_start = int(now // window) * window
+    key = f"osoz-rate:{identity}:{window_start}"
+    cache.add(key, 0, timeout=window + 1)
+    count = cache.incr(key)
+    headers = {"X-RateLimit-Limit": str(limit), "X-RateLimit-Remaining": str(max(limit - count, 0))}
+    if count > limit:
+        retry_after = max(int(window_start + window - now) + 1, 1)
+        raise RateLimited(
+            f"Przekroczono limit {limit} zapytań na {window} s. Spróbuj ponownie za {retry_after} s.",
+            headers={**headers, "Retry-After": str(retry_after)},
+        )
+    return headers
+
+
+def _authenticate(request: HttpRequest) -> ApiClient:
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        raise Unauthorized("Brak tokenu dostępu. Pobierz go z /api/v1/oauth/token.")
+    client = selectors.client_for_token(token.strip())
+    if client is None:
+        raise Unauthorized("Token dostępu jest nieprawidłowy albo wygasł. Pobierz nowy z /api/v1/oauth/token.")
+    return client
+
+
+def _client_ip(request: HttpRequest) -> str:
+    return request.META.get("REMOTE_ADDR", "unknown")
+
+
+def json_body(request: HttpRequest, schema_name: str) -> dict:
+    """The request body parsed as JSON and validated against a schema of the contract."""
+    if request.content_type != "application/json":
+        raise UnsupportedMediaType("Treść zapytania musi mieć typ application/json.")
+    try:
+        data = json.loads(request.body)
+    except (ValueError, UnicodeDecodeError) as error:
+        raise BadRequest("Treść zapytania nie jest poprawnym dokumentem JSON.") from error
+    validate(schema_name, data)
+    return data
+
+
+def _idempotent(request: HttpRequest, scope: str, call: Callable[[], HttpResponse]) -> HttpResponse:
+    """Run a POST once per Idempotency-Key: a repeat gets the stored response, a changed body is refused."""
+    key = request.headers.get("Idempotency-Key", "")
+    if not key:
+        raise IdempotencyKeyMissing("Nagłówek Idempotency-Key jest wymagany dla każdego zapytania POST.")
+    if len(key) > 255:
+        raise IdempotencyKeyMissing("Nagłówek Idempotency-Key może mieć najwyżej 255 znaków.")
+    request_hash = hashlib.sha256(request.method.encode() + request.path.encode() + b"\n" + request.body).hexdigest()
+    IdempotencyRecord.objects.filter(
+        created_at__lt=timezone.now() - datetime.timedelta(hours=IDEMPOTENCY_HOURS)
+    ).delete()
+    try:
+        with transaction.atomic():
+            record = IdempotencyRecord.objects.create(scope=scope, key=key, request_hash=request_hash)
+    except IntegrityError:
+        stored = IdempotencyRecord.objects.get(scope=scope, key=key)
+        if stored.request_hash != request_hash:
+            raise IdempotencyKeyReused(
+                "Ten Idempotency-Key użyto już z inną treścią zapytania. Użyj nowego klucza."
+            ) from None
+        if stored.status_code is None:
+            raise IdempotencyKeyInUse("Zapytanie z tym Idempotency-Key jest jeszcze przetwarzane.") from None
+        replay = HttpResponse(bytes(stored.body), status=stored.status_code, content_type=stored.content_type)
+        replay["Idempotent-Replayed"] = "true"
+        return replay
+    try:
+        response = call()
+    except Problem as problem:
+        response = problem.response(instance=request.path)
+    except Exception:
+        record.delete()
+        raise
+    record.status_code = response.status_code
+    record.content_type = response["Content-Type"]
+    record.body = response.content
+    record.save(update_fields=["status_code", "content_type", "body"])
+    return response
+
+
+def endpoint(*methods: str, authenticated: bool = True, idempotent: bool = True):
+    """Wrap an API view: method check, authentication, rate limit, idempotency of POSTs and problem+json errors."""
+
+    def decorate(view):
+        @csrf_exempt
+        @functools.wraps(view)
+        def wrapper(request: HttpRequest, **kwargs) -> HttpResponse:
+            rate_headers: dict[str, str] = {}
+            try:
+                if request.method not in methods:
+                    raise MethodNotAllowed(list(methods))
+                client = _authenticate(request) if authenticated else None
+                rate_headers = _rate_limit(client.client_id if client else f"ip:{_client_ip(request)}")
+                if client is not None:
+                    kwargs["entity"] = client.entity
+                if request.method == "POST" and idempotent:
+                    scope = client.client_id if client else "anonymous"
+                    response = _idempotent(request, scope, lambda: view(request, **kwargs))
+                else:
+                    response = view(request, **kwargs)
+            except Problem as problem:
+                response = problem.response(instance=request.path)
+            for name, value in rate_headers.items():
+                response[name] = value
+            return response
+
+        return wrapper
+
+    return decorate
+
+
+def _published(result: services.Published) -> JsonResponse:
+    return JsonResponse({"applied": result.applied, "version": result.version})
+
+
+def _unit_number(raw: str) -> int:
+    if not raw.isdigit() or not 1 <= int(raw) <= 9999:
+        raise BadRequest("Numer jednostki musi być liczbą od 1 do 9999.")
+    return int(raw)
+
+
+def _resource_id(raw: str) -> str:
+    if not 1 <= len(raw) <= MAX_RESOURCE_ID or not all(c.isascii() and (c.isalnum() or c in "_-") for c in raw):
+        raise BadRequest("Identyfikator może zawierać tylko litery, cyfry, „_” i „-” (najwyżej 64 znaki).")
+    return raw
+
+
+def _version_param(request: HttpRequest) -> int:
+    raw = request.GET.get("version", "")
+    if not raw.isdigit() or int(raw) < 1 or int(raw) > 9007199254740991:
+        raise BadRequest("Parametr version jest wymagany i musi być dodatnią liczbą całkowitą.")
+    return int(raw)
+
+
+def _date_param(request: HttpRequest, name: str) -> datetime.date:
+    value = parse_date(request.GET.get(name, ""))
+    if value is None:
+        raise BadRequest(f"Parametr {name} jest wymagany w formacie RRRR-MM-DD.")
+    return value
+
+
+# --- Connecting ------------------------------------------------------------------------------------------------------
+
+
+@endpoint("POST", authenticated=False)
+def connect_token_exchange(request: HttpRequest) -> HttpResponse:
+    data = json_body(request, "ConnectTokenExchange")
+    credentials = services.connect_token_exchange(
+        code=data["code"], return_url=data["return_url"], api_base_url=request.build_absolute_uri("/").rstrip("/")
+    )
+    return JsonResponse(credentials)
+
+
+# RFC 6749 token requests are safe to repeat (each issues a new token), so they take no Idempotency-Key.
+@endpoint("POST", authenticated=False, idempotent=False)
+def oauth_token(request: HttpRequest) -> HttpResponse:
+    if request.content_type != "application/x-www-form-urlencoded":
+        raise UnsupportedMediaType("Treść zapytania musi mieć typ application/x-www-form-urlencoded.")
+    if request.POST.get("grant_type") != "client_credentials":
+        raise InvalidGrant("Obsługiwany jest tylko grant_type=client_credentials.")
+    client_id, client_secret = request.POST.get("client_id", ""), request.POST.get("client_secret", "")
+    scheme, _, encoded = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() == "basic":
+        try:
+            client_id, _, client_secret = base64.b64decode(encoded, validate=True).decode().partition(":")
+        except (binascii.Error, UnicodeDecodeError) as error:
+            raise InvalidClient("Nagłówek Authorization: Basic ma nieprawidłowy format.") from error
+    response = JsonResponse(services.access_token_issue(client_id=client_id, client_secret=client_secret))
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@endpoint("GET")
+def entity_detail(request: HttpRequest, entity) -> HttpResponse:
+    return JsonResponse(selectors.entity_state(entity))
+
+
+@endpoint("PUT")
+def integration(request: HttpRequest, entity) -> HttpResponse:
+    return _published(services.integration_set(entity=entity, data=json_body(request, "IntegrationEndpoints")))
+
+
+@endpoint("GET", authenticated=False)
+def contract(request: HttpRequest) -> HttpResponse:
+    return HttpResponse(contract_text(), content_type="application/yaml; charset=utf-8")
+
+
+# --- Publication -----------------------------------------------------------------------------------------------------
+
+
+@endpoint("GET", "PUT", "DELETE")
+def location(request: HttpRequest, entity, unit_number: str) -> HttpResponse:
+    number = _unit_number(unit_number)
+    if request.method == "PUT":
+        data = json_body(request, "Location")
+        return _published(services.location_publish(entity=entity, unit_number=number, data=data))
+    if request.method == "DELETE":
+        lookup = {"entity": entity, "unit_number": number}
+        return _published(services.resource_delete(Location, lookup=lookup, version=_version_param(request)))
+    found = Location.objects.filter(entity=entity, unit_number=number, deleted=False).first()
+    if found is None:
+        raise NotFound(f"Nie opublikowano jednostki o numerze {number}.")
+    return JsonResponse(selectors.location_state(found))
+
+
+@endpoint("GET", "PUT", "DELETE")
+def doctor(request: HttpRequest, entity, doctor_id: str) -> HttpResponse:
+    doctor_id = _resource_id(doctor_id)
+    if request.method == "PUT":
+        data = json_body(request, "Doctor")
+        return _published(services.doctor_publish(entity=entity, doctor_id=doctor_id, data=data))
+    if request.method == "DELETE":
+        lookup = {"entity": entity, "doctor_id": doctor_id}
+        return _published(services.resource_delete(Doctor, lookup=lookup, version=_version_param(request)))
+    found = Doctor.objects.filter(entity=entity, doctor_id=doctor_id, deleted=False).first()
+    if found is None:
+        raise NotFound("Nie opublikowano lekarza o tym identyfikatorze.")
+    return JsonResponse(selectors.doctor_state(found))
+
+
+@endpoint("GET", "PUT")
+def doctor_slots(request: HttpRequest, entity, doctor_id: str) -> HttpResponse:
+    doctor_id = _resource_id(doctor_id)
+    if request.method == "PUT":
+        outcome = services.slots_replace(entity=entity, doctor_id=doctor_id, data=json_body(request, "SlotsSnapshot"))
+        return JsonResponse(
+            {
+                "applied": outcome.applied_days > 0,
+                "applied_days": outcome.applied_days,
+                "ignored_days": outcome.ignored_days,
+            }
+        )
+    date_from, date_to = _date_param(request, "date_from"), _date_param(request, "date_to")
+    if date_to < date_from or (date_to - date_from).days >= services.MAX_SLOT_RANGE_DAYS:
+        raise BadRequest(f"Zakres dat musi być rosnący i obejmować najwyżej {services.MAX_SLOT_RANGE_DAYS} dni.")
+    return JsonResponse(selectors.slots_state(entity=entity, doctor_id=doctor_id, date_from=date_from, date_to=date_to))
+
+
+@endpoint("GET", "PUT", "DELETE")
+def schedule(request: HttpRequest, entity, schedule_id: str) -> HttpResponse:
+    schedule_id = _resource_id(schedule_id)
+    if request.method == "PUT":
+        data = json_body(request, "Schedule")
+        return _published(services.schedule_publish(entity=entity, schedule_id=schedule_id, data=data))
+    if request.method == "DELETE":
+        lookup = {"entity": entity, "schedule_id": schedule_id}
+        return _published(services.resource_delete(Schedule, lookup=lookup, version=_version_param(request)))
+    found = Schedule.objects.filter(entity=entity, schedule_id=schedule_id, deleted=False).first()
+    if found is None:
+        raise NotFound("Nie opublikowano harmonogramu o tym identyfikatorze.")
+    return JsonResponse(selectors.schedule_state(found))
+
+
+def not_found(request: HttpRequest) -> HttpResponse:
+    return NotFound("Nie ma takiego zasobu w API OSOZ v1.").response(instance=request.path)

@@ -1,0 +1,303 @@
+"""What the simulated OSOZ platform stores: connected entities (clinics) with their Provider Service settings and
+widgets, API credentials, and everything a clinic published through the contract."""
+
+from django.conf import settings
+from django.db import models
+
+
+class Entity(models.Model):
+    """A clinic (podmiot) with its Provider Service settings (manual §3.1, Tabela 4)."""
+
+    entity_id = models.CharField("Identyfikator podmiotu", max_length=32, unique=True)
+    name = models.CharField("Nazwa podmiotu", max_length=200)
+    address = models.CharField("Adres", max_length=300, blank=True)
+    nip = models.CharField("NIP", max_length=13, blank=True)
+
+    online_registration = models.BooleanField("Rejestracja on-line", default=True)
+    single_booking_per_specialist = models.BooleanField(
+        "Blokada wielokrotnej rejestracji do specjalisty", default=False
+    )
+    cancellation_reason_required = models.BooleanField(
+        "Wymaganie podawania powodu anulowania wizyty przez pacjenta", default=False
+    )
+    group_by_clinic = models.BooleanField("Grupowanie lekarzy według poradni specjalistycznych", default=True)
+    waiting_lists = models.BooleanField("Obsługa kolejek oczekujących", default=True)
+    booking_without_card = models.BooleanField("Rejestracja bez karty pacjenta", default=True)
+    phone_required = models.BooleanField("Numer telefonu", default=False)
+    pesel_required = models.BooleanField("PESEL", default=True)
+    multi_step_registration = models.BooleanField("Czy włączyć rejestrację wieloetapową?", default=False)
+    reply_email = models.EmailField("E-mail zwrotny", blank=True)
+    televisit = models.BooleanField("Telewizyta", default=False)
+    insurers_online_registration = models.BooleanField("Rejestracja on-line (Ubezpieczyciele)", default=False)
+    insurers_auto_enable = models.BooleanField(
+        "Automatyczne włączanie Rejestracji on-line dla nowych Ubezpieczycieli", default=False
+    )
+
+    widget_domains = models.TextField(
+        "Domeny widgetów", blank=True, help_text="Jedna domena w wierszu; widgety wyświetlają się tylko w nich."
+    )
+    webhook_url = models.URLField("Adres powiadomień (webhook)", max_length=2000, blank=True)
+    booking_approval_url = models.URLField("Adres zatwierdzania rezerwacji", max_length=2000, blank=True)
+    integration_version = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = "podmiot"
+        verbose_name_plural = "podmioty"
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def allowed_domains(self) -> list[str]:
+        return [line.strip().lower() for line in self.widget_domains.splitlines() if line.strip()]
+
+
+class ProviderAccount(models.Model):
+    """A login to the Provider Service ("Serwis Świadczeniodawcy OSOZ") of one entity."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="provider_account")
+    entity = models.ForeignKey(Entity, on_delete=models.CASCADE, related_name="accounts")
+
+    def __str__(self):
+        return f"{self.user.username} ({self.entity})"
+
+
+class ConnectCode(models.Model):
+    """The one-time code of the configuration wizard's redirect; only its hash is kept."""
+
+    entity = models.ForeignKey(Entity, on_delete=models.CASCADE, related_name="connect_codes")
+    code_hash = models.CharField(max_length=64, unique=True)
+    return_url = models.URLField(max_length=2000)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self):
+        return f"Kod kreatora dla {self.entity}"
+
+
+class ApiClient(models.Model):
+    """OAuth2 client credentials issued by the wizard; a new exchange revokes the entity's earlier ones."""
+
+    entity = models.ForeignKey(Entity, on_delete=models.CASCADE, related_name="api_clients")
+    client_id = models.CharField(max_length=64, unique=True)
+    secret_hash = models.CharField(max_length=64)
+    # The sandbox signs webhooks with it, so it is kept as issued.
+    webhook_secret = models.CharField(max_length=100)
+    created_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self):
+        return self.client_id
+
+
+class AccessToken(models.Model):
+    client = models.ForeignKey(ApiClient, on_delete=models.CASCADE, related_name="tokens")
+    token_hash = models.CharField(max_length=64, unique=True)
+    expires_at = models.DateTimeField()
+
+    def __str__(self):
+        return f"Token klienta {self.client}"
+
+
+class IdempotencyRecord(models.Model):
+    """The stored outcome of a POST, replayed for a retry with the same Idempotency-Key (kept 24 hours)."""
+
+    scope = models.CharField(max_length=100)
+    key = models.CharField(max_length=255)
+    request_hash = models.CharField(max_length=64)
+    status_code = models.PositiveSmallIntegerField(null=True)
+    content_type = models.CharField(max_length=100, blank=True)
+    body = models.BinaryField(default=b"")
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["scope", "key"], name="osoz_sandbox_idempotency_unique")]
+
+    def __str__(self):
+        return f"{self.scope}: {self.key}"
+
+
+class Versioned(models.Model):
+    """A published resource: the highest applied version wins; `deleted` is a tombstone that keeps the version."""
+
+    version = models.PositiveBigIntegerField(default=0)
+    deleted = models.BooleanField(default=False)
+    visible = models.BooleanField(default=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+class Location(Versioned):
+    entity = models.ForeignKey(Entity, on_delete=models.CASCADE, related_name="locations")
+    unit_number = models.PositiveSmallIntegerField("Numer jednostki")
+    osoz_location_id = models.CharField("Identyfikator lokalizacji", max_length=32, blank=True)
+    unit_name = models.CharField("Nazwa jednostki organizacyjnej", max_length=200, blank=True)
+    street = models.CharField("Ulica i numer", max_length=200, blank=True)
+    city = models.CharField("Miejscowość", max_length=100, blank=True)
+    postcode = models.CharField("Kod pocztowy", max_length=6, blank=True)
+    commune = models.CharField("Gmina", max_length=100, blank=True)
+    phone = models.CharField("Telefon", max_length=40, blank=True)
+    public_key_pem = models.TextField(blank=True)
+    public_key_fingerprint = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["entity", "unit_number"]
+        constraints = [
+            models.UniqueConstraint(fields=["entity", "unit_number"], name="osoz_sandbox_location_unique"),
+        ]
+
+    def __str__(self):
+        return self.unit_name or f"Jednostka {self.unit_number}"
+
+
+class Cell(models.Model):
+    """A cell (poradnia) of a location, replaced with every publication of its location."""
+
+    location = models.ForeignKey(Location, on_delete=models.CASCADE, related_name="cells")
+    cell_id = models.CharField(max_length=64)
+    name = models.CharField(max_length=200)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["location", "cell_id"], name="osoz_sandbox_cell_unique")]
+
+    def __str__(self):
+        return self.name
+
+
+class DoctorAccess(models.TextChoices):
+    PATIENT = "patient", "Pacjent"
+    INSURER_CALLCENTER = "insurer_callcenter", "Ubezpieczalnia, CallCenter"
+    ALL = "all", "Wszyscy"
+
+
+class Doctor(Versioned):
+    entity = models.ForeignKey(Entity, on_delete=models.CASCADE, related_name="doctors")
+    doctor_id = models.CharField(max_length=64)
+    title = models.CharField(max_length=40, blank=True)
+    first_name = models.CharField(max_length=100, blank=True)
+    last_name = models.CharField(max_length=100, blank=True)
+    description = models.TextField(blank=True)
+    callcenter_description = models.TextField(blank=True)
+    access = models.CharField(max_length=20, choices=DoctorAccess.choices, default=DoctorAccess.PATIENT)
+
+    class Meta:
+        ordering = ["last_name", "first_name", "doctor_id"]
+        constraints = [models.UniqueConstraint(fields=["entity", "doctor_id"], name="osoz_sandbox_doctor_unique")]
+
+    def __str__(self):
+        return " ".join(part for part in (self.title, self.first_name, self.last_name) if part)
+
+
+class DoctorSpecialisation(models.Model):
+    doctor = models.ForeignKey(Doctor, on_delete=models.CASCADE, related_name="specialisations")
+    code = models.CharField(max_length=4)
+    name = models.CharField(max_length=200)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class DoctorCell(models.Model):
+    """A cell where the doctor is shown ("Komórki przekazywane do OSOZ")."""
+
+    doctor = models.ForeignKey(Doctor, on_delete=models.CASCADE, related_name="doctor_cells")
+    cell_id = models.CharField(max_length=64)
+
+    def __str__(self):
+        return self.cell_id
+
+
+class Schedule(Versioned):
+    entity = models.ForeignKey(Entity, on_delete=models.CASCADE, related_name="schedules")
+    schedule_id = models.CharField(max_length=64)
+    doctor_id = models.CharField(max_length=64, blank=True)
+    location_unit_number = models.PositiveSmallIntegerField(default=1)
+    cell_id = models.CharField(max_length=64, blank=True)
+    valid_from = models.DateField(null=True)
+    valid_to = models.DateField(null=True)
+    nfz = models.BooleanField("NFZ", default=False)
+    requirement = models.TextField("Opis wymagania", blank=True)
+    first_free_only = models.BooleanField("Wybieraj pierwszy wolny termin", default=False)
+    children_sick = models.BooleanField("Dzieci chore", default=False)
+    children_healthy = models.BooleanField("Dzieci zdrowe", default=False)
+    televisit_possible = models.BooleanField("Możliwa telewizyta", default=False)
+    televisit_only = models.BooleanField("Tylko telewizyta", default=False)
+    znanylekarz_offer = models.BooleanField("Oferowany w ZnanyLekarz", default=False)
+    payers = models.JSONField(default=list)
+
+    ATTRIBUTE_NAMES = ("first_free_only", "children_sick", "children_healthy", "televisit_possible", "televisit_only")
+
+    class Meta:
+        ordering = ["doctor_id", "valid_from", "schedule_id"]
+        constraints = [models.UniqueConstraint(fields=["entity", "schedule_id"], name="osoz_sandbox_schedule_unique")]
+
+    def __str__(self):
+        return f"Harmonogram {self.schedule_id}"
+
+    @property
+    def attribute_labels(self) -> list[str]:
+        return [str(self._meta.get_field(name).verbose_name) for name in self.ATTRIBUTE_NAMES if getattr(self, name)]
+
+
+class SlotDay(models.Model):
+    """One doctor-day of free slots and the version of the snapshot that last wrote it (the per-day guard)."""
+
+    entity = models.ForeignKey(Entity, on_delete=models.CASCADE, related_name="slot_days")
+    doctor_id = models.CharField(max_length=64)
+    date = models.DateField()
+    version = models.PositiveBigIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["entity", "doctor_id", "date"], name="osoz_sandbox_slot_day_unique")
+        ]
+
+    def __str__(self):
+        return f"{self.doctor_id} {self.date} (v{self.version})"
+
+
+class Slot(models.Model):
+    day = models.ForeignKey(SlotDay, on_delete=models.CASCADE, related_name="slots")
+    schedule_id = models.CharField(max_length=64)
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["starts_at", "schedule_id"]
+
+    def __str__(self):
+        return f"{self.starts_at:%Y-%m-%d %H:%M} ({self.schedule_id})"
+
+
+class WidgetKind(models.TextChoices):
+    """The doctor widgets of manual §3.3, Tabela 5."""
+
+    ALL_DOCTORS = "all_doctors", "Wszyscy lekarze"
+    DOCTOR_INFO = "doctor_info", "Lekarz – informacje"
+    DOCTOR_TIMETABLE = "doctor_timetable", "Lekarz – informacje i terminarz"
+    DOCTOR_NEXT_SLOT = "doctor_next_slot", "Lekarz – informacje i najbliższy termin"
+    DOCTOR_BUTTON = "doctor_button", "Lekarz – przycisk"
+
+
+class Widget(models.Model):
+    entity = models.ForeignKey(Entity, on_delete=models.CASCADE, related_name="widgets")
+    kind = models.CharField("Typ widgetu", max_length=20, choices=WidgetKind.choices)
+    doctor_id = models.CharField("Lekarz", max_length=64, blank=True)
+    days = models.PositiveSmallIntegerField("Liczba dni terminarza", default=7)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self):
+        return self.get_kind_display()
+
+    @property
+    def needs_doctor(self) -> bool:
+        return self.kind != WidgetKind.ALL_DOCTORS

@@ -1,0 +1,114 @@
+"""The one error hierarchy of the sandbox API, rendered as RFC 9457 problem details with a Polish `detail`."""
+
+from django.http import JsonResponse
+
+
+class Problem(Exception):
+    status = 400
+    code = "bad-request"
+    title = "Bad request"
+
+    def __init__(self, detail: str, *, errors: list[dict] | None = None, headers: dict | None = None):
+        super().__init__(detail)
+        self.detail = detail
+        self.errors = errors or []
+        self.headers = headers or {}
+
+    def response(self, *, instance: str) -> JsonResponse:
+        body = {
+            "type": f"urn:osoz:problem:{self.code}",
+            "title": self.title,
+            "status": self.status,
+            "detail": self.detail,
+            "code": self.code,
+            "instance": instance,
+        }
+        if self.errors:
+            body["errors"] = self.errors
+        response = JsonResponse(body, status=self.status, content_type="application/problem+json")
+        for name, value in self.headers.items():
+            response[name] = value
+        return response
+
+
+class BadRequest(Problem):
+    pass
+
+
+class IdempotencyKeyMissing(Problem):
+    code = "idempotency-key-missing"
+    title = "Idempotency-Key header required"
+
+
+class InvalidGrant(Problem):
+    code = "invalid-grant"
+    title = "Invalid grant"
+
+
+class Unauthorized(Problem):
+    status = 401
+    code = "unauthorized"
+    title = "Unauthorized"
+
+    def __init__(self, detail: str):
+        super().__init__(detail, headers={"WWW-Authenticate": 'Bearer realm="OSOZ"'})
+
+
+class InvalidClient(Problem):
+    status = 401
+    code = "invalid-client"
+    title = "Invalid client credentials"
+
+    def __init__(self, detail: str):
+        super().__init__(detail, headers={"WWW-Authenticate": 'Basic realm="OSOZ"'})
+
+
+class NotFound(Problem):
+    status = 404
+    code = "not-found"
+    title = "Not found"
+
+
+class MethodNotAllowed(Problem):
+    status = 405
+    code = "method-not-allowed"
+    title = "Method not allowed"
+
+    def __init__(self, allowed: list[str]):
+        super().__init__("Ta metoda HTTP nie jest obsługiwana pod tym adresem.", headers={"Allow": ", ".join(allowed)})
+
+
+class IdempotencyKeyInUse(Problem):
+    status = 409
+    code = "idempotency-key-in-use"
+    title = "Idempotency-Key in use"
+
+
+class UnsupportedMediaType(Problem):
+    status = 415
+    code = "unsupported-media-type"
+    title = "Unsupported media type"
+
+
+class ValidationFailed(Problem):
+    status = 422
+    code = "validation-error"
+    title = "Validation failed"
+
+
+class IdempotencyKeyReused(Problem):
+    status = 422
+    code = "idempotency-key-reused"
+    title = "Idempotency-Key reused with a different request"
+
+
+class RateLimited(Problem):
+    status = 429
+    code = "rate-limited"
+    title = "Too many requests"
+
+
+def field_error(field: str, detail: str) -> ValidationFailed:
+    return ValidationFailed(
+        "Dane są nieprawidłowe; niczego nie zmieniono.", errors=[{"field": field, "detail": detail}]
+    )

@@ -1,0 +1,319 @@
+"""Reads of the simulated platform: the API's view of published resources, and the one place that decides what a
+patient may see (Provider Service settings, Dostęp rejestracji, visibility, schedule attributes, first free slot)."""
+
+import datetime
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.db.models import Q
+from django.utils import timezone
+
+from osoz_sandbox.models import (
+    AccessToken,
+    ApiClient,
+    Doctor,
+    DoctorAccess,
+    Entity,
+    Location,
+    Schedule,
+    Slot,
+    SlotDay,
+)
+from osoz_sandbox.services import MAX_SLOT_RANGE_DAYS, secret_hash
+
+PATIENT_ACCESS = (DoctorAccess.PATIENT, DoctorAccess.ALL)
+VISIT, TELEVISIT = "Wizyta", "Telewizyta"
+
+
+def _timestamp(value: datetime.datetime) -> str:
+    return timezone.localtime(value).isoformat()
+
+
+# --- API ---------------------------------------------------------------------------------------------------------
+
+
+def client_for_token(token: str) -> ApiClient | None:
+    found = (
+        AccessToken.objects.filter(
+            token_hash=secret_hash(token), expires_at__gt=timezone.now(), client__revoked_at=None
+        )
+        .select_related("client__entity")
+        .first()
+    )
+    return found.client if found else None
+
+
+def entity_for_user(user) -> Entity | None:
+    account = getattr(user, "provider_account", None) if user.is_authenticated else None
+    return account.entity if account else None
+
+
+def entity_state(entity: Entity) -> dict:
+    names = [
+        "online_registration",
+        "single_booking_per_specialist",
+        "cancellation_reason_required",
+        "group_by_clinic",
+        "waiting_lists",
+        "booking_without_card",
+        "phone_required",
+        "pesel_required",
+        "multi_step_registration",
+        "reply_email",
+        "televisit",
+        "insurers_online_registration",
+        "insurers_auto_enable",
+    ]
+    return {
+        "entity_id": entity.entity_id,
+        "entity_name": entity.name,
+        "settings": {name: getattr(entity, name) for name in names},
+    }
+
+
+def location_state(location: Location) -> dict:
+    address = {"street": location.street, "city": location.city, "postcode": location.postcode}
+    address.update({name: getattr(location, name) for name in ("commune", "phone") if getattr(location, name)})
+    return {
+        "unit_number": location.unit_number,
+        "version": location.version,
+        "osoz_location_id": location.osoz_location_id,
+        "unit_name": location.unit_name,
+        "address": address,
+        "public_key_pem": location.public_key_pem,
+        "public_key_fingerprint": location.public_key_fingerprint,
+        "visible": location.visible,
+        "cells": [{"cell_id": cell.cell_id, "name": cell.name} for cell in location.cells.all()],
+        "updated_at": _timestamp(location.updated_at),
+    }
+
+
+def doctor_state(doctor: Doctor) -> dict:
+    return {
+        "doctor_id": doctor.doctor_id,
+        "version": doctor.version,
+        "title": doctor.title,
+        "first_name": doctor.first_name,
+        "last_name": doctor.last_name,
+        "specialisations": [{"code": s.code, "name": s.name} for s in doctor.specialisations.all()],
+        "description": doctor.description,
+        "callcenter_description": doctor.callcenter_description,
+        "access": doctor.access,
+        "cell_ids": [cell.cell_id for cell in doctor.doctor_cells.all()],
+        "visible": doctor.visible,
+        "updated_at": _timestamp(doctor.updated_at),
+    }
+
+
+def schedule_state(schedule: Schedule) -> dict:
+    return {
+        "schedule_id": schedule.schedule_id,
+        "version": schedule.version,
+        "doctor_id": schedule.doctor_id,
+        "location_unit_number": schedule.location_unit_number,
+        "cell_id": schedule.cell_id,
+        "valid_from": schedule.valid_from.isoformat(),
+        "valid_to": schedule.valid_to.isoformat() if schedule.valid_to else None,
+        "nfz": schedule.nfz,
+        "requirement": schedule.requirement,
+        "attributes": {name: getattr(schedule, name) for name in Schedule.ATTRIBUTE_NAMES},
+        "znanylekarz_offer": schedule.znanylekarz_offer,
+        "payers": schedule.payers,
+        "visible": schedule.visible,
+        "updated_at": _timestamp(schedule.updated_at),
+    }
+
+
+def slots_state(*, entity: Entity, doctor_id: str, date_from: datetime.date, date_to: datetime.date) -> dict:
+    days = SlotDay.objects.filter(entity=entity, doctor_id=doctor_id, date__range=(date_from, date_to)).order_by("date")
+    slots = Slot.objects.filter(day__in=days).order_by("starts_at", "schedule_id")
+    return {
+        "doctor_id": doctor_id,
+        "date_from": date_from.isoformat(),
+        "date_to": date_to.isoformat(),
+        "days": [{"date": day.date.isoformat(), "version": day.version} for day in days],
+        "slots": [
+            {"schedule_id": s.schedule_id, "starts_at": _timestamp(s.starts_at), "ends_at": _timestamp(s.ends_at)}
+            for s in slots
+        ],
+    }
+
+
+# --- What patients see ----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Place:
+    """A cell (poradnia) of a visible location."""
+
+    location: Location
+    cell_id: str
+    cell_name: str
+
+
+@dataclass
+class DoctorCard:
+    doctor: Doctor
+    places: list[Place]
+
+    @property
+    def entity(self) -> Entity:
+        return self.doctor.entity
+
+    @property
+    def specialisations(self) -> list:
+        return list(self.doctor.specialisations.all())
+
+
+@dataclass(frozen=True)
+class OfferedSlot:
+    schedule: Schedule
+    place: Place
+    starts_at: datetime.datetime
+    ends_at: datetime.datetime
+    kinds: tuple[str, ...]
+
+
+@dataclass
+class TimetableDay:
+    date: datetime.date
+    slots: list[OfferedSlot] = field(default_factory=list)
+
+
+def _places(entity: Entity) -> dict[str, list[Place]]:
+    places = defaultdict(list)
+    for location in Location.objects.filter(entity=entity, visible=True, deleted=False).prefetch_related("cells"):
+        for cell in location.cells.all():
+            places[cell.cell_id].append(Place(location=location, cell_id=cell.cell_id, cell_name=cell.name))
+    return places
+
+
+def _cards(doctors) -> list[DoctorCard]:
+    places_by_entity: dict[int, dict[str, list[Place]]] = {}
+    cards = []
+    for doctor in doctors:
+        if doctor.entity_id not in places_by_entity:
+            places_by_entity[doctor.entity_id] = _places(doctor.entity)
+        places = places_by_entity[doctor.entity_id]
+        doctor_places = [place for cell in doctor.doctor_cells.all() for place in places.get(cell.cell_id, [])]
+        if doctor_places:
+            cards.append(DoctorCard(doctor=doctor, places=doctor_places))
+    return cards
+
+
+def _patient_doctors():
+    return (
+        Doctor.objects.filter(entity__online_registration=True, visible=True, deleted=False, access__in=PATIENT_ACCESS)
+        .select_related("entity")
+        .prefetch_related("specialisations", "doctor_cells")
+    )
+
+
+def patient_doctors(
+    *, entity: Entity | None = None, specialisation: str = "", city: str = "", name: str = ""
+) -> list[DoctorCard]:
+    """Doctors a patient may book on LekarzeBezKolejki.pl and the widgets, with the places they work in."""
+    doctors = _patient_doctors()
+    if entity is not None:
+        doctors = doctors.filter(entity=entity)
+    if specialisation:
+        doctors = doctors.filter(specialisations__code=specialisation)
+    for word in name.split():
+        doctors = doctors.filter(Q(first_name__icontains=word) | Q(last_name__icontains=word))
+    cards = _cards(doctors.distinct())
+    if city:
+        cards = [card for card in cards if any(place.location.city == city for place in card.places)]
+    return cards
+
+
+def patient_doctor(*, entity_id: str, doctor_id: str) -> DoctorCard | None:
+    cards = _cards(_patient_doctors().filter(entity__entity_id=entity_id, doctor_id=doctor_id))
+    return cards[0] if cards else None
+
+
+def search_choices() -> tuple[list[tuple[str, str]], list[str]]:
+    """Specialisations and cities that have at least one doctor a patient can see."""
+    cards = patient_doctors()
+    specialisations = sorted({(s.code, s.name) for card in cards for s in card.specialisations}, key=lambda s: s[1])
+    cities = sorted({place.location.city for card in cards for place in card.places})
+    return specialisations, cities
+
+
+def clinic_groups(cards: list[DoctorCard]) -> list[tuple[str, list[DoctorCard]]]:
+    """Doctors per poradnia (cell name), for "Grupowanie lekarzy według poradni specjalistycznych"."""
+    groups: dict[str, list[DoctorCard]] = defaultdict(list)
+    for card in cards:
+        for cell_name in sorted({place.cell_name for place in card.places}):
+            groups[cell_name].append(card)
+    return sorted(groups.items())
+
+
+def _slot_kinds(schedule: Schedule, entity: Entity) -> tuple[str, ...]:
+    if schedule.televisit_only:
+        return (TELEVISIT,)
+    if schedule.televisit_possible and entity.televisit:
+        return (VISIT, TELEVISIT)
+    return (VISIT,)
+
+
+def offered_schedules(card: DoctorCard) -> dict[str, tuple[Schedule, Place]]:
+    """The doctor's schedules a patient may book, each with the place it runs in."""
+    entity = card.entity
+    places = {(place.location.unit_number, place.cell_id): place for place in card.places}
+    schedules = Schedule.objects.filter(entity=entity, doctor_id=card.doctor.doctor_id, visible=True, deleted=False)
+    if not entity.waiting_lists:
+        schedules = schedules.filter(nfz=False)
+    if not entity.televisit:
+        schedules = schedules.filter(televisit_only=False)
+    offered = {}
+    for schedule in schedules:
+        place = places.get((schedule.location_unit_number, schedule.cell_id))
+        if place is not None:
+            offered[schedule.schedule_id] = (schedule, place)
+    return offered
+
+
+def doctor_timetable(card: DoctorCard, *, date_from: datetime.date, days: int) -> list[TimetableDay]:
+    """Free slots per day; a "Wybieraj pierwszy wolny termin" schedule offers only its first free slot of a day."""
+    days = min(days, MAX_SLOT_RANGE_DAYS)
+    date_to = date_from + datetime.timedelta(days=days - 1)
+    schedules = offered_schedules(card)
+    timetable = {
+        date_from + datetime.timedelta(days=offset): TimetableDay(date_from + datetime.timedelta(offset))
+        for offset in range(days)
+    }
+    slots = Slot.objects.filter(
+        day__entity=card.entity,
+        day__doctor_id=card.doctor.doctor_id,
+        day__date__range=(date_from, date_to),
+        schedule_id__in=list(schedules),
+        starts_at__gt=timezone.now(),
+    ).select_related("day")
+    taken_first = set()
+    for slot in slots.order_by("starts_at", "schedule_id"):
+        schedule, place = schedules[slot.schedule_id]
+        date = slot.day.date
+        if date < schedule.valid_from or (schedule.valid_to and date > schedule.valid_to):
+            continue
+        if schedule.first_free_only:
+            if (schedule.schedule_id, date) in taken_first:
+                continue
+            taken_first.add((schedule.schedule_id, date))
+        timetable[date].slots.append(
+            OfferedSlot(
+                schedule=schedule,
+                place=place,
+                starts_at=timezone.localtime(slot.starts_at),
+                ends_at=timezone.localtime(slot.ends_at),
+                kinds=_slot_kinds(schedule, card.entity),
+            )
+        )
+    return list(timetable.values())
+
+
+def doctor_next_slot(card: DoctorCard) -> OfferedSlot | None:
+    today = timezone.localdate()
+    for day in doctor_timetable(card, date_from=today, days=MAX_SLOT_RANGE_DAYS):
+        if day.slots:
+            return day.slots[0]
+    return None

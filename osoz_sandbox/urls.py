@@ -1,0 +1,45 @@
+"""URLs of the OSOZ sandbox: the contract's API under /api/v1, the Provider Service under /provider, the patient
+site under /lbk and the widgets under /widget."""
+
+from django.contrib.auth import views as auth_views
+from django.http import HttpRequest, HttpResponse
+from django.urls import path
+from django.views.defaults import page_not_found
+
+from osoz_sandbox import api, views
+
+api_v1 = [
+    path("api/v1/openapi.yaml", api.contract, name="api_contract"),
+    path("api/v1/connect/token-exchange", api.connect_token_exchange, name="api_token_exchange"),
+    path("api/v1/oauth/token", api.oauth_token, name="api_oauth_token"),
+    path("api/v1/entity", api.entity_detail, name="api_entity"),
+    path("api/v1/integration", api.integration, name="api_integration"),
+    path("api/v1/locations/<str:unit_number>", api.location, name="api_location"),
+    path("api/v1/doctors/<str:doctor_id>", api.doctor, name="api_doctor"),
+    path("api/v1/doctors/<str:doctor_id>/slots", api.doctor_slots, name="api_doctor_slots"),
+    path("api/v1/schedules/<str:schedule_id>", api.schedule, name="api_schedule"),
+]
+
+urlpatterns = [
+    *api_v1,
+    path("", views.home, name="home"),
+    path("provider/connect", views.connect, name="connect"),
+    path("provider/connect/potwierdzenie", views.connect_confirm, name="connect_confirm"),
+    path("provider/", views.provider_home, name="provider_home"),
+    path("provider/logowanie/", views.LoginView.as_view(), name="provider_login"),
+    path("provider/wylogowanie/", auth_views.LogoutView.as_view(), name="provider_logout"),
+    path("provider/ustawienia/", views.provider_settings, name="provider_settings"),
+    path("provider/widgety/", views.provider_widgets, name="provider_widgets"),
+    path("provider/widgety/<int:pk>/kod/", views.provider_widget_code, name="provider_widget_code"),
+    path("lbk/", views.lbk_search, name="lbk_search"),
+    path("lbk/placowka/<str:entity_id>/", views.lbk_clinic, name="lbk_clinic"),
+    path("lbk/lekarz/<str:entity_id>/<str:doctor_id>/", views.lbk_doctor, name="lbk_doctor"),
+    path("widget/<int:pk>/", views.widget, name="widget"),
+]
+
+
+def handler404(request: HttpRequest, exception) -> HttpResponse:
+    """API clients get problem+json, browsers the HTML page."""
+    if request.path.startswith("/api/"):
+        return api.not_found(request)
+    return page_not_found(request, exception, template_name="osoz_sandbox/404.html")

@@ -1,0 +1,151 @@
+from datetime import date, datetime, time
+
+import pytest
+from django.urls import reverse
+
+from clinic.tests.factories import CellFactory
+from core.errors import DomainError
+from patients.tests.factories import PatientFactory
+from scheduling.models import AppointmentStatus, RemovedSlot, WaitingCategory, WaitingListEntry
+from scheduling.selectors import patient_is_first_time
+from scheduling.services import waiting_list_add
+from scheduling.slots import WARSAW
+from scheduling.tests.factories import AppointmentFactory, ScheduleFactory
+
+pytestmark = pytest.mark.django_db
+
+URL = reverse("scheduling:queue")
+# Sunday evening before the Monday 2027-01-04 the factories' schedules start their week on.
+NOW = datetime(2027, 1, 3, 20, tzinfo=WARSAW)
+
+
+def at(day, hour, minute=0):
+    return datetime.combine(day, time(hour, minute), tzinfo=WARSAW)
+
+
+@pytest.fixture
+def schedule():
+    """Monday to Friday 08:00–12:00 in 20-minute visits."""
+    return ScheduleFactory()
+
+
+def add(cell, patient=None, **kwargs):
+    return waiting_list_add(
+        cell=cell,
+        patient=patient or PatientFactory(),
+        category=kwargs.pop("category", WaitingCategory.STABLE),
+        added_by_label="OSOZ",
+        now=kwargs.pop("now", NOW),
+        **kwargs,
+    )
+
+
+def test_the_first_free_date_is_the_cells_earliest_free_slot(schedule, alice):
+    AppointmentFactory(schedule=schedule, starts_at=at(date(2027, 1, 4), 8))
+    RemovedSlot.objects.create(
+        employee=schedule.employee,
+        schedule=schedule,
+        starts_at=at(date(2027, 1, 4), 8, 20),
+        ends_at=at(date(2027, 1, 4), 8, 40),
+        removed_by=alice,
+    )
+    entry = add(schedule.cell)
+    assert entry.first_free_date == at(date(2027, 1, 4), 8, 40)
+    assert entry.added_by_label == "OSOZ" and entry.appointment is None
+
+
+def test_another_doctor_of_the_cell_with_an_earlier_slot_wins(schedule):
+    earlier = ScheduleFactory(cell=schedule.cell, blocks=[(0, time(7), time(8), 30)])
+    assert add(schedule.cell).first_free_date == at(date(2027, 1, 4), 7)
+    assert earlier.cell == schedule.cell
+
+
+def test_schedules_of_other_cells_do_not_count_but_their_appointments_do(schedule):
+    """The doctor's time in another cell is not this cell's free time, yet it is not free either."""
+    other_cell = CellFactory()
+    other = ScheduleFactory(employee=schedule.employee, cell=other_cell, blocks=[(0, time(7), time(8), 20)])
+    assert add(schedule.cell).first_free_date == at(date(2027, 1, 4), 8)
+    assert other.cell != schedule.cell
+
+
+def test_the_search_goes_on_past_the_first_weeks(schedule):
+    late = ScheduleFactory(valid_from=date(2027, 3, 1))
+    assert add(late.cell).first_free_date == at(date(2027, 3, 1), 8)
+
+
+def test_a_cell_without_schedules_has_no_first_free_date():
+    assert add(CellFactory()).first_free_date is None
+
+
+def test_slots_already_past_are_not_offered(schedule):
+    entry = add(schedule.cell, now=at(date(2027, 1, 4), 9, 5))
+    assert entry.first_free_date == at(date(2027, 1, 4), 9, 20)
+
+
+def test_an_online_booking_is_kept_with_its_entry(schedule):
+    appointment = AppointmentFactory(schedule=schedule)
+    entry = add(schedule.cell, patient=appointment.patient, appointment=appointment)
+    assert entry.appointment == appointment
+
+
+def test_a_patient_is_entered_once_per_cell(schedule):
+    patient = PatientFactory()
+    add(schedule.cell, patient=patient)
+    with pytest.raises(DomainError, match="jest już w kolejce"):
+        add(schedule.cell, patient=patient, category=WaitingCategory.URGENT)
+    assert WaitingListEntry.objects.count() == 1
+
+
+def test_first_time_patients_are_those_without_an_earlier_appointment_in_the_cell(schedule):
+    patient = PatientFactory()
+    assert patient_is_first_time(patient=patient, cell=schedule.cell)
+    AppointmentFactory(schedule=schedule, patient=patient, status=AppointmentStatus.CANCELLED, cancelled_at=NOW)
+    assert patient_is_first_time(patient=patient, cell=schedule.cell)
+    AppointmentFactory(schedule=ScheduleFactory(), patient=patient)
+    assert patient_is_first_time(patient=patient, cell=schedule.cell)
+    AppointmentFactory(schedule=schedule, patient=patient, status=AppointmentStatus.DONE)
+    assert not patient_is_first_time(patient=patient, cell=schedule.cell)
+
+
+def test_reception_sees_the_queue_filtered_by_cell_and_category(client_for, bob, schedule):
+    stable = add(schedule.cell)
+    urgent = add(schedule.cell, category=WaitingCategory.URGENT)
+    elsewhere = add(CellFactory())
+    client = client_for(bob)
+    page = client.get(URL, {"cell": schedule.cell_id}).content.decode()
+    assert stable.patient.last_name in page and urgent.patient.last_name in page
+    assert elsewhere.patient.last_name not in page
+    assert "brak wolnych terminów" not in page and "04.01.2027 08:00" in page
+    urgent_only = client.get(URL, {"category": WaitingCategory.URGENT}).content.decode()
+    assert urgent.patient.last_name in urgent_only and stable.patient.last_name not in urgent_only
+
+
+def test_reception_enters_a_patient_by_hand(client_for, bob, schedule):
+    patient = PatientFactory(last_name="Zalewska")
+    client = client_for(bob)
+    found = client.get(reverse("scheduling:queue_patients"), {"q": "Zalew"}).content.decode()
+    assert f'name="patient" value="{patient.pk}"' in found
+    data = {"cell": schedule.cell_id, "category": WaitingCategory.URGENT, "patient": patient.pk}
+    assert client.post(URL, data).status_code == 302
+    entry = WaitingListEntry.objects.get()
+    assert (entry.patient, entry.category, entry.added_by_label) == (
+        patient,
+        WaitingCategory.URGENT,
+        bob.audit_label,
+    )
+    assert entry.first_free_date is not None
+    again = client.post(URL, data).content.decode()
+    assert "jest już w kolejce oczekujących" in again
+
+
+def test_doctors_and_users_without_a_role_have_no_queue(client_for, carol, dave, schedule):
+    for user in (carol, dave):
+        client = client_for(user)
+        assert client.get(URL).status_code == 403
+        assert client.post(URL, {"cell": schedule.cell_id}).status_code == 403
+        assert client.get(reverse("scheduling:queue_patients"), {"q": "Now"}).status_code == 403
+
+
+def test_the_menu_offers_the_queue_to_reception_only(client_for, bob, carol):
+    assert "Kolejka oczekujących" in client_for(bob).get(reverse("scheduling:appointment_list")).content.decode()
+    assert "Kolejka oczekujących" not in client_for(carol).get(reverse("scheduling:appointment_list")).content.decode()

@@ -1,0 +1,87 @@
+import pytest
+from django.urls import reverse
+
+from clinic.tests.factories import EmployeeFactory
+from scheduling.models import AppointmentKind, AppointmentStatus
+from scheduling.tests.factories import AppointmentFactory, ScheduleFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def own(carol):
+    """A confirmed appointment with carol's own patient: the patient has arrived."""
+    schedule = ScheduleFactory(employee=EmployeeFactory(user=carol))
+    return AppointmentFactory(schedule=schedule, status=AppointmentStatus.CONFIRMED)
+
+
+def url(appointment, name="scheduling:visit"):
+    return reverse(name, kwargs={"pk": appointment.pk})
+
+
+def test_the_doctor_opens_his_visit_from_a_confirmed_appointment(client_for, carol, own):
+    page = client_for(carol).get(url(own)).content.decode()
+    own.refresh_from_db()
+    assert own.status == AppointmentStatus.IN_VISIT
+    assert own.patient.last_name in page and str(own.employee) in page
+    for heading in ("Notatki związane z wizytą", "Usługi prywatne", "Skierowania"):
+        assert f"<h2>{heading}</h2>" in page
+    assert "W tej wizycie nie zapisano usług prywatnych." in page
+    assert "<h2>Telewizyta</h2>" not in page
+    assert "Zakończ wizytę" in page
+
+
+def test_a_televisit_has_its_section(client_for, carol, own):
+    own.kind = AppointmentKind.TELEVISIT
+    own.save()
+    assert "<h2>Telewizyta</h2>" in client_for(carol).get(url(own)).content.decode()
+
+
+def test_notes_are_written_and_the_visit_finished(client_for, carol, own):
+    client = client_for(carol)
+    client.get(url(own))
+    assert client.post(url(own), {"notes": "Ciśnienie 130/85, kontrola za 3 miesiące."}).status_code == 302
+    assert client.post(url(own, "scheduling:visit_finish")).status_code == 302
+    own.refresh_from_db()
+    assert own.notes == "Ciśnienie 130/85, kontrola za 3 miesiące."
+    assert own.status == AppointmentStatus.DONE
+    page = client.get(url(own)).content.decode()
+    assert "Zakończ wizytę" not in page and "Zakończona" in page
+
+
+def test_a_visit_is_not_opened_before_the_patient_arrived(client_for, carol, own):
+    own.status = AppointmentStatus.BOOKED
+    own.save()
+    client = client_for(carol)
+    page = client.get(url(own)).content.decode()
+    assert "Wizytę można otworzyć po potwierdzeniu przybycia pacjenta." in page
+    assert client.post(url(own), {"notes": "x"}).status_code == 403
+    finish = client.post(url(own, "scheduling:visit_finish"), follow=True).content.decode()
+    assert "Zakończyć można tylko otwartą wizytę." in finish
+    own.refresh_from_db()
+    assert own.status == AppointmentStatus.BOOKED and own.notes == ""
+
+
+def test_reception_may_open_any_visit_and_write_notes(client_for, bob, own):
+    client = client_for(bob)
+    assert client.get(url(own)).status_code == 200
+    assert client.post(url(own), {"notes": "Pacjent prosi o zaświadczenie."}).status_code == 302
+    own.refresh_from_db()
+    assert own.notes == "Pacjent prosi o zaświadczenie."
+
+
+def test_another_doctors_visit_is_not_found(client_for, carol):
+    foreign = AppointmentFactory(status=AppointmentStatus.CONFIRMED)
+    client = client_for(carol)
+    assert client.get(url(foreign)).status_code == 404
+    assert client.post(url(foreign, "scheduling:visit_finish")).status_code == 404
+    foreign.refresh_from_db()
+    assert foreign.status == AppointmentStatus.CONFIRMED
+
+
+def test_a_user_without_a_role_is_refused(client_for, dave, own):
+    client = client_for(dave)
+    assert client.get(url(own)).status_code == 403
+    assert client.post(url(own, "scheduling:visit_finish")).status_code == 403
+    own.refresh_from_db()
+    assert own.status == AppointmentStatus.CONFIRMED
