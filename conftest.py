@@ -174,3 +174,27 @@ def asgi_page_for(chromium, asgi_live_server):
 @pytest.fixture
 def asgi_page(asgi_page_for):
     return asgi_page_for()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _connections_close_after_each_request():
+    """Live servers answer from threads of their own; a connection kept open there (CONN_MAX_AGE) would outlive the
+    test and keep the test database from being dropped. Connections opened from here on close after each request."""
+    from django.conf import settings
+
+    settings.DATABASES["default"]["CONN_MAX_AGE"] = 0
+
+
+@pytest.fixture(autouse=True)
+def _fresh_channel_layer(settings, worker_id):
+    """Each test gets its own channel layer: a Redis layer's connections and locks belong to the event loop that made
+    them, and each async test runs in a loop of its own. Parallel test workers share one Redis, so each gets its own
+    key prefix, or one worker's broadcasts would reach another's consumers."""
+    from channels.layers import channel_layers
+
+    layer = settings.CHANNEL_LAYERS["default"]
+    if "CONFIG" in layer:
+        settings.CHANNEL_LAYERS = {"default": {**layer, "CONFIG": {**layer["CONFIG"], "prefix": f"test-{worker_id}"}}}
+    channel_layers.backends.clear()
+    yield
+    channel_layers.backends.clear()

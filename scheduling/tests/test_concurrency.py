@@ -16,6 +16,7 @@ from scheduling.tests.factories import ScheduleFactory
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("seeded_specialisations"),
     pytest.mark.skipif(
         connection.vendor != "postgresql", reason="the race is run against PostgreSQL (CI sets DATABASE_URL)"
     ),
