@@ -53,9 +53,19 @@ SCHEDULE_EDITING = {
     "scheduling.change_bookingsettings",
 }
 
+# Administrators connect the clinic to OSOZ and switch the integration (Ustawienia > OSOZ/LBK).
+OSOZ_CONNECTING = {"osoz_integration.view_connection", "osoz_integration.change_connection"}
+
 # "app_label.codename" per role; an app that adds models adds their permissions here.
 ROLE_PERMISSIONS: dict[str, set[str]] = {
-    ADMINISTRATOR: {"core.view_auditevent", *PATIENT_EDITING, *STRUCTURE_EDITING, *BOOKING, *SCHEDULE_EDITING},
+    ADMINISTRATOR: {
+        "core.view_auditevent",
+        *PATIENT_EDITING,
+        *STRUCTURE_EDITING,
+        *BOOKING,
+        *SCHEDULE_EDITING,
+        *OSOZ_CONNECTING,
+    },
     RECEPTION: {*PATIENT_EDITING, *STRUCTURE_VIEWING, *BOOKING},
     DOCTOR: {
         "patients.view_patient",

@@ -116,11 +116,12 @@ def bench_free_slots(fill: data.Fill) -> dict:
 
 
 def bench_calendar_day(fill: data.Fill) -> dict:
-    client = Client()
-    client.cookies.update(data.session_cookies(fill.receptionist))
+    client = Client(HTTP_HOST="127.0.0.1")
+    for name, value in data.session_cookies(fill.receptionist).items():
+        client.cookies[name] = value
     day = fill.busy_day
     url = reverse("scheduling:calendar")
-    params = {"date": day.isoformat(), "view": "day"}
+    params = {"data": day.isoformat(), "widok": "dzien"}
     response = client.get(url, params)
     assert response.status_code == 200, response.status_code
     with CaptureQueriesContext(connection) as queries:

@@ -16,4 +16,16 @@ app.conf.beat_schedule = {
         "task": "core.tasks.housekeeping",
         "schedule": crontab(hour=3, minute=15),
     },
+    # The catch-up path of the OSOZ outbox: changes are drained at once after commit; this picks up whatever a
+    # missing worker or broker left behind. Expiring keeps a stopped worker from finding a pile of drains.
+    "osoz-outbox-drain": {
+        "task": "osoz_integration.tasks.outbox_drain",
+        "schedule": 5.0,
+        "options": {"expires": 5},
+    },
+    # The published window of free slots moves on by a day; the nightly resend also repairs any drift.
+    "osoz-publication-refresh": {
+        "task": "osoz_integration.tasks.publication_refresh",
+        "schedule": crontab(hour=0, minute=5),
+    },
 }

@@ -9,6 +9,7 @@ secret must come from the environment. `.env.example` lists every variable.
 import secrets
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from csp.constants import NONE, SELF
@@ -74,6 +75,7 @@ INSTALLED_APPS = [
     "patients",
     "clinic",
     "scheduling",
+    "osoz_integration",
 ]
 
 MIDDLEWARE = [
@@ -243,6 +245,26 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
 }
+
+# --- OSOZ integration (osoz_integration/) ----------------------------------------------------------------------
+
+# The platform's address until an administrator changes it in Ustawienia > OSOZ/LBK; the demo's sandbox by default.
+OSOZ_BASE_URL = env.str("OSOZ_BASE_URL", default="http://127.0.0.1:8001").rstrip("/")
+if urlsplit(OSOZ_BASE_URL).scheme not in {"http", "https"} or not urlsplit(OSOZ_BASE_URL).hostname:
+    raise ImproperlyConfigured(f"OSOZ_BASE_URL must be an absolute http(s) URL, not {OSOZ_BASE_URL!r}.")
+# One HTTP call: its timeout, and how many times a transient failure (network, 429, 503) is tried within it.
+OSOZ_TIMEOUT_SECONDS = env.float("OSOZ_TIMEOUT_SECONDS", default=5.0)
+OSOZ_MAX_ATTEMPTS = env.int("OSOZ_MAX_ATTEMPTS", default=3)
+OSOZ_BACKOFF_SECONDS = env.float("OSOZ_BACKOFF_SECONDS", default=0.5)
+# An outbox message that failed waits this long before its next delivery, doubling per failure up to the cap.
+OSOZ_OUTBOX_RETRY_SECONDS = env.int("OSOZ_OUTBOX_RETRY_SECONDS", default=10)
+OSOZ_OUTBOX_RETRY_MAX_SECONDS = env.int("OSOZ_OUTBOX_RETRY_MAX_SECONDS", default=600)
+# Free slots are published from today over this many weeks (the contract allows at most 92 days).
+OSOZ_PUBLICATION_WEEKS = env.int("OSOZ_PUBLICATION_WEEKS", default=8)
+if not 1 <= OSOZ_PUBLICATION_WEEKS <= 13:
+    raise ImproperlyConfigured("OSOZ_PUBLICATION_WEEKS must be between 1 and 13 (the contract allows 92 days).")
+if OSOZ_TIMEOUT_SECONDS <= 0 or OSOZ_MAX_ATTEMPTS < 1 or OSOZ_BACKOFF_SECONDS < 0:
+    raise ImproperlyConfigured("OSOZ_TIMEOUT_SECONDS must be positive and OSOZ_MAX_ATTEMPTS at least 1.")
 
 # --- E-mail --------------------------------------------------------------------------------------------------------
 

@@ -22,6 +22,7 @@ urlpatterns = [
     path("", include("clinic.urls")),
     path("pacjenci/", include("patients.urls")),
     path("kalendarz/", include("scheduling.urls")),
+    path("", include("osoz_integration.urls")),
     # The language switch is on the login page too.
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("api/v1/free-slots/", scheduling_api.FreeSlotsView.as_view(), name="api_free_slots"),

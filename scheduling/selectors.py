@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404
 
 from clinic.models import Cell, Employee, EmployeeCell
 from core.db import EpochSeconds
+from core.performance import gc_paused
 from scheduling.models import (
     OCCUPYING_STATUSES,
     Appointment,
@@ -90,13 +91,14 @@ def free_slots(
     """Free slots per employee over whole Warsaw days, from `schedules` (all by default). Three queries."""
     employee_ids = list(employee_ids)
     start, end = window_bounds(date_from, date_to)
-    return slots_compute(
-        blocks=weekly_blocks(employee_ids=employee_ids, date_from=date_from, date_to=date_to, schedules=schedules),
-        busy=busy_intervals(employee_ids=employee_ids, start=start, end=end),
-        date_from=date_from,
-        date_to=date_to,
-        not_before=to_epoch(not_before) if not_before else None,
-    )
+    with gc_paused():
+        return slots_compute(
+            blocks=weekly_blocks(employee_ids=employee_ids, date_from=date_from, date_to=date_to, schedules=schedules),
+            busy=busy_intervals(employee_ids=employee_ids, start=start, end=end),
+            date_from=date_from,
+            date_to=date_to,
+            not_before=to_epoch(not_before) if not_before else None,
+        )
 
 
 def schedule_block_covering(*, employee_id: int, starts_at: datetime, ends_at: datetime | None):
@@ -224,6 +226,7 @@ def calendar_employees(
     return employees
 
 
+@gc_paused()
 def calendar_grid(
     *,
     user,

@@ -13,6 +13,8 @@ from clinic.models import Employee, EmployeeCell
 from core.errors import ConflictError, DomainError
 from core.models import AuditCategory
 from core.services import audit_record
+from osoz_integration.models import OutboxKind
+from osoz_integration.publication import publication_enqueue
 from scheduling import live
 from scheduling.models import (
     Appointment,
@@ -127,6 +129,7 @@ def appointment_book(
         booked_by_label=actor_label_of(actor, source),
     )
     _save_occupying(appointment)
+    publication_enqueue(kind=OutboxKind.SLOTS, object_id=employee_id)
     live.calendar_changed(employee_id=employee_id, day=starts_at)
     return appointment
 
@@ -150,6 +153,7 @@ def appointment_move(*, appointment: Appointment, starts_at: datetime, actor=Non
     appointment.starts_at, appointment.ends_at = starts_at, end
     appointment.schedule, appointment.cell_id, appointment.is_nfz = schedule, schedule.cell_id, schedule.is_nfz
     _save_occupying(appointment)
+    publication_enqueue(kind=OutboxKind.SLOTS, object_id=appointment.employee_id)
     live.calendar_changed(employee_id=appointment.employee_id, day=old_start)
     live.calendar_changed(employee_id=appointment.employee_id, day=starts_at)
     return appointment
@@ -169,6 +173,7 @@ def appointment_cancel(
     appointment.cancel_reason = reason.strip()
     appointment.cancel_source = source
     appointment.save()
+    publication_enqueue(kind=OutboxKind.SLOTS, object_id=appointment.employee_id)
     live.calendar_changed(employee_id=appointment.employee_id, day=appointment.starts_at)
     return appointment
 
@@ -233,6 +238,7 @@ def slot_remove(*, employee_id: int, starts_at: datetime, actor, reason: str = "
         defaults={"schedule": schedule, "ends_at": end, "reason": reason.strip(), "removed_by": actor},
     )
     if created:
+        publication_enqueue(kind=OutboxKind.SLOTS, object_id=employee_id)
         live.calendar_changed(employee_id=employee_id, day=starts_at)
     return removed
 
@@ -241,6 +247,7 @@ def slot_remove(*, employee_id: int, starts_at: datetime, actor, reason: str = "
 def slot_restore(*, removed: RemovedSlot) -> None:
     employee_id, starts_at = removed.employee_id, removed.starts_at
     removed.delete()
+    publication_enqueue(kind=OutboxKind.SLOTS, object_id=employee_id)
     live.calendar_changed(employee_id=employee_id, day=starts_at)
 
 
@@ -374,6 +381,7 @@ def schedule_save(*, schedule: Schedule, blocks: list[BlockSpec], actor) -> Sche
         )
         for block in blocks
     )
+    publication_enqueue(kind=OutboxKind.SCHEDULE, object_id=schedule.pk)
     audit_record(
         category=AuditCategory.CONFIGURATION,
         action="schedule_created" if created else "schedule_changed",

@@ -7,10 +7,12 @@ timeline day by day, and slots are cut in absolute time inside them, so DST chan
 spring-forward Sunday a 01:00–04:00 block is two real hours long, on the autumn Sunday it is four.
 """
 
+from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 WARSAW = ZoneInfo("Europe/Warsaw")
@@ -31,8 +33,10 @@ class WeeklyBlock:
     minutes: int
 
 
-@dataclass(frozen=True, slots=True, order=True)
-class Slot:
+class Slot(NamedTuple):
+    """A tuple, not a dataclass, because tuples are the cheapest objects to build; slots order by start, then end,
+    employee and schedule."""
+
     start: int  # epoch seconds
     end: int
     employee_id: int
@@ -49,6 +53,10 @@ class Slot:
     @property
     def local_date(self) -> date:
         return self.starts_at.astimezone(WARSAW).date()
+
+
+# Building the tuples directly skips NamedTuple's generated __new__: the engine makes ~100k slots per 8-week window.
+_slot = tuple.__new__
 
 
 def instant(day: date, at: time) -> int:
@@ -95,37 +103,66 @@ def slots_compute(
     not_before: int | None = None,
 ) -> dict[int, list[Slot]]:
     """Free slots per employee, sorted by start. `busy` holds (employee_id, start, end) intervals in epoch seconds;
-    a slot is free when no busy interval overlaps it. Slots starting before `not_before` are left out."""
-    by_weekday: dict[int, list[WeeklyBlock]] = defaultdict(list)
+    a slot is free when no busy interval overlaps it. Slots starting before `not_before` are left out.
+
+    One pass per employee: days in order and, within a day, blocks by start time come in increasing order, so a
+    single pointer walks the merged busy intervals alongside them, and the free runs between them are cut at once."""
+    weekly: dict[int, dict[int, list[WeeklyBlock]]] = defaultdict(lambda: defaultdict(list))
     for block in blocks:
-        by_weekday[block.weekday].append(block)
-
-    candidates: dict[int, list[tuple[int, int, int]]] = defaultdict(list)
-    for day in _days(date_from, date_to):
-        for block in by_weekday.get(day.weekday(), ()):
-            if day < block.valid_from or (block.valid_to is not None and day > block.valid_to):
-                continue
-            employee_candidates = candidates[block.employee_id]
-            for start, end in block_slots(block, day):
-                employee_candidates.append((start, end, block.schedule_id))
-
+        weekly[block.employee_id][block.weekday].append(block)
     busy_by_employee: dict[int, list[tuple[int, int]]] = defaultdict(list)
     for employee_id, start, end in busy:
         busy_by_employee[employee_id].append((start, end))
+    days = list(_days(date_from, date_to))
+    floor = not_before if not_before is not None else -(2**62)
+    instants: dict[tuple[date, time], int] = {}
+
+    def at(day: date, moment: time) -> int:
+        key = (day, moment)
+        if key not in instants:
+            instants[key] = instant(day, moment)
+        return instants[key]
 
     free: dict[int, list[Slot]] = {}
-    for employee_id, employee_candidates in candidates.items():
-        employee_candidates.sort()
+    for employee_id, by_weekday in weekly.items():
+        for day_blocks in by_weekday.values():
+            day_blocks.sort(key=lambda block: block.start)
         intervals = _merged(busy_by_employee.get(employee_id, ()))
-        result, j, n = [], 0, len(intervals)
-        for start, end, schedule_id in employee_candidates:
-            if not_before is not None and start < not_before:
-                continue
-            while j < n and intervals[j][1] <= start:
-                j += 1
-            if j < n and intervals[j][0] < end:
-                continue
-            result.append(Slot(start, end, employee_id, schedule_id))
+        ends = [end for _start, end in intervals]
+        n, j, previous_end = len(intervals), 0, None
+        result: list[Slot] = []
+        for day in days:
+            for block in by_weekday.get(day.weekday(), ()):
+                if day < block.valid_from or (block.valid_to is not None and day > block.valid_to):
+                    continue
+                step, schedule_id = block.minutes * 60, block.schedule_id
+                first, block_end = at(day, block.start), at(day, block.end)
+                if previous_end is not None and first < previous_end:
+                    j = bisect_right(ends, first)  # overlapping layouts (refused on save) would run backwards
+                previous_end = block_end
+                if floor > first:
+                    first += -(-(floor - first) // step) * step  # the block's first slot at or after not_before
+                while j < n and ends[j] <= first:
+                    j += 1
+                # Walk the gaps between busy intervals: each gap yields a run of whole slots of the block's grid.
+                position = j
+                while first + step <= block_end:
+                    stop = block_end
+                    if position < n and intervals[position][0] < block_end:
+                        stop = intervals[position][0]
+                    if stop - step >= first:
+                        result.extend(
+                            [
+                                _slot(Slot, (start, start + step, employee_id, schedule_id))
+                                for start in range(first, stop - step + 1, step)
+                            ]
+                        )
+                    if stop == block_end:
+                        break
+                    busy_end = intervals[position][1]
+                    if busy_end > first:
+                        first += -(-(busy_end - first) // step) * step
+                    position += 1
         free[employee_id] = result
     return free
 

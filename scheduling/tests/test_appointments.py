@@ -44,9 +44,10 @@ def test_osoz_as_the_booking_employee_finds_the_online_bookings(client_for, bob,
 
 
 def test_the_tab_umowienia_leaves_cancelled_ones_out_and_filters_by_doctor_and_cell(client_for, bob, schedule):
-    kept = AppointmentFactory(schedule=schedule)
-    gone = cancelled(schedule, by="OSOZ")
-    other = AppointmentFactory()
+    # Distinct surnames, none inside another: the assertions look for them in the page.
+    kept = AppointmentFactory(schedule=schedule, patient__last_name="Zostawiona")
+    gone = cancelled(schedule, by="OSOZ", patient__last_name="Odwołana")
+    other = AppointmentFactory(patient__last_name="Gdzieindziej")
     client = client_for(bob)
     page = client.get(URL).content.decode()
     assert kept.patient.last_name in page and gone.patient.last_name not in page
@@ -57,8 +58,8 @@ def test_the_tab_umowienia_leaves_cancelled_ones_out_and_filters_by_doctor_and_c
 
 
 def test_the_cancelled_tab_filters_by_the_cancelling_employee(client_for, bob, schedule):
-    online = cancelled(schedule, by="OSOZ", reason="Nie mogę przyjść w tym terminie")
-    by_desk = cancelled(schedule, by="Bogdan Rejestrator (bob)")
+    online = cancelled(schedule, by="OSOZ", reason="Nie mogę przyjść w tym terminie", patient__last_name="Internetowa")
+    by_desk = cancelled(schedule, by="Bogdan Rejestrator (bob)", patient__last_name="Okienkowa")
     AppointmentFactory(schedule=schedule, booked_by_label="OSOZ", source=AppointmentSource.OSOZ)
     page = client_for(bob).get(URL, {"tab": "odwolane", "actor": "osoz"}).content.decode()
     assert "Pracownik odwołujący" in page and "Kto i kiedy odwołał" in page
@@ -68,8 +69,12 @@ def test_the_cancelled_tab_filters_by_the_cancelling_employee(client_for, bob, s
 
 
 def test_dates_filter_the_visit_day_in_warsaw(client_for, bob, schedule):
-    monday = AppointmentFactory(schedule=schedule, starts_at=datetime(2027, 1, 4, 8, tzinfo=WARSAW))
-    tuesday = AppointmentFactory(schedule=schedule, starts_at=datetime(2027, 1, 5, 0, 10, tzinfo=WARSAW))
+    monday = AppointmentFactory(
+        schedule=schedule, starts_at=datetime(2027, 1, 4, 8, tzinfo=WARSAW), patient__last_name="Poniedziałkowa"
+    )
+    tuesday = AppointmentFactory(
+        schedule=schedule, starts_at=datetime(2027, 1, 5, 0, 10, tzinfo=WARSAW), patient__last_name="Wtorkowa"
+    )
     page = client_for(bob).get(URL, {"date_from": "2027-01-05", "date_to": "2027-01-05"}).content.decode()
     assert tuesday.patient.last_name in page and monday.patient.last_name not in page
 

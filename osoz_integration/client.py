@@ -1,0 +1,269 @@
+"""The only code that speaks HTTP to OSOZ, exactly as osoz_contract/openapi.yaml describes it: httpx with timeouts,
+the OAuth2 client-credentials token cached until shortly before it expires, an Idempotency-Key on every POST that
+needs one, bounded retries of transient failures with exponential backoff and jitter, and problem+json answers
+turned into one exception hierarchy whose messages are Polish (they go to the audit log and the settings page)."""
+
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+from django.conf import settings
+
+from osoz_integration import interface
+
+logger = logging.getLogger(__name__)
+
+API = "/api/v1"
+USER_AGENT = "Poradnia-OSOZ/1.0"
+# A token is renewed this long before OSOZ would reject it, so a request never races its expiry.
+TOKEN_MARGIN_SECONDS = 30
+# A Retry-After longer than this is not waited out inside one call: the outbox reschedules the message instead.
+MAX_INLINE_WAIT_SECONDS = 5.0
+
+# Observers of every request before it is sent; the contract tests check each one against the OpenAPI document.
+REQUEST_HOOKS: list[Callable[[httpx.Request], None]] = []
+
+_tokens: dict[tuple[str, str], tuple[str, float]] = {}
+_tokens_lock = threading.Lock()
+
+
+class OsozError(Exception):
+    """A call to OSOZ failed. `message` is Polish and safe to show an administrator or to audit."""
+
+    def __init__(self, message: str, *, status: int | None = None, code: str = ""):
+        super().__init__(message)
+        self.message = message
+        self.status = status
+        self.code = code
+
+
+class OsozTransientError(OsozError):
+    """The network, a timeout, 429 or 5xx: the same request may succeed later."""
+
+    def __init__(self, message: str, *, status: int | None = None, code: str = "", retry_after: float | None = None):
+        super().__init__(message, status=status, code=code)
+        self.retry_after = retry_after
+
+
+class OsozPermanentError(OsozError):
+    """A 4xx: the request or the credentials are wrong, and repeating it cannot help."""
+
+
+class _TokenRejected(Exception):
+    """A 401 to a bearer call: the cached token is renewed once before the call counts as failed."""
+
+    def __init__(self, error: OsozPermanentError):
+        self.error = error
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    value = response.headers.get("Retry-After", "")
+    return float(value) if value.isdigit() else None
+
+
+def _problem_message(response: httpx.Response) -> tuple[str, str]:
+    """The Polish `detail` (with per-field errors) and `code` of a problem+json answer."""
+    try:
+        problem = response.json()
+    except ValueError:
+        problem = None
+    if not isinstance(problem, dict) or not problem.get("detail"):
+        return f"OSOZ odpowiedział kodem HTTP {response.status_code}.", ""
+    message = str(problem["detail"])
+    errors = [f"{e.get('field')}: {e.get('detail')}" for e in problem.get("errors") or [] if isinstance(e, dict)]
+    if errors:
+        message = f"{message} ({'; '.join(errors)})"
+    return message, str(problem.get("code", ""))
+
+
+def _observe(request: httpx.Request) -> None:
+    for hook in REQUEST_HOOKS:
+        hook(request)
+
+
+class OsozClient:
+    """One entity's view of the OSOZ API. Use as a context manager so the connection pool is closed."""
+
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        client_id: str = "",
+        client_secret: str = "",
+        timeout: float | None = None,
+        max_attempts: int | None = None,
+        backoff: float | None = None,
+        transport: httpx.BaseTransport | None = None,
+    ):
+        self.base_url = base_url.rstrip("/")
+        self.client_id = client_id
+        self._client_secret = client_secret
+        self.timeout = timeout if timeout is not None else settings.OSOZ_TIMEOUT_SECONDS
+        self.max_attempts = max_attempts if max_attempts is not None else settings.OSOZ_MAX_ATTEMPTS
+        self.backoff = backoff if backoff is not None else settings.OSOZ_BACKOFF_SECONDS
+        self._http = httpx.Client(
+            base_url=self.base_url,
+            timeout=self.timeout,
+            transport=transport,
+            headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
+            event_hooks={"request": [_observe]},
+        )
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.close()
+
+    def close(self) -> None:
+        self._http.close()
+
+    # --- Connecting ----------------------------------------------------------------------------------------------
+
+    def token_exchange(self, *, code: str, return_url: str, idempotency_key: str) -> interface.ConnectCredentials:
+        """Exchange the wizard's one-time code; repeating it with the same key returns the same credentials."""
+        body = interface.ConnectTokenExchange(code=code, return_url=return_url).to_json()
+        data = self._call(
+            "POST", f"{API}/connect/token-exchange", json=body, idempotency_key=idempotency_key, bearer=False
+        )
+        return interface.ConnectCredentials.from_json(data)
+
+    def entity_get(self) -> interface.Entity:
+        """The connected entity: the connection check of Ustawienia > OSOZ/LBK."""
+        return interface.Entity.from_json(self._call("GET", f"{API}/entity"))
+
+    # --- Publication ---------------------------------------------------------------------------------------------
+
+    def location_put(self, unit_number: int, location: interface.Location) -> interface.PublicationResult:
+        data = self._call("PUT", f"{API}/locations/{unit_number}", json=location.to_json())
+        return interface.PublicationResult.from_json(data)
+
+    def doctor_put(self, doctor_id: str, doctor: interface.Doctor) -> interface.PublicationResult:
+        data = self._call("PUT", f"{API}/doctors/{doctor_id}", json=doctor.to_json())
+        return interface.PublicationResult.from_json(data)
+
+    def schedule_put(self, schedule_id: str, schedule: interface.Schedule) -> interface.PublicationResult:
+        data = self._call("PUT", f"{API}/schedules/{schedule_id}", json=schedule.to_json())
+        return interface.PublicationResult.from_json(data)
+
+    def doctor_slots_put(self, doctor_id: str, snapshot: interface.SlotsSnapshot) -> interface.SlotsResult:
+        data = self._call("PUT", f"{API}/doctors/{doctor_id}/slots", json=snapshot.to_json())
+        return interface.SlotsResult.from_json(data)
+
+    # --- Transport -----------------------------------------------------------------------------------------------
+
+    def _call(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: dict[str, Any] | None = None,
+        form: dict[str, str] | None = None,
+        basic_auth: tuple[str, str] | None = None,
+        idempotency_key: str | None = None,
+        bearer: bool = True,
+    ) -> dict[str, Any]:
+        """Send with bounded retries of transient failures; the same Idempotency-Key goes with every retry."""
+        headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
+        token_renewed = False
+        attempt = 0
+        while True:
+            attempt += 1
+            if bearer:
+                headers["Authorization"] = f"Bearer {self._token()}"
+            try:
+                return self._once(
+                    method, path, json=json, form=form, basic_auth=basic_auth, headers=headers, bearer=bearer
+                )
+            except _TokenRejected as rejected:
+                if token_renewed:
+                    raise rejected.error from None
+                token_renewed = True
+                attempt -= 1
+                self._token_forget()
+            except OsozTransientError as error:
+                wait = self._delay(attempt, error.retry_after)
+                if attempt >= self.max_attempts or wait > MAX_INLINE_WAIT_SECONDS:
+                    raise
+                logger.info("OSOZ %s %s failed (%s), retry %d in %.2f s", method, path, error.code, attempt, wait)
+                time.sleep(wait)
+
+    def _delay(self, attempt: int, retry_after: float | None) -> float:
+        """Exponential backoff with jitter (half fixed, half random), never shorter than OSOZ asked for."""
+        exponential = self.backoff * 2 ** (attempt - 1)
+        delay = exponential / 2 + random.uniform(0, exponential / 2)  # noqa: S311 - jitter, not a secret
+        return max(delay, retry_after or 0.0)
+
+    def _once(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: dict[str, Any] | None,
+        form: dict[str, str] | None,
+        basic_auth: tuple[str, str] | None,
+        headers: dict[str, str],
+        bearer: bool,
+    ) -> dict[str, Any]:
+        try:
+            response = self._http.request(method, path, json=json, data=form, auth=basic_auth, headers=headers)
+        except httpx.TimeoutException as error:
+            raise OsozTransientError(
+                f"OSOZ ({self.base_url}) nie odpowiedział w ciągu {self.timeout:g} s.", code="timeout"
+            ) from error
+        except httpx.TransportError as error:
+            raise OsozTransientError(
+                f"Nie można połączyć się z OSOZ pod adresem {self.base_url}.", code="network"
+            ) from error
+        return self._result(response, bearer=bearer)
+
+    def _result(self, response: httpx.Response, *, bearer: bool) -> dict[str, Any]:
+        status = response.status_code
+        if 200 <= status < 300:
+            try:
+                return response.json()
+            except ValueError as error:
+                raise OsozTransientError(
+                    f"OSOZ zwrócił niepoprawną odpowiedź (HTTP {status}).", status=status, code="bad-response"
+                ) from error
+        message, code = _problem_message(response)
+        if status == 429 or status >= 500:
+            raise OsozTransientError(message, status=status, code=code, retry_after=_retry_after(response))
+        error = OsozPermanentError(message, status=status, code=code)
+        if status == 401 and bearer:
+            raise _TokenRejected(error)
+        raise error
+
+    # --- OAuth2 client credentials -------------------------------------------------------------------------------
+
+    def _token(self) -> str:
+        key = (self.base_url, self.client_id)
+        with _tokens_lock:
+            cached = _tokens.get(key)
+        if cached and cached[1] > time.monotonic():
+            return cached[0]
+        if not (self.client_id and self._client_secret):
+            raise OsozPermanentError(
+                "Brak danych dostępowych do OSOZ. Uruchom „Kreator konfiguracji systemu OSOZ”.", code="no-credentials"
+            )
+        # RFC 6749 §4.4 with HTTP Basic credentials; each call issues a new token, so it needs no Idempotency-Key.
+        data = self._call(
+            "POST",
+            f"{API}/oauth/token",
+            form={"grant_type": "client_credentials"},
+            basic_auth=(self.client_id, self._client_secret),
+            bearer=False,
+        )
+        token = interface.AccessToken.from_json(data)
+        expires = time.monotonic() + max(token.expires_in - TOKEN_MARGIN_SECONDS, 1)
+        with _tokens_lock:
+            _tokens[key] = (token.access_token, expires)
+        return token.access_token
+
+    def _token_forget(self) -> None:
+        with _tokens_lock:
+            _tokens.pop((self.base_url, self.client_id), None)

@@ -1,0 +1,101 @@
+"""The connection to OSOZ (one row, SET-3) and the publication outbox (OSZ-3)."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+def default_base_url() -> str:
+    return settings.OSOZ_BASE_URL
+
+
+class Connection(models.Model):
+    """Ustawienia > OSOZ/LBK: where OSOZ is, the credentials it issued, the integration switch and its status."""
+
+    SINGLETON_ID = 1
+
+    base_url = models.URLField(_("Adres platformy OSOZ"), max_length=2000, default=default_base_url)
+    client_id = models.CharField(_("Identyfikator klienta (client_id)"), max_length=100, blank=True)
+    # Fernet tokens (core.crypto.secret_encrypt); the plain secrets exist only in memory while calling OSOZ.
+    client_secret_encrypted = models.TextField(blank=True, editable=False)
+    webhook_secret_encrypted = models.TextField(blank=True, editable=False)
+    entity_name = models.CharField(_("Nazwa podmiotu w OSOZ"), max_length=200, blank=True, editable=False)
+    enabled = models.BooleanField(_("Integracja z OSOZ włączona"), default=False)
+    connected_at = models.DateTimeField(_("Połączono kreatorem"), null=True, blank=True, editable=False)
+    last_success_at = models.DateTimeField(_("Ostatnia udana wymiana"), null=True, blank=True, editable=False)
+    last_error = models.TextField(_("Ostatni błąd"), blank=True, editable=False)
+    last_error_at = models.DateTimeField(_("Kiedy wystąpił ostatni błąd"), null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = _("połączenie z OSOZ")
+        verbose_name_plural = _("połączenie z OSOZ")
+        default_permissions = ("view", "change")
+        constraints = [models.CheckConstraint(condition=Q(id=1), name="osoz_integration_connection_singleton")]
+
+    def __str__(self):
+        return self.base_url
+
+    @property
+    def has_credentials(self) -> bool:
+        return bool(self.client_id and self.client_secret_encrypted)
+
+    @property
+    def is_active(self) -> bool:
+        """Publishing happens only with the switch on and credentials from OSOZ."""
+        return self.enabled and self.has_credentials
+
+
+class OutboxKind(models.TextChoices):
+    LOCATION = "location", _("lokalizacja")
+    DOCTOR = "doctor", _("lekarz")
+    SCHEDULE = "schedule", _("harmonogram")
+    SLOTS = "slots", _("wolne terminy lekarza")
+
+
+# Delivery order inside one drain: places first, then who works there, then when. OSOZ accepts any order, but
+# patients then never see a doctor before his location.
+KIND_PRIORITY = {OutboxKind.LOCATION: 0, OutboxKind.DOCTOR: 1, OutboxKind.SCHEDULE: 2, OutboxKind.SLOTS: 3}
+
+
+class OutboxMessage(models.Model):
+    """One row per published resource ("slots:12"), kept for good. A change raises `version`; the row is pending
+    while `version` is above `sent_version`, so a burst of changes leaves one pending message (coalescing) and a
+    change made while the message was being sent makes it pending again. The document itself is built at send
+    time from the database (snapshot), never stored here."""
+
+    key = models.CharField(max_length=40, unique=True)
+    kind = models.CharField(max_length=10, choices=OutboxKind.choices)
+    object_id = models.PositiveBigIntegerField()
+    priority = models.PositiveSmallIntegerField()
+    # The contract's monotonic version of the resource: microseconds since the epoch at the change, or one more
+    # than the previous version, so versions keep growing even if the product's database is restored.
+    version = models.PositiveBigIntegerField()
+    sent_version = models.PositiveBigIntegerField(default=0)
+    # Whether the last document OSOZ accepted showed the resource; a withdrawal is sent only for what was shown.
+    visible_sent = models.BooleanField(default=False)
+    changed_at = models.DateTimeField()
+    # Null: parked after a permanent error (a 4xx) until the resource changes again.
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    # A drain holds the row until then; a worker that died mid-send releases it by letting the lease run out.
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name = _("wiadomość do OSOZ")
+        verbose_name_plural = _("wiadomości do OSOZ")
+        default_permissions = ()
+        indexes = [models.Index(fields=["next_attempt_at", "priority"], name="osoz_outbox_due")]
+
+    def __str__(self):
+        return f"{self.key} v{self.version}"
+
+    @property
+    def is_pending(self) -> bool:
+        return self.version > self.sent_version
+
+
+def outbox_key(kind: str, object_id: int) -> str:
+    return f"{kind}:{object_id}"

@@ -1,0 +1,200 @@
+"""Writes of Ustawienia > OSOZ/LBK (SET-3): connecting the clinic through the configuration wizard (manual §3.1),
+the connection settings, the integration switch and the connection check. Publication itself is in publication.py."""
+
+import hashlib
+
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils import timezone
+
+from clinic.models import Location
+from clinic.services import clinic_entity_id_set
+from core.crypto import secret_encrypt
+from core.errors import DomainError
+from core.models import AuditCategory, AuditOutcome
+from core.services import audit_record
+from osoz_integration import interface
+from osoz_integration.client import OsozClient, OsozError
+from osoz_integration.models import Connection
+from osoz_integration.publication import connection_exchange_record, publication_enqueue_all
+from osoz_integration.selectors import connection_client, connection_get, outbox_pending
+
+
+def _locked_connection() -> Connection:
+    connection_get()
+    return Connection.objects.select_for_update().get(pk=Connection.SINGLETON_ID)
+
+
+@transaction.atomic
+def connection_update(
+    *,
+    base_url: str,
+    client_id: str,
+    client_secret: str = "",
+    webhook_secret: str = "",
+    actor=None,
+    request: HttpRequest | None = None,
+) -> Connection:
+    """Change the address or credentials by hand; an empty secret keeps the stored one."""
+    connection = _locked_connection()
+    phrases = []
+    base_url = base_url.rstrip("/")
+    if connection.base_url != base_url:
+        phrases.append(f"adres platformy: {connection.base_url or '(pusty)'} → {base_url}")
+        connection.base_url = base_url
+    if connection.client_id != client_id:
+        phrases.append(f"identyfikator klienta: {connection.client_id or '(pusty)'} → {client_id or '(pusty)'}")
+        connection.client_id = client_id
+    # The secrets themselves never reach the audit log, only the fact that they changed.
+    if client_secret:
+        connection.client_secret_encrypted = secret_encrypt(client_secret.encode())
+        phrases.append("zmieniono sekret klienta")
+    if webhook_secret:
+        connection.webhook_secret_encrypted = secret_encrypt(webhook_secret.encode())
+        phrases.append("zmieniono sekret podpisu powiadomień")
+    connection.save()
+    if phrases:
+        audit_record(
+            category=AuditCategory.CONFIGURATION,
+            action="osoz_connection_changed",
+            message=f"Zmieniono połączenie z OSOZ: {'; '.join(phrases)}.",
+            actor=actor,
+            request=request,
+            target=connection,
+        )
+    return connection
+
+
+def _exchange_key(code: str) -> str:
+    """The same code always gets the same Idempotency-Key, so a repeated callback replays the first answer."""
+    return "connect-" + hashlib.sha256(code.encode()).hexdigest()[:48]
+
+
+def connection_connect(*, code: str, return_url: str, actor=None, request: HttpRequest | None = None) -> Connection:
+    """Finish the configuration wizard: exchange the one-time code for the entity id and credentials, store them
+    (secrets encrypted), set the clinic's Identyfikator podmiotu, and publish everything if the switch is on."""
+    connection = connection_get()
+    try:
+        with OsozClient(base_url=connection.base_url) as client:
+            credentials = client.token_exchange(code=code, return_url=return_url, idempotency_key=_exchange_key(code))
+    except OsozError as error:
+        connection_exchange_record(error=error.message)
+        audit_record(
+            category=AuditCategory.INTEGRATION,
+            action="osoz_connect_failed",
+            message=f"Nie udało się połączyć placówki z OSOZ kreatorem konfiguracji: {error.message}",
+            actor=actor,
+            request=request,
+            target=connection,
+            outcome=AuditOutcome.FAILURE,
+        )
+        raise
+    return _credentials_store(credentials, actor=actor, request=request)
+
+
+@transaction.atomic
+def _credentials_store(credentials: interface.ConnectCredentials, *, actor, request: HttpRequest | None) -> Connection:
+    connection = _locked_connection()
+    now = timezone.now()
+    connection.base_url = credentials.api_base_url.rstrip("/")
+    connection.client_id = credentials.client_id
+    connection.client_secret_encrypted = secret_encrypt(credentials.client_secret.encode())
+    connection.webhook_secret_encrypted = secret_encrypt(credentials.webhook_secret.encode())
+    connection.entity_name = credentials.entity_name[:200]
+    connection.connected_at = now
+    connection.last_success_at = now
+    connection.save()
+    clinic_entity_id_set(entity_id=credentials.entity_id, actor=actor, request=request)
+    audit_record(
+        category=AuditCategory.INTEGRATION,
+        action="osoz_connected",
+        message=(
+            f"Połączono placówkę z OSOZ kreatorem konfiguracji: podmiot „{credentials.entity_name}” "
+            f"(identyfikator podmiotu {credentials.entity_id}), identyfikator klienta {credentials.client_id}."
+        ),
+        actor=actor,
+        request=request,
+        target=connection,
+    )
+    publication_enqueue_all()
+    return connection
+
+
+def _switch_off_check() -> None:
+    """STR-5: leaving the integration means doctors, then locations, then the switch, and the withdrawals must
+    have reached OSOZ, or OSOZ would keep showing what the clinic no longer offers."""
+    visible = list(Location.objects.filter(osoz_enabled=True).values_list("name", flat=True))
+    if visible:
+        raise DomainError(
+            "Nie można wyłączyć integracji, dopóki lokalizacje są widoczne w OSOZ: "
+            f"{', '.join(visible)}. Najpierw wyłącz widoczność lekarzy, potem lokalizacji (Struktura).",
+            code="locations_visible",
+        )
+    backlog = outbox_pending().count()
+    if backlog:
+        raise DomainError(
+            f"Nie można jeszcze wyłączyć integracji: {backlog} zmian czeka na wysłanie do OSOZ. "
+            "Spróbuj ponownie, gdy kolejka będzie pusta.",
+            code="backlog",
+        )
+
+
+@transaction.atomic
+def connection_switch(*, enabled: bool, actor=None, request: HttpRequest | None = None) -> Connection:
+    """The integration switch: on publishes everything OSOZ should show; off stops publishing."""
+    connection = _locked_connection()
+    if connection.enabled == enabled:
+        return connection
+    if enabled and not connection.has_credentials:
+        raise DomainError(
+            "Najpierw połącz placówkę z OSOZ: uruchom „Kreator konfiguracji systemu OSOZ”.", code="not_connected"
+        )
+    if not enabled:
+        _switch_off_check()
+    connection.enabled = enabled
+    connection.save(update_fields=["enabled"])
+    audit_record(
+        category=AuditCategory.INTEGRATION,
+        action="osoz_switched_on" if enabled else "osoz_switched_off",
+        message=(
+            "Włączono integrację z OSOZ: Poradnia publikuje lokalizacje, lekarzy, harmonogramy i wolne terminy."
+            if enabled
+            else "Wyłączono integrację z OSOZ: Poradnia przestała publikować zmiany."
+        ),
+        actor=actor,
+        request=request,
+        target=connection,
+    )
+    if enabled:
+        publication_enqueue_all()
+    return connection
+
+
+def connection_check(*, actor=None, request: HttpRequest | None = None) -> interface.Entity:
+    """Ask OSOZ for the connected entity: proves the address and the credentials work (OSZ-10)."""
+    connection = connection_get()
+    try:
+        with connection_client(connection) as client:
+            entity = client.entity_get()
+    except OsozError as error:
+        connection_exchange_record(error=error.message)
+        audit_record(
+            category=AuditCategory.INTEGRATION,
+            action="osoz_check_failed",
+            message=f"Sprawdzenie połączenia z OSOZ nie powiodło się: {error.message}",
+            actor=actor,
+            request=request,
+            target=connection,
+            outcome=AuditOutcome.FAILURE,
+        )
+        raise
+    connection_exchange_record()
+    audit_record(
+        category=AuditCategory.INTEGRATION,
+        action="osoz_checked",
+        message=f"Sprawdzono połączenie z OSOZ: odpowiada podmiot „{entity.entity_name}” ({entity.entity_id}).",
+        actor=actor,
+        request=request,
+        target=connection,
+    )
+    return entity

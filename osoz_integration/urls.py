@@ -1,0 +1,13 @@
+from django.urls import path
+
+from osoz_integration import views
+
+app_name = "osoz_integration"
+
+urlpatterns = [
+    path("ustawienia/osoz/", views.connection, name="connection"),
+    path("ustawienia/osoz/kreator/", views.connection_wizard, name="connection_wizard"),
+    path("ustawienia/osoz/powrot/", views.connection_callback, name="connection_callback"),
+    path("ustawienia/osoz/integracja/", views.connection_switch, name="connection_switch"),
+    path("ustawienia/osoz/sprawdz/", views.connection_check, name="connection_check"),
+]

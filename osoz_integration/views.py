@@ -1,0 +1,96 @@
+"""Ustawienia > OSOZ/LBK (SET-3, manual §3.1): connection settings, the configuration wizard and its return, the
+integration switch and the connection status. Administrators only."""
+
+import secrets
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from clinic.selectors import clinic_get
+from core.errors import DomainError
+from osoz_integration import services
+from osoz_integration.client import OsozError
+from osoz_integration.forms import ConnectionForm
+from osoz_integration.selectors import connection_get, connection_status
+
+PERMISSION = "osoz_integration.change_connection"
+# The wizard's state lives in the administrator's session only, so a redirect forged elsewhere cannot complete it.
+WIZARD_STATE = "osoz_wizard_state"
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required(PERMISSION, raise_exception=True)
+def connection(request):
+    form = ConnectionForm(request.POST or None, instance=connection_get())
+    if request.method == "POST" and form.is_valid():
+        services.connection_update(**form.cleaned_data, actor=request.user, request=request)
+        messages.success(request, _("Zapisano ustawienia połączenia z OSOZ."))
+        return redirect("osoz_integration:connection")
+    context = {"form": form, "status": connection_status(), "clinic": clinic_get()}
+    return render(request, "osoz_integration/connection.html", context)
+
+
+def _return_url(request) -> str:
+    return request.build_absolute_uri(reverse("osoz_integration:connection_callback"))
+
+
+@require_POST
+@permission_required(PERMISSION, raise_exception=True)
+def connection_wizard(request):
+    """ "Kreator konfiguracji systemu OSOZ": send the administrator to the Provider Service."""
+    state = secrets.token_urlsafe(32)
+    request.session[WIZARD_STATE] = state
+    query = urlencode({"return_url": _return_url(request), "state": state})
+    return redirect(f"{connection_get().base_url}/provider/connect?{query}")
+
+
+@require_GET
+@permission_required(PERMISSION, raise_exception=True)
+def connection_callback(request):
+    """Where the Provider Service sends the administrator back, with a one-time code or with an error."""
+    expected = request.session.pop(WIZARD_STATE, None)
+    state = request.GET.get("state", "")
+    if not expected or not secrets.compare_digest(state, expected):
+        messages.error(request, _("Powrót z kreatora konfiguracji OSOZ jest nieważny. Uruchom kreator ponownie."))
+        return redirect("osoz_integration:connection")
+    code = request.GET.get("code", "")
+    if not code:
+        messages.warning(request, _("Konfigurację w Serwisie Świadczeniodawcy OSOZ przerwano; nic nie zmieniono."))
+        return redirect("osoz_integration:connection")
+    try:
+        services.connection_connect(code=code, return_url=_return_url(request), actor=request.user, request=request)
+    except OsozError as error:
+        messages.error(request, _("Nie udało się połączyć z OSOZ: %(reason)s") % {"reason": error.message})
+    else:
+        messages.success(request, _("Placówka jest połączona z OSOZ."))
+    return redirect("osoz_integration:connection")
+
+
+@require_POST
+@permission_required(PERMISSION, raise_exception=True)
+def connection_switch(request):
+    enabled = request.POST.get("enabled") == "on"
+    try:
+        services.connection_switch(enabled=enabled, actor=request.user, request=request)
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("Włączono integrację z OSOZ.") if enabled else _("Wyłączono integrację z OSOZ."))
+    return redirect("osoz_integration:connection")
+
+
+@require_POST
+@permission_required(PERMISSION, raise_exception=True)
+def connection_check(request):
+    try:
+        entity = services.connection_check(actor=request.user, request=request)
+    except OsozError as error:
+        messages.error(request, _("OSOZ nie odpowiada poprawnie: %(reason)s") % {"reason": error.message})
+    else:
+        messages.success(request, _("Połączenie z OSOZ działa: podmiot „%(name)s”.") % {"name": entity.entity_name})
+    return redirect("osoz_integration:connection")
