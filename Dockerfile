@@ -13,7 +13,8 @@ RUN DJANGO_ENV=production SECRET_KEY=image-build-only SECRETS_ENCRYPTION_KEYS=im
         python manage.py collectstatic --no-input --verbosity 0 \
     && DJANGO_ENV=production SECRET_KEY=image-build-only SECRETS_ENCRYPTION_KEYS=image-build-only ALLOWED_HOSTS=build REDIS_URL=redis://build:6379/0 \
         python manage.py translations_compile --verbosity 0 \
-    && useradd --system --home /app poradnia
+    && useradd --system --home /app poradnia \
+    && mkdir -p /data && chown poradnia /data
 USER poradnia
 
 EXPOSE 8000

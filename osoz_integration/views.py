@@ -39,10 +39,13 @@ def _return_url(request) -> str:
     return request.build_absolute_uri(reverse("osoz_integration:connection_callback"))
 
 
-@require_POST
+@require_GET
 @permission_required(PERMISSION, raise_exception=True)
 def connection_wizard(request):
-    """ "Kreator konfiguracji systemu OSOZ": send the administrator to the Provider Service."""
+    """ "Kreator konfiguracji systemu OSOZ": send the administrator to the Provider Service.
+
+    A link, not a form: the page's CSP (form-action 'self') rightly stops a form from landing on another origin,
+    and starting the wizard changes nothing but a fresh state in the session."""
     state = secrets.token_urlsafe(32)
     request.session[WIZARD_STATE] = state
     query = urlencode({"return_url": _return_url(request), "state": state})

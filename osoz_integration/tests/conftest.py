@@ -85,7 +85,7 @@ def connect(client, server, *, switch_on: bool = True) -> None:
     connection = connection_get()
     connection.base_url = server.url
     connection.save()
-    start = client.post(reverse("osoz_integration:connection_wizard"))
+    start = client.get(reverse("osoz_integration:connection_wizard"))
     assert start.status_code == 302 and start["Location"].startswith(f"{server.url}/provider/connect?")
     back = wizard_code(start["Location"])
     assert back.startswith("http://testserver/ustawienia/osoz/powrot/?")

@@ -36,7 +36,8 @@ def test_only_administrators_open_ustawienia_osoz_lbk(client_for, alice, bob, ca
     for user in (bob, carol, dave):
         client = client_for(user)
         assert client.get(CONNECTION).status_code == 403
-        for url in (CONNECTION, WIZARD, SWITCH, CHECK):
+        assert client.get(WIZARD).status_code == 403
+        for url in (CONNECTION, SWITCH, CHECK):
             assert client.post(url, {"enabled": "on", "base_url": "http://evil.example"}).status_code == 403
         assert client.get(f"{CALLBACK}?code=x&state=y").status_code == 403
         assert not any(item["url"] == CONNECTION for section in menu_for(user) for item in section["items"])
@@ -71,7 +72,7 @@ def test_the_address_and_credentials_are_saved_with_secrets_encrypted_and_never_
 
 def test_the_wizard_sends_the_administrator_to_the_provider_service_with_a_session_bound_state(client_for, alice):
     client = client_for(alice)
-    response = client.post(WIZARD)
+    response = client.get(WIZARD)
     target = urlsplit(response["Location"])
     assert f"{target.scheme}://{target.netloc}{target.path}" == "http://127.0.0.1:8001/provider/connect"
     query = parse_qs(target.query)
@@ -81,10 +82,10 @@ def test_the_wizard_sends_the_administrator_to_the_provider_service_with_a_sessi
 
 def test_a_return_with_a_foreign_state_or_a_cancellation_changes_nothing(client_for, alice):
     client = client_for(alice)
-    client.post(WIZARD)
+    client.get(WIZARD)
     forged = client.get(f"{CALLBACK}?code=stolen&state=somebody-elses", follow=True)
     assert "Powrót z kreatora konfiguracji OSOZ jest nieważny" in forged.content.decode()
-    client.post(WIZARD)
+    client.get(WIZARD)
     state = client.session[WIZARD_STATE]
     cancelled = client.get(f"{CALLBACK}?error=access_denied&state={state}", follow=True)
     assert "przerwano" in cancelled.content.decode()
@@ -113,7 +114,7 @@ def test_connecting_through_the_live_sandbox_stores_the_entity_id_and_credential
 def test_a_code_osoz_refuses_is_reported_and_audited(client_for, alice, osoz_sandbox_server):
     client = client_for(alice)
     Connection.objects.filter(pk=connection_get().pk).update(base_url=osoz_sandbox_server.url)
-    start = client.post(WIZARD)
+    start = client.get(WIZARD)
     back = wizard_code(start["Location"])
     state = parse_qs(urlsplit(back).query)["state"][0]
     page = client.get(f"{CALLBACK}?code=not-the-code&state={state}", follow=True).content.decode()
