@@ -14,21 +14,7 @@ class SettingsForm(forms.ModelForm):
 
     class Meta:
         model = Entity
-        fields = [
-            "online_registration",
-            "single_booking_per_specialist",
-            "cancellation_reason_required",
-            "group_by_clinic",
-            "waiting_lists",
-            "booking_without_card",
-            "phone_required",
-            "pesel_required",
-            "multi_step_registration",
-            "reply_email",
-            "televisit",
-            "insurers_online_registration",
-            "insurers_auto_enable",
-        ]
+        fields = list(Entity.SETTINGS)
         help_texts = {
             "online_registration": "Opcja musi być włączona (usługa musi być aktywna).",
             "single_booking_per_specialist": (

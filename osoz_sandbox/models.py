@@ -8,6 +8,23 @@ from django.db import models
 class Entity(models.Model):
     """A clinic (podmiot) with its Provider Service settings (manual §3.1, Tabela 4)."""
 
+    # The Tabela 4 settings: the Provider Service form edits these, GET /api/v1/entity reports them.
+    SETTINGS = (
+        "online_registration",
+        "single_booking_per_specialist",
+        "cancellation_reason_required",
+        "group_by_clinic",
+        "waiting_lists",
+        "booking_without_card",
+        "phone_required",
+        "pesel_required",
+        "multi_step_registration",
+        "reply_email",
+        "televisit",
+        "insurers_online_registration",
+        "insurers_auto_enable",
+    )
+
     entity_id = models.CharField("Identyfikator podmiotu", max_length=32, unique=True)
     name = models.CharField("Nazwa podmiotu", max_length=200)
     address = models.CharField("Adres", max_length=300, blank=True)

@@ -49,25 +49,10 @@ def entity_for_user(user) -> Entity | None:
 
 
 def entity_state(entity: Entity) -> dict:
-    names = [
-        "online_registration",
-        "single_booking_per_specialist",
-        "cancellation_reason_required",
-        "group_by_clinic",
-        "waiting_lists",
-        "booking_without_card",
-        "phone_required",
-        "pesel_required",
-        "multi_step_registration",
-        "reply_email",
-        "televisit",
-        "insurers_online_registration",
-        "insurers_auto_enable",
-    ]
     return {
         "entity_id": entity.entity_id,
         "entity_name": entity.name,
-        "settings": {name: getattr(entity, name) for name in names},
+        "settings": {name: getattr(entity, name) for name in Entity.SETTINGS},
     }
 
 
