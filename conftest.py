@@ -2,23 +2,19 @@
 
 import importlib
 import os
-import secrets
 import shutil
 import socket
-import subprocess
-import sys
 import threading
 import time
-from pathlib import Path
 from types import SimpleNamespace
 
-import httpx
 import pytest
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.oath import totp
 
 from accounts import roles
 from accounts.tests.factories import TOTPDeviceFactory, UserFactory
+from devtools.sandbox import SandboxServer
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -179,76 +175,6 @@ def asgi_page_for(chromium, asgi_live_server):
 @pytest.fixture
 def asgi_page(asgi_page_for):
     return asgi_page_for()
-
-
-class SandboxServer:
-    """The OSOZ sandbox as `make demo` runs it: a separate process under uvicorn, with its own settings and its own
-    SQLite database, reached only over HTTP. stop() and start() keep the port and the database, so a test can take
-    OSOZ down and bring it back."""
-
-    ROOT = Path(__file__).resolve().parent
-
-    def __init__(self, folder: Path, **env: str):
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            self.port = probe.getsockname()[1]
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.env = {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "osoz_sandbox.settings",
-            "OSOZ_SANDBOX_DATABASE_URL": f"sqlite:///{folder / 'sandbox.sqlite3'}",
-            "OSOZ_SANDBOX_VAR_DIR": str(folder),
-            "OSOZ_SANDBOX_SECRET_KEY": secrets.token_urlsafe(50),
-            **env,
-        }
-        self.process = None
-
-    def manage(self, *args: str) -> str:
-        done = subprocess.run(  # noqa: S603 - our own interpreter and arguments
-            [sys.executable, "-m", "django", *args],
-            cwd=self.ROOT,
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        if done.returncode:
-            pytest.fail(f"sandbox {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
-        return done.stdout
-
-    def start(self) -> None:
-        command = [sys.executable, "-m", "uvicorn", "osoz_sandbox.asgi:application", "--host", "127.0.0.1"]
-        self.process = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
-            [*command, "--port", str(self.port), "--log-level", "warning"],
-            cwd=self.ROOT,
-            env=self.env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                pytest.fail(f"the OSOZ sandbox did not start:\n{self.process.stderr.read()}")
-            try:
-                if httpx.get(f"{self.url}/api/v1/openapi.yaml", timeout=1).status_code == 200:
-                    return
-            except httpx.TransportError:
-                time.sleep(0.1)
-        self.stop()
-        pytest.fail(f"the OSOZ sandbox did not answer on {self.url} within 30 s")
-
-    def stop(self) -> None:
-        if self.process is None:
-            return
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-        self.process.stderr.close()
-        self.process = None
 
 
 @pytest.fixture(scope="session")

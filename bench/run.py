@@ -6,9 +6,13 @@
    query count; floor: one raw SQL fetch of that day's appointments with patient names.
 3. 50 concurrent booking attempts on one slot through real HTTP against uvicorn on PostgreSQL (exactly one may
    succeed, the rest must be 409, none 5xx), and bookings/s on distinct slots; floor: requests/s of /healthz.
+4. Propagation lag to OSOZ: 200 local bookings and cancellations, each timed from its commit until the sandbox
+   (its own process) shows it, drained by a real Celery worker on Redis; floor: one PUT of a doctor's slots snapshot
+   through the product's client (bench/osoz.py).
 
 It builds a throw-away database (Django's test database machinery), prints a table and writes bench/results.json.
-PostgreSQL comes from DATABASE_URL; without it the first two run on SQLite and the third is skipped.
+PostgreSQL comes from DATABASE_URL and Redis from REDIS_URL, each defaulting to the local server when it answers;
+without PostgreSQL the first two run on SQLite and the others are skipped, without Redis the fourth is skipped.
 """
 
 import json
@@ -26,20 +30,26 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+# The table is the output: no request-by-request log lines from this process, the servers or the worker.
+os.environ.setdefault("LOG_LEVEL", "WARNING")
 LOCAL_POSTGRES = "postgres://postgres@127.0.0.1:5432/poradnia"
+# A Redis database of the benchmark's own, apart from the demo's (0) and the tests' (15).
+LOCAL_REDIS = "redis://127.0.0.1:6379/14"
 
 
-def local_postgres_answers() -> bool:
+def local_server_answers(port: int) -> bool:
     try:
-        with socket.create_connection(("127.0.0.1", 5432), timeout=2):
+        with socket.create_connection(("127.0.0.1", port), timeout=2):
             return True
     except OSError:
         return False
 
 
-# The machine's PostgreSQL when nothing else is said and it is there; SQLite otherwise.
-if "DATABASE_URL" not in os.environ and local_postgres_answers():
+# The machine's PostgreSQL and Redis when nothing else is said and they are there; SQLite and no Redis otherwise.
+if "DATABASE_URL" not in os.environ and local_server_answers(5432):
     os.environ["DATABASE_URL"] = LOCAL_POSTGRES
+if "REDIS_URL" not in os.environ and local_server_answers(6379):
+    os.environ["REDIS_URL"] = LOCAL_REDIS
 
 import django  # noqa: E402
 
@@ -53,6 +63,7 @@ from django.test.utils import CaptureQueriesContext, setup_databases, teardown_d
 from django.urls import reverse  # noqa: E402
 
 from bench import data  # noqa: E402
+from bench.osoz import bench_propagation  # noqa: E402
 from scheduling.selectors import free_slots, window_bounds  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results.json"
@@ -250,6 +261,12 @@ def main() -> None:
             results.append(bench_concurrent_booking(fill))
         else:
             print("Benchmark 3 needs PostgreSQL (set DATABASE_URL); skipped.")
+        if postgres and settings.REDIS_URL:
+            results.append(bench_propagation(fill))
+        else:
+            # The worker is a separate process on Redis, as in production; it cannot reach SQLite's in-memory test
+            # database.
+            print("Benchmark 4 needs PostgreSQL and Redis (set DATABASE_URL and REDIS_URL); skipped.")
     finally:
         teardown_databases(old_config, verbosity=0)
     report = {

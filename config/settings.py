@@ -131,8 +131,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     if not PRODUCTION:
         VAR_DIR.mkdir(parents=True, exist_ok=True)
 else:
-    DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # A connection pool per process: under ASGI every request runs in a thread of its own, so Django's persistent
+    # per-thread connections (CONN_MAX_AGE) would pile up until PostgreSQL refuses clients; the pool caps them.
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"]["OPTIONS"] = {
+        "pool": {"min_size": 1, "max_size": env.int("DB_POOL_MAX_SIZE", default=10), "timeout": 10}
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="")

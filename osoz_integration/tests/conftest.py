@@ -1,7 +1,6 @@
 """Fixtures of the OSOZ integration tests: every request the client sends is checked against the contract, and a
 clinic can be connected to the live sandbox through the real configuration wizard."""
 
-import re
 from datetime import date, time
 from types import SimpleNamespace
 
@@ -11,12 +10,12 @@ from django.urls import reverse
 
 from clinic.tests.factories import CellFactory, EmployeeFactory, LocationFactory
 from core.crypto import keypair_generate
+from devtools.sandbox import wizard_code
 from osoz_integration import client as osoz_client
 from osoz_integration.selectors import connection_get
 from osoz_integration.tests.contract import request_check
 from scheduling.tests.factories import ScheduleFactory
 
-SANDBOX_LOGIN = ("osoz-demo", "Osoz-demo-2026")  # osoz_sandbox/management/commands/sandbox_seed.py
 SANDBOX_ENTITY_ID = "7350012345"
 
 
@@ -43,41 +42,6 @@ def _fast_retries(settings):
 @pytest.fixture(scope="session")
 def public_key_pem() -> str:
     return keypair_generate()[1]
-
-
-def _csrf(page: httpx.Response) -> str:
-    return re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
-
-
-def wizard_code(provider_url: str, *, cancel: bool = False) -> str:
-    """Go through the Provider Service as the administrator's browser would: log in, confirm the data, accept the
-    regulations. Returns the URL the Provider Service sends the browser back to."""
-    with httpx.Client(follow_redirects=False, timeout=10) as browser:
-        login = browser.get(provider_url)
-        assert login.status_code == 200
-        next_url = re.search(r'name="next" value="([^"]+)"', login.text).group(1).replace("&amp;", "&")
-        base = str(login.url.copy_with(path="/", query=None)).rstrip("/")
-        logged_in = browser.post(
-            f"{base}/provider/logowanie/",
-            data={
-                "username": SANDBOX_LOGIN[0],
-                "password": SANDBOX_LOGIN[1],
-                "next": next_url,
-                "csrfmiddlewaretoken": _csrf(login),
-            },
-            headers={"Referer": str(login.url)},
-        )
-        assert logged_in.status_code == 302, logged_in.text
-        confirm = browser.get(f"{base}{logged_in.headers['Location']}", follow_redirects=True)
-        assert "Połącz z systemem OSOZ" in confirm.text
-        choice = {"cancel": ""} if cancel else {"confirm_data": "on", "accept_terms": "on", "connect": ""}
-        back = browser.post(
-            str(confirm.url),
-            data={**choice, "csrfmiddlewaretoken": _csrf(confirm)},
-            headers={"Referer": str(confirm.url)},
-        )
-        assert back.status_code == 302, back.text
-        return back.headers["Location"]
 
 
 def connect(client, server, *, switch_on: bool = True) -> None:

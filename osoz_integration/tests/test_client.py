@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from django.utils import timezone
 
-from conftest import SandboxServer
+from devtools.sandbox import SandboxServer
 from osoz_integration import client as osoz_client
 from osoz_integration import interface
 from osoz_integration.client import OsozClient, OsozPermanentError, OsozTransientError

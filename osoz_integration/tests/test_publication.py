@@ -2,6 +2,7 @@
 connected through the real wizard, changes go through the product's services into the outbox, the drain is called
 directly, and what the sandbox holds is read back over its API and its patient site."""
 
+import re
 from datetime import datetime, time, timedelta
 
 import httpx
@@ -310,3 +311,32 @@ def test_nothing_is_queued_while_the_integration_is_off_or_for_doctors_osoz_does
     assert not outbox_pending().exists()
     book(doctor, min(engine_slots_all(doctor)))
     assert not outbox_pending().exists(), "a doctor without schedules in OSOZ is not republished on bookings"
+
+
+def test_first_free_slot_schedules_show_one_slot_a_day_on_the_patient_site(connected, published_clinic, alice):
+    schedule = published_clinic.schedule
+    schedule.first_free_only = True
+    schedule_save(
+        schedule=schedule, blocks=[BlockSpec(weekday, time(8), time(12), 20) for weekday in range(5)], actor=alice
+    )
+    publication.outbox_drain()
+    assert connected.get(f"/schedules/{schedule.pk}")["attributes"]["first_free_only"] is True
+
+    def offered_by_day() -> list[list[datetime]]:
+        page = connected.doctor_page(published_clinic.doctor)
+        assert page.status_code == 200
+        days = page.text.split('<div class="day">')[1:]
+        return [
+            [datetime.fromisoformat(value) for value in re.findall(r'<time datetime="([^"]+)"', day)] for day in days
+        ]
+
+    offered = [slots for slots in offered_by_day() if slots]
+    assert offered and all(len(slots) == 1 for slots in offered)
+    # Once the first free slot of a day is booked, the next one of that day is offered: still one, and no gap.
+    first = offered[0][0]
+    book(published_clinic.doctor, first)
+    publication.outbox_drain()
+    offered = [slots for slots in offered_by_day() if slots]
+    assert all(len(slots) == 1 for slots in offered)
+    assert first + timedelta(minutes=20) in [slots[0] for slots in offered]
+    assert first not in [slots[0] for slots in offered]

@@ -5,9 +5,10 @@ import pytest
 
 from clinic.selectors import clinic_get
 from conftest import browser_login
+from devtools.sandbox import SANDBOX_LOGIN
 from osoz_integration.models import Connection
 from osoz_integration.services import connection_get
-from osoz_integration.tests.conftest import SANDBOX_ENTITY_ID, SANDBOX_LOGIN
+from osoz_integration.tests.conftest import SANDBOX_ENTITY_ID
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -1,0 +1,127 @@
+"""The OSOZ sandbox run as `make demo` runs it, for the tests and the benchmark: a separate process reached only over
+HTTP, and its Provider Service driven as an administrator's browser would drive it in the configuration wizard."""
+
+import os
+import re
+import secrets
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+SANDBOX_LOGIN = ("osoz-demo", "Osoz-demo-2026")  # osoz_sandbox/management/commands/sandbox_seed.py
+
+
+class SandboxError(RuntimeError):
+    """The sandbox did not start, a management command failed, or the Provider Service answered unexpectedly."""
+
+
+class SandboxServer:
+    """The OSOZ sandbox under uvicorn, with its own settings and its own SQLite database. stop() and start() keep
+    the port and the database, so a test can take OSOZ down and bring it back."""
+
+    def __init__(self, folder: Path, **env: str):
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "osoz_sandbox.settings",
+            "OSOZ_SANDBOX_DATABASE_URL": f"sqlite:///{folder / 'sandbox.sqlite3'}",
+            "OSOZ_SANDBOX_VAR_DIR": str(folder),
+            "OSOZ_SANDBOX_SECRET_KEY": secrets.token_urlsafe(50),
+            **env,
+        }
+        self.process = None
+
+    def manage(self, *args: str) -> str:
+        done = subprocess.run(  # noqa: S603 - our own interpreter and arguments
+            [sys.executable, "-m", "django", *args],
+            cwd=ROOT,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        if done.returncode:
+            raise SandboxError(f"sandbox {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
+        return done.stdout
+
+    def start(self) -> None:
+        command = [sys.executable, "-m", "uvicorn", "osoz_sandbox.asgi:application", "--host", "127.0.0.1"]
+        self.process = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
+            [*command, "--port", str(self.port), "--log-level", "warning"],
+            cwd=ROOT,
+            env=self.env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise SandboxError(f"the OSOZ sandbox did not start:\n{self.process.stderr.read()}")
+            try:
+                if httpx.get(f"{self.url}/api/v1/openapi.yaml", timeout=1).status_code == 200:
+                    return
+            except httpx.TransportError:
+                time.sleep(0.1)
+        self.stop()
+        raise SandboxError(f"the OSOZ sandbox did not answer on {self.url} within 30 s")
+
+    def stop(self) -> None:
+        if self.process is None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self.process.stderr.close()
+        self.process = None
+
+
+def _csrf(page: httpx.Response) -> str:
+    return re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
+
+
+def _expect(condition: bool, response: httpx.Response) -> None:
+    if not condition:
+        raise SandboxError(f"the Provider Service answered {response.status_code} at {response.url}:\n{response.text}")
+
+
+def wizard_code(provider_url: str, *, cancel: bool = False) -> str:
+    """Go through the Provider Service as the administrator's browser would: log in, confirm the data, accept the
+    regulations. Returns the URL the Provider Service sends the browser back to."""
+    with httpx.Client(follow_redirects=False, timeout=10) as browser:
+        login = browser.get(provider_url)
+        _expect(login.status_code == 200, login)
+        next_url = re.search(r'name="next" value="([^"]+)"', login.text).group(1).replace("&amp;", "&")
+        base = str(login.url.copy_with(path="/", query=None)).rstrip("/")
+        logged_in = browser.post(
+            f"{base}/provider/logowanie/",
+            data={
+                "username": SANDBOX_LOGIN[0],
+                "password": SANDBOX_LOGIN[1],
+                "next": next_url,
+                "csrfmiddlewaretoken": _csrf(login),
+            },
+            headers={"Referer": str(login.url)},
+        )
+        _expect(logged_in.status_code == 302, logged_in)
+        confirm = browser.get(f"{base}{logged_in.headers['Location']}", follow_redirects=True)
+        _expect("Połącz z systemem OSOZ" in confirm.text, confirm)
+        choice = {"cancel": ""} if cancel else {"confirm_data": "on", "accept_terms": "on", "connect": ""}
+        back = browser.post(
+            str(confirm.url),
+            data={**choice, "csrfmiddlewaretoken": _csrf(confirm)},
+            headers={"Referer": str(confirm.url)},
+        )
+        _expect(back.status_code == 302, back)
+        return back.headers["Location"]
