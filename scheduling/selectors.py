@@ -425,8 +425,9 @@ FIRST_FREE_HORIZON_WINDOWS = 13
 
 
 def waiting_list_first_free(*, cell, now: datetime):
-    """The earliest free slot of any schedule in the cell from `now` on, or None; searched four weeks at a time."""
-    schedules = Schedule.objects.filter(cell=cell)
+    """The earliest free slot of the cell's NFZ schedules from `now` on, or None; searched four weeks at a time.
+    The waiting queue is the NFZ list, so private schedules never count as its first free date."""
+    schedules = Schedule.objects.filter(cell=cell, is_nfz=True)
     employee_ids = list(schedules.values_list("employee_id", flat=True).distinct())
     if not employee_ids:
         return None

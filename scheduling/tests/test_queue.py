@@ -55,6 +55,7 @@ def test_the_first_free_date_is_the_cells_earliest_free_slot(schedule, alice):
 
 
 def test_another_doctor_of_the_cell_with_an_earlier_slot_wins(schedule):
+    ScheduleFactory(cell=schedule.cell, is_nfz=False, blocks=[(0, time(6), time(7), 30)])  # private: not the queue's
     earlier = ScheduleFactory(cell=schedule.cell, blocks=[(0, time(7), time(8), 30)])
     assert add(schedule.cell).first_free_date == at(date(2027, 1, 4), 7)
     assert earlier.cell == schedule.cell
