@@ -188,15 +188,6 @@ def osoz_sandbox_server(tmp_path_factory):
     server.stop()
 
 
-@pytest.fixture(autouse=True, scope="session")
-def _connections_close_after_each_request():
-    """Live servers answer from threads of their own; a connection kept open there (CONN_MAX_AGE) would outlive the
-    test and keep the test database from being dropped. Connections opened from here on close after each request."""
-    from django.conf import settings
-
-    settings.DATABASES["default"]["CONN_MAX_AGE"] = 0
-
-
 @pytest.fixture(autouse=True)
 def _fresh_channel_layer(settings, worker_id):
     """Each test gets its own channel layer: a Redis layer's connections and locks belong to the event loop that made
