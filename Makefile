@@ -5,7 +5,9 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 DEMO_HOST ?= 127.0.0.1
 DEMO_PORT ?= 8000
-export DEMO_HOST DEMO_PORT
+# OSOZ (the sandbox) calls the demo back here: the booking approval and the nudges of new bookings.
+OSOZ_CALLBACK_BASE_URL ?= http://$(DEMO_HOST):$(DEMO_PORT)
+export DEMO_HOST DEMO_PORT OSOZ_CALLBACK_BASE_URL
 # The OSOZ sandbox (osoz_sandbox/) is a separate Django project with its own settings and database.
 SANDBOX := DJANGO_SETTINGS_MODULE=osoz_sandbox.settings $(BIN)/python -m django
 

@@ -2,10 +2,14 @@
 one day left free for the booking races. Built with bulk inserts into the throw-away benchmark database."""
 
 import random
+import socket
+import subprocess
+import sys
 import time
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from datetime import time as clock
+from pathlib import Path
 
 import httpx
 from django.conf import settings
@@ -24,6 +28,7 @@ from patients.models import DocumentType, Patient
 from scheduling.models import Appointment, AppointmentSource, Schedule, ScheduleBlock
 from scheduling.slots import WARSAW
 
+ROOT = Path(__file__).resolve().parent.parent
 DOCTORS = 100
 WEEKS = 8
 BOOKED_SHARE = 0.30
@@ -63,6 +68,24 @@ def session_cookies(user: User) -> dict[str, str]:
     session[DEVICE_ID_SESSION_KEY] = device.persistent_id
     session.create()
     return {settings.SESSION_COOKIE_NAME: session.session_key}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def server_start(env: dict[str, str]) -> tuple[subprocess.Popen, str]:
+    """The product under uvicorn (two workers) on the benchmark database; returns the process and its URL."""
+    port = free_port()
+    command = [sys.executable, "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1", "--port", str(port)]
+    server = subprocess.Popen(
+        [*command, "--workers", "2", "--no-access-log", "--log-level", "warning"], cwd=ROOT, env=env
+    )
+    url = f"http://127.0.0.1:{port}"
+    wait_for(url + "/healthz")
+    return server, url
 
 
 def wait_for(url: str, seconds: int = 60) -> None:

@@ -27,7 +27,7 @@ from accounts.roles import ADMINISTRATOR
 from bench import data
 from clinic.models import Employee, EmployeeCell, Location
 from config.celery import app
-from core.crypto import keypair_generate, secret_decrypt
+from core.crypto import keypair_generate, secret_decrypt, secret_encrypt
 from devtools.sandbox import SandboxServer, wizard_code
 from osoz_integration.models import OutboxKind
 from osoz_integration.publication import BUILDERS
@@ -59,19 +59,22 @@ class SandboxReader:
         ).json()["access_token"]
         self.http = httpx.Client(base_url=url, headers={"Authorization": f"Bearer {token}"}, timeout=10)
 
-    def starts(self, doctor_id: int, day) -> set[datetime]:
-        """The starts of the doctor's slots the sandbox offers that day."""
+    def slots(self, doctor_id: int, day) -> list[tuple[str, datetime]]:
+        """The doctor's slots the sandbox offers that day: (schedule id, start)."""
         response = self.http.get(
             f"/api/v1/doctors/{doctor_id}/slots", params={"date_from": day.isoformat(), "date_to": day.isoformat()}
         )
         response.raise_for_status()
-        return {datetime.fromisoformat(slot["starts_at"]) for slot in response.json()["slots"]}
+        return [(slot["schedule_id"], datetime.fromisoformat(slot["starts_at"])) for slot in response.json()["slots"]]
+
+    def starts(self, doctor_id: int, day) -> set[datetime]:
+        return {starts_at for _schedule_id, starts_at in self.slots(doctor_id, day)}
 
     def close(self) -> None:
         self.http.close()
 
 
-def _wait(condition: Callable[[], bool], *, seconds: float, what: str) -> None:
+def wait(condition: Callable[[], bool], *, seconds: float, what: str) -> None:
     deadline = time.monotonic() + seconds
     while not condition():
         if time.monotonic() > deadline:
@@ -79,29 +82,32 @@ def _wait(condition: Callable[[], bool], *, seconds: float, what: str) -> None:
         time.sleep(0.1)
 
 
-def _doctors_published(fill: data.Fill) -> list[int]:
-    """The clinic's location, its cell and the first doctors become OSOZ-visible, with schedules shared online."""
-    doctor_ids = fill.employee_ids[:PUBLISHED_DOCTORS]
+def doctors_published(fill: data.Fill, doctor_ids: list[int], *, nfz: bool = True) -> list[int]:
+    """The clinic's location (with its key pair), its cell and these doctors become OSOZ-visible, with their
+    schedules shared online."""
+    private_pem, public_pem = keypair_generate()
     Location.objects.update(
         osoz_enabled=True,
         osoz_location_id="BENCH-1",
         osoz_unit_name="Przychodnia Benchmark",
         street="ul. Testowa 1",
         postcode="60-001",
-        public_key_pem=keypair_generate()[1],
+        public_key_pem=public_pem,
+        private_key_encrypted=secret_encrypt(private_pem),
     )
     Employee.objects.filter(pk__in=doctor_ids).update(osoz_enabled=True)
     EmployeeCell.objects.filter(employee_id__in=doctor_ids).update(osoz_published=True)
-    Schedule.objects.filter(employee_id__in=doctor_ids).update(osoz_online=True)
+    Schedule.objects.filter(employee_id__in=doctor_ids).update(osoz_online=True, is_nfz=nfz)
     return doctor_ids
 
 
-def _connect(sandbox: SandboxServer) -> None:
+def connect(sandbox: SandboxServer) -> None:
     """Ustawienia > OSOZ/LBK as an administrator: the wizard through the sandbox's Provider Service, then the
-    integration switch, which enqueues the first publication."""
-    administrator = User.objects.create_user(username="bench-admin", password="Bench-password-2026")
-    administrator.groups.add(Group.objects.get(name=ADMINISTRATOR))
-    TOTPDevice.objects.create(user=administrator, name="bench", confirmed=True)
+    integration switch, which enqueues the first publication. Each benchmark connects to a sandbox of its own."""
+    administrator, made = User.objects.get_or_create(username="bench-admin")
+    if made:
+        administrator.groups.add(Group.objects.get(name=ADMINISTRATOR))
+        TOTPDevice.objects.create(user=administrator, name="bench", confirmed=True)
     connection_update(base_url=sandbox.url, client_id="")
     client = Client(HTTP_HOST="127.0.0.1")
     for name, value in data.session_cookies(administrator).items():
@@ -114,16 +120,21 @@ def _connect(sandbox: SandboxServer) -> None:
     client.post(reverse("osoz_integration:connection_switch"), {"enabled": "on"})
 
 
-def _worker_start() -> subprocess.Popen:
-    name = f"bench-{uuid.uuid4().hex[:8]}@localhost"
-    env = {
+def product_env() -> dict[str, str]:
+    """The environment of a product process (server or worker) on the benchmark database: it decrypts what this
+    process stored (the OSOZ credentials, the location key), so it needs the same keys."""
+    return {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings",
         "DATABASE_URL": data.database_url(),
         "SECRET_KEY": settings.SECRET_KEY,
-        # The worker decrypts the OSOZ client secret the wizard stored, so it needs the same keys.
         "SECRETS_ENCRYPTION_KEYS": ",".join(settings.SECRETS_ENCRYPTION_KEYS),
     }
+
+
+def worker_start() -> subprocess.Popen:
+    name = f"bench-{uuid.uuid4().hex[:8]}@localhost"
+    env = product_env()
     # Drains left in the queue by an interrupted run would point at a database that no longer exists.
     app.control.purge()
     command = [sys.executable, "-m", "celery", "--app", "config", "worker", "--concurrency", "2", "--pool", "prefork"]
@@ -136,12 +147,12 @@ def _worker_start() -> subprocess.Popen:
     deadline = time.monotonic() + 60
     while not app.control.ping(destination=[name], timeout=0.5):
         if worker.poll() is not None or time.monotonic() > deadline:
-            _worker_stop(worker)
+            worker_stop(worker)
             raise RuntimeError("the Celery worker did not start")
     return worker
 
 
-def _worker_stop(worker: subprocess.Popen) -> None:
+def worker_stop(worker: subprocess.Popen) -> None:
     worker.terminate()
     try:
         worker.wait(timeout=30)
@@ -225,10 +236,10 @@ def bench_propagation(fill: data.Fill) -> dict:
         sandbox.start()
         worker = reader = None
         try:
-            doctor_ids = _doctors_published(fill)
-            worker = _worker_start()
-            _connect(sandbox)
-            _wait(lambda: not outbox_pending().exists(), seconds=120, what="the first publication")
+            doctor_ids = doctors_published(fill, fill.employee_ids[:PUBLISHED_DOCTORS])
+            worker = worker_start()
+            connect(sandbox)
+            wait(lambda: not outbox_pending().exists(), seconds=120, what="the first publication")
             reader = SandboxReader(sandbox.url)
             slots = _free_slots_to_change(fill, doctor_ids)
             if any(s not in reader.starts(d, timezone.localdate(s)) for d, s in slots[:5]):
@@ -244,7 +255,7 @@ def bench_propagation(fill: data.Fill) -> dict:
             if reader is not None:
                 reader.close()
             if worker is not None:
-                _worker_stop(worker)
+                worker_stop(worker)
             sandbox.stop()
     lags = [lag for lag in booked + cancelled if lag is not None]
     lost = len(booked) + len(cancelled) - len(lags)

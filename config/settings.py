@@ -269,6 +269,18 @@ if not 1 <= OSOZ_PUBLICATION_WEEKS <= 13:
     raise ImproperlyConfigured("OSOZ_PUBLICATION_WEEKS must be between 1 and 13 (the contract allows 92 days).")
 if OSOZ_TIMEOUT_SECONDS <= 0 or OSOZ_MAX_ATTEMPTS < 1 or OSOZ_BACKOFF_SECONDS < 0:
     raise ImproperlyConfigured("OSOZ_TIMEOUT_SECONDS must be positive and OSOZ_MAX_ATTEMPTS at least 1.")
+# Bookings (part 2): OSOZ calls Poradnia back at this address (the nudge and the booking approval receivers), told
+# to it with PUT /api/v1/integration; the feed is pulled this often anyway; a signed webhook older or newer than the
+# tolerance is refused as a possible replay.
+OSOZ_CALLBACK_BASE_URL = env.str("OSOZ_CALLBACK_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
+if urlsplit(OSOZ_CALLBACK_BASE_URL).scheme not in {"http", "https"} or not urlsplit(OSOZ_CALLBACK_BASE_URL).hostname:
+    raise ImproperlyConfigured(
+        f"OSOZ_CALLBACK_BASE_URL must be an absolute http(s) URL, not {OSOZ_CALLBACK_BASE_URL!r}."
+    )
+OSOZ_BOOKING_PULL_SECONDS = env.int("OSOZ_BOOKING_PULL_SECONDS", default=10)
+OSOZ_WEBHOOK_TOLERANCE_SECONDS = env.int("OSOZ_WEBHOOK_TOLERANCE_SECONDS", default=300)
+if OSOZ_BOOKING_PULL_SECONDS < 1 or OSOZ_WEBHOOK_TOLERANCE_SECONDS < 1:
+    raise ImproperlyConfigured("OSOZ_BOOKING_PULL_SECONDS and OSOZ_WEBHOOK_TOLERANCE_SECONDS must be positive.")
 
 # --- E-mail --------------------------------------------------------------------------------------------------------
 

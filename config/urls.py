@@ -7,6 +7,7 @@ from rest_framework.routers import DefaultRouter
 from core import api as core_api
 from core import views as core_views
 from core.permissions import IsVerified
+from osoz_integration import webhooks as osoz_webhooks
 from scheduling import api as scheduling_api
 
 api_router = DefaultRouter()
@@ -23,6 +24,9 @@ urlpatterns = [
     path("pacjenci/", include("patients.urls")),
     path("kalendarz/", include("scheduling.urls")),
     path("", include("osoz_integration.urls")),
+    # OSOZ calls these (signed webhooks, no login); their addresses are told to OSOZ with PUT /api/v1/integration.
+    path("osoz/v1/booking-approval", osoz_webhooks.booking_approval, name="osoz_booking_approval"),
+    path("osoz/v1/booking-events", osoz_webhooks.booking_events, name="osoz_booking_events"),
     # The language switch is on the login page too.
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("api/v1/free-slots/", scheduling_api.FreeSlotsView.as_view(), name="api_free_slots"),

@@ -15,6 +15,7 @@ any header field fails decryption just as changing the ciphertext does.
 
 import base64
 import binascii
+import functools
 import hashlib
 import json
 import os
@@ -134,6 +135,17 @@ def seal(*, public_pem: str, plaintext: bytes) -> str:
     return json.dumps({**header, "ek": _b64(wrapped_key), "iv": _b64(nonce), "ct": _b64(ciphertext)})
 
 
+@functools.lru_cache(maxsize=16)
+def _private_key(private_pem: bytes) -> tuple[rsa.RSAPrivateKey, str]:
+    """The loaded private key and its public key's fingerprint. Loading validates the key, which takes about a
+    tenth of a second for RSA-3072, so each process loads a location's key once rather than once per envelope."""
+    private_key = serialization.load_pem_private_key(private_pem, password=None)
+    public_pem = private_key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    return private_key, public_key_fingerprint(public_pem.decode("ascii"))
+
+
 def unseal(*, private_pem: bytes, envelope: str) -> bytes:
     """Decrypt a version 1 envelope; any malformed, altered or misaddressed envelope raises CryptoError."""
     try:
@@ -144,11 +156,8 @@ def unseal(*, private_pem: bytes, envelope: str) -> bytes:
         raise CryptoError("Zaszyfrowane dane mają nieprawidłowy format.") from error
     if header["v"] != ENVELOPE_VERSION or header["alg"] != ENVELOPE_ALGORITHM:
         raise CryptoError("Nieobsługiwana wersja lub algorytm zaszyfrowanych danych.")
-    private_key = serialization.load_pem_private_key(private_pem, password=None)
-    public_pem = private_key.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-    if header["kid"] != public_key_fingerprint(public_pem.decode("ascii")):
+    private_key, fingerprint = _private_key(private_pem)
+    if header["kid"] != fingerprint:
         raise CryptoError("Dane zaszyfrowano innym kluczem publicznym niż klucz tej lokalizacji.")
     try:
         content_key = private_key.decrypt(wrapped_key, _oaep())

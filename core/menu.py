@@ -43,6 +43,7 @@ MENU = (
             MenuItem(_("Ogólne"), "scheduling:settings_general", "scheduling.change_bookingsettings"),
             MenuItem(_("Kalendarz"), "scheduling:settings_calendar", "scheduling.change_bookingsettings"),
             MenuItem(_("OSOZ/LBK"), "osoz_integration:connection", "osoz_integration.change_connection"),
+            MenuItem(_("Stan integracji OSOZ"), "osoz_integration:status", "osoz_integration.change_connection"),
         ),
     ),
     MenuSection(_("Dane"), (MenuItem(_("Audyty"), "core:audit_list", "core.view_auditevent"),)),

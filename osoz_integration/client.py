@@ -9,6 +9,7 @@ import threading
 import time
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx
 from django.conf import settings
@@ -154,6 +155,22 @@ class OsozClient:
         data = self._call("PUT", f"{API}/doctors/{doctor_id}/slots", json=snapshot.to_json())
         return interface.SlotsResult.from_json(data)
 
+    # --- Receiving bookings (part 2) -----------------------------------------------------------------------------
+
+    def integration_put(self, endpoints: interface.IntegrationEndpoints) -> interface.PublicationResult:
+        """Tell OSOZ where Poradnia receives the nudge and the booking approval (or that it receives nothing)."""
+        data = self._call("PUT", f"{API}/integration", json=endpoints.to_json())
+        return interface.PublicationResult.from_json(data)
+
+    def booking_events_list(self, *, after: str = "", limit: int = 100) -> interface.BookingEventPage:
+        """One page of the booking events feed after the cursor (from the oldest retained event without one)."""
+        query = urlencode({"after": after, "limit": limit} if after else {"limit": limit})
+        data = self._call("GET", f"{API}/booking-events?{query}")
+        try:
+            return interface.BookingEventPage.from_json(data)
+        except interface.PayloadError as error:
+            raise OsozTransientError(error.message, code="bad-response") from error
+
     # --- Transport -----------------------------------------------------------------------------------------------
 
     def _call(
@@ -267,3 +284,32 @@ class OsozClient:
     def _token_forget(self) -> None:
         with _tokens_lock:
             _tokens.pop((self.base_url, self.client_id), None)
+
+    # --- Bookings: the clinic's decisions and changes (part 2, OSZ-5, OSZ-7, OSZ-8) --------------------------------
+    # Each returns the Booking as OSOZ holds it afterwards. The key must be the same for every retry of one command,
+    # so a command whose answer was lost is replayed by OSOZ instead of being applied twice.
+
+    def booking_accept(self, booking_id: str, *, appointment_ref: str, idempotency_key: str) -> interface.Booking:
+        return self._booking_post(booking_id, "accept", {"appointment_ref": appointment_ref}, idempotency_key)
+
+    def booking_reject(self, booking_id: str, *, reason: str, idempotency_key: str) -> interface.Booking:
+        return self._booking_post(booking_id, "reject", {"reason": reason}, idempotency_key)
+
+    def booking_cancel(self, booking_id: str, *, reason: str, idempotency_key: str) -> interface.Booking:
+        return self._booking_post(booking_id, "cancel", {"reason": reason}, idempotency_key)
+
+    def booking_move(
+        self, booking_id: str, *, schedule_id: str, starts_at: str, ends_at: str, reason: str, idempotency_key: str
+    ) -> interface.Booking:
+        body = {"schedule_id": schedule_id, "starts_at": starts_at, "ends_at": ends_at, "reason": reason}
+        return self._booking_post(booking_id, "move", body, idempotency_key)
+
+    def _booking_post(
+        self, booking_id: str, action: str, body: dict[str, Any], idempotency_key: str
+    ) -> interface.Booking:
+        data = self._call("POST", f"{API}/bookings/{booking_id}/{action}", json=body, idempotency_key=idempotency_key)
+        try:
+            return interface.Booking.from_json(data)
+        except interface.PayloadError as error:
+            # Like an answer that is not JSON: repeating the command with its key fetches the stored answer again.
+            raise OsozTransientError(error.message, status=200, code="bad-response") from error

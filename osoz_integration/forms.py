@@ -30,6 +30,22 @@ class ConnectionForm(forms.ModelForm):
         help_text=KEEP_SECRET,
     )
 
+    outage_alert_minutes = forms.IntegerField(
+        label=_("Powiadom administratorów po (minutach) braku połączenia"),
+        required=False,
+        min_value=1,
+        max_value=1440,
+        help_text=_(
+            "Gdy OSOZ nie odpowiada dłużej, administratorzy dostają e-mail i widzą komunikat na każdej stronie; "
+            "drugi e-mail przychodzi, gdy połączenie wróci."
+        ),
+    )
+
     class Meta:
         model = Connection
-        fields = ["base_url", "client_id"]
+        fields = ["base_url", "client_id", "outage_alert_minutes"]
+
+    def clean_outage_alert_minutes(self) -> int:
+        """Left out of a request (or emptied), the stored value stays."""
+        minutes = self.cleaned_data["outage_alert_minutes"]
+        return self.instance.outage_alert_minutes if minutes is None else minutes

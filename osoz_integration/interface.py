@@ -2,8 +2,17 @@
 product sends are built from these and serialised with `to_json`; answers are read with `from_json`, which ignores
 fields it does not know (the contract's versioning rule)."""
 
+import functools
+import uuid
 from dataclasses import asdict, dataclass, fields
+from datetime import datetime
+from pathlib import Path
 from typing import Any, Self
+
+import yaml
+from jsonschema import Draft202012Validator, FormatChecker
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
 
 
 class Payload:
@@ -155,3 +164,171 @@ class SlotsResult(Payload):
     applied: bool
     applied_days: int
     ignored_days: int
+
+
+@dataclass(frozen=True)
+class IntegrationEndpoints(Payload):
+    """Where OSOZ calls Poradnia; None = OSOZ does not call (nudges off, every booking starts pending)."""
+
+    version: int
+    webhook_url: str | None
+    booking_approval_url: str | None
+
+
+# --- Bookings (part 2) -------------------------------------------------------------------------------------------
+# These documents come from OSOZ, so they are checked against the contract before the product acts on them.
+
+
+class PayloadError(ValueError):
+    """A document from OSOZ does not match the contract. The message is Polish and names the fields, never values
+    (they may be personal data)."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+CONTRACT = Path(__file__).resolve().parent.parent / "osoz_contract" / "openapi.yaml"
+_CONTRACT_URI = "urn:osoz:contract"
+
+
+@functools.cache
+def _registry() -> Registry:
+    document = yaml.safe_load(CONTRACT.read_text(encoding="utf-8"))
+    return Registry().with_resource(_CONTRACT_URI, Resource.from_contents(document, default_specification=DRAFT202012))
+
+
+@functools.cache
+def _validator(schema: str) -> Draft202012Validator:
+    return Draft202012Validator(
+        {"$ref": f"{_CONTRACT_URI}#/components/schemas/{schema}"}, registry=_registry(), format_checker=FormatChecker()
+    )
+
+
+def contract_check(schema: str, data: Any) -> None:
+    """Raise PayloadError unless `data` is valid against the contract's schema of that name."""
+    errors = sorted(_validator(schema).iter_errors(data), key=lambda error: list(error.path))
+    if errors:
+        # jsonschema's own messages may quote the offending value; only the fields and the rule are kept.
+        fields_ = sorted({".".join(map(str, error.path)) or "(całość)" for error in errors})
+        rules = sorted({error.validator for error in errors})
+        raise PayloadError(
+            f"Dokument {schema} z OSOZ jest niezgodny z kontraktem (pola: {', '.join(fields_)}; "
+            f"reguły: {', '.join(map(str, rules))})."
+        )
+
+
+@dataclass(frozen=True)
+class PersonalData(Payload):
+    """The plaintext of a booking's SealedEnvelope."""
+
+    first_name: str
+    last_name: str
+    email: str
+    phone: str | None = None
+    pesel: str | None = None
+    birth_date: str | None = None
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Self:
+        contract_check("PersonalData", data)
+        return super().from_json(data)
+
+    def __repr__(self) -> str:
+        # Personal data never reach logs or tracebacks.
+        return "PersonalData(…)"
+
+
+@dataclass(frozen=True)
+class Booking(Payload):
+    booking_id: str
+    status: str
+    channel: str
+    doctor_id: str
+    schedule_id: str
+    location_unit_number: int
+    cell_id: str
+    starts_at: str
+    ends_at: str
+    kind: str  # visit | televisit
+    nfz: bool
+    patient_note: str
+    osoz_card_number: str | None
+    personal_data: dict[str, Any]  # a SealedEnvelope, opened only with the location's private key
+    created_at: str
+    requirement_accepted: bool = False
+    appointment_ref: str | None = None
+    reason: str | None = None
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Self:
+        contract_check("Booking", data)
+        return super().from_json(data)
+
+    @property
+    def starts(self) -> datetime:
+        return datetime.fromisoformat(self.starts_at)
+
+    @property
+    def ends(self) -> datetime:
+        return datetime.fromisoformat(self.ends_at)
+
+
+@dataclass(frozen=True)
+class BookingDecision(Payload):
+    decision: str  # accepted | rejected
+    reason: str | None
+    appointment_ref: str | None
+
+
+BOOKING_CREATED = "booking.created"
+BOOKING_CANCELLED_BY_PATIENT = "booking.cancelled_by_patient"
+
+
+@dataclass(frozen=True)
+class BookingEvent(Payload):
+    """One event of the feed. `booking` stays the raw document until the event's type is known to the product:
+    the contract lets OSOZ add event types, which clients skip."""
+
+    event_id: str
+    type: str
+    occurred_at: str
+    booking: dict[str, Any]
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Self:
+        if not isinstance(data, dict) or not all(isinstance(data.get(name), str) for name in ("event_id", "type")):
+            raise PayloadError("Zdarzenie z OSOZ nie ma identyfikatora lub typu.")
+        try:
+            uuid.UUID(data["event_id"])
+        except ValueError as error:
+            raise PayloadError("Identyfikator zdarzenia z OSOZ nie jest identyfikatorem UUID.") from error
+        booking = data.get("booking")
+        return cls(
+            event_id=data["event_id"],
+            type=data["type"],
+            occurred_at=str(data.get("occurred_at", "")),
+            booking=booking if isinstance(booking, dict) else {},
+        )
+
+
+@dataclass(frozen=True)
+class BookingEventPage(Payload):
+    events: list[BookingEvent]
+    next_cursor: str
+    has_more: bool
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Self:
+        if (
+            not isinstance(data, dict)
+            or not isinstance(data.get("events"), list)
+            or not isinstance(data.get("next_cursor"), str)
+            or not isinstance(data.get("has_more"), bool)
+        ):
+            raise PayloadError("Strona zdarzeń z OSOZ jest niezgodna z kontraktem (events, next_cursor, has_more).")
+        return cls(
+            events=[BookingEvent.from_json(event) for event in data["events"]],
+            next_cursor=data["next_cursor"],
+            has_more=data["has_more"],
+        )

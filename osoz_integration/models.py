@@ -1,6 +1,8 @@
-"""The connection to OSOZ (one row, SET-3) and the publication outbox (OSZ-3)."""
+"""The connection to OSOZ (one row, SET-3), the outbox of what OSOZ must be told (OSZ-3, OSZ-8) and the bookings
+received from it (OSZ-4)."""
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -26,6 +28,19 @@ class Connection(models.Model):
     last_success_at = models.DateTimeField(_("Ostatnia udana wymiana"), null=True, blank=True, editable=False)
     last_error = models.TextField(_("Ostatni błąd"), blank=True, editable=False)
     last_error_at = models.DateTimeField(_("Kiedy wystąpił ostatni błąd"), null=True, blank=True, editable=False)
+    # The booking events feed (OSZ-4): the cursor after the last applied page, stored with that page's events.
+    booking_cursor = models.CharField(max_length=200, blank=True, editable=False)
+    last_pull_at = models.DateTimeField(_("Ostatnie pobranie rezerwacji"), null=True, blank=True, editable=False)
+    # The connection monitor (OSZ-10): since when every exchange has failed, and whether administrators were told.
+    outage_alert_minutes = models.PositiveSmallIntegerField(
+        _("Powiadom administratorów po (minutach) braku połączenia"),
+        default=10,
+        validators=[MinValueValidator(1), MaxValueValidator(1440)],
+    )
+    outage_since = models.DateTimeField(_("Brak połączenia od"), null=True, blank=True, editable=False)
+    outage_alerted_at = models.DateTimeField(
+        _("Powiadomiono o braku połączenia"), null=True, blank=True, editable=False
+    )
 
     class Meta:
         verbose_name = _("połączenie z OSOZ")
@@ -51,11 +66,18 @@ class OutboxKind(models.TextChoices):
     DOCTOR = "doctor", _("lekarz")
     SCHEDULE = "schedule", _("harmonogram")
     SLOTS = "slots", _("wolne terminy lekarza")
+    BOOKING = "booking", _("rezerwacja online")
 
 
 # Delivery order inside one drain: places first, then who works there, then when. OSOZ accepts any order, but
 # patients then never see a doctor before his location.
-KIND_PRIORITY = {OutboxKind.LOCATION: 0, OutboxKind.DOCTOR: 1, OutboxKind.SCHEDULE: 2, OutboxKind.SLOTS: 3}
+KIND_PRIORITY = {
+    OutboxKind.LOCATION: 0,
+    OutboxKind.DOCTOR: 1,
+    OutboxKind.SCHEDULE: 2,
+    OutboxKind.SLOTS: 3,
+    OutboxKind.BOOKING: 4,
+}
 
 
 class OutboxMessage(models.Model):
@@ -99,3 +121,70 @@ class OutboxMessage(models.Model):
 
 def outbox_key(kind: str, object_id: int) -> str:
     return f"{kind}:{object_id}"
+
+
+class OsozBookingState(models.TextChoices):
+    """A booking's state in the contract's words (Booking.status)."""
+
+    PENDING = "pending", _("oczekuje na decyzję")
+    ACCEPTED = "accepted", _("przyjęta")
+    REJECTED = "rejected", _("odrzucona")
+    CANCELLED_BY_PATIENT = "cancelled_by_patient", _("odwołana przez pacjenta")
+    CANCELLED_BY_CLINIC = "cancelled_by_clinic", _("odwołana przez placówkę")
+
+
+class OsozBookingPath(models.TextChoices):
+    APPROVAL = "approval", _("zatwierdzenie w chwili rezerwacji")
+    FEED = "feed", _("strumień zdarzeń")
+
+
+class OsozBooking(models.Model):
+    """A booking made on OSOZ, recorded once by its booking id, whichever path brought it first (OSZ-4).
+
+    `state` is what the product decided and what happened since; `osoz_state` and `osoz_starts_at` are what OSOZ was
+    last told. The outbox row "booking:<pk>" sends the difference (accept, reject, cancel or move), built at send
+    time like every other document, so a retry or a later change never sends a stale command."""
+
+    booking_id = models.UUIDField(unique=True)
+    appointment = models.OneToOneField(
+        "scheduling.Appointment", null=True, blank=True, on_delete=models.PROTECT, related_name="osoz_booking"
+    )
+    patient = models.ForeignKey(
+        "patients.Patient", null=True, blank=True, on_delete=models.PROTECT, related_name="osoz_bookings"
+    )
+    state = models.CharField(max_length=24, choices=OsozBookingState.choices)
+    reason = models.CharField(_("Powód"), max_length=500, blank=True)
+    channel = models.CharField(max_length=20)
+    starts_at = models.DateTimeField(_("Termin z OSOZ"))
+    osoz_state = models.CharField(max_length=24, choices=OsozBookingState.choices)
+    osoz_starts_at = models.DateTimeField()
+    path = models.CharField(max_length=10, choices=OsozBookingPath.choices)
+    received_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("rezerwacja z OSOZ")
+        verbose_name_plural = _("rezerwacje z OSOZ")
+        default_permissions = ()
+
+    def __str__(self):
+        return str(self.booking_id)
+
+
+class InboundEventSource(models.TextChoices):
+    FEED = "feed", _("strumień zdarzeń")
+    WEBHOOK = "webhook", _("webhook")
+
+
+class InboundEvent(models.Model):
+    """An event id OSOZ sent — a feed event, or a webhook delivery's X-OSOZ-Event-Id — recorded in the transaction
+    that handles it, so a duplicate or replayed delivery is recognised and skipped."""
+
+    event_id = models.UUIDField(unique=True)
+    source = models.CharField(max_length=10, choices=InboundEventSource.choices)
+    received_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        default_permissions = ()
+
+    def __str__(self):
+        return f"{self.source} {self.event_id}"

@@ -11,8 +11,10 @@ down: the rows stay pending until a drain gets through.
 
 import logging
 import random
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
@@ -35,7 +37,7 @@ from kombu.exceptions import OperationalError
 from clinic.models import Employee, EmployeeCell, Location, OsozAccess
 from core.models import AuditCategory, AuditOutcome
 from core.services import audit_record
-from osoz_integration import interface, tasks
+from osoz_integration import bookings_out, interface, monitor, tasks
 from osoz_integration.client import OsozClient, OsozPermanentError, OsozTransientError
 from osoz_integration.models import KIND_PRIORITY, Connection, OutboxKind, OutboxMessage, outbox_key
 from osoz_integration.selectors import connection_client, connection_get, published_schedules
@@ -91,7 +93,8 @@ def _version_at(moment: datetime) -> int:
     return int(moment.timestamp() * 1_000_000)
 
 
-def _upsert(kind: str, object_id: int, now: datetime) -> None:
+def outbox_upsert(*, kind: str, object_id: int, now: datetime) -> None:
+    """Make the resource's outbox row pending with a higher version, in the caller's transaction."""
     key = outbox_key(kind, object_id)
     # A row waiting out a transient failure keeps its backoff, so a burst of changes does not hammer an OSOZ that
     # is down; a sent or parked row becomes due at once.
@@ -130,17 +133,55 @@ def _enqueue(kind: str, object_id: int, now: datetime) -> None:
     for affected_kind, affected_id in _affected(kind, object_id):
         key = outbox_key(affected_kind, affected_id)
         if _shown(affected_kind, affected_id) or OutboxMessage.objects.filter(key=key, visible_sent=True).exists():
-            _upsert(affected_kind, affected_id, now)
+            outbox_upsert(kind=affected_kind, object_id=affected_id, now=now)
+
+
+@dataclass
+class _Batch:
+    resources: dict[tuple[str, int], None] = field(default_factory=dict)  # an ordered set
+    drain: bool = False
+
+
+# The outbox changes collected by the innermost open batch of this thread or task.
+_batch: ContextVar[_Batch | None] = ContextVar("publication_batch", default=None)
+
+
+@contextmanager
+def publication_batch() -> Iterator[None]:
+    """Collect the outbox changes made inside the block: each resource's row is raised once when the block ends,
+    still in the caller's transaction, and one drain is asked for after it commits. A page of online bookings
+    raises a doctor's "slots" row once instead of once per booking. A block inside another one joins it. A change
+    in a savepoint rolled back later still raises the row: OSOZ then gets the same document once more, harmlessly."""
+    if _batch.get() is not None:
+        yield
+        return
+    batch = _Batch()
+    token = _batch.set(batch)
+    try:
+        yield
+    finally:
+        _batch.reset(token)
+    if batch.resources and _integration_active():
+        now = timezone.now()
+        for kind, object_id in batch.resources:
+            _enqueue(kind, object_id, now)
+        batch.drain = True
+    if batch.drain:
+        transaction.on_commit(outbox_drain_request)
 
 
 def publication_enqueue(*, kind: str, object_id: int) -> None:
     """Record, in the caller's transaction, that OSOZ should get the current state of a resource and of what it
     affects. Only with the integration on and connected, and only for what OSOZ shows now or showed last (so a
     withdrawal is sent once and never-published data stays private)."""
-    if not _integration_active():
-        return
-    _enqueue(kind, object_id, timezone.now())
-    transaction.on_commit(outbox_drain_request)
+    with publication_batch():
+        _batch.get().resources[(kind, object_id)] = None
+
+
+def outbox_drain_after_commit() -> None:
+    """Ask a worker to drain once the caller's transaction commits (once per batch)."""
+    with publication_batch():
+        _batch.get().drain = True
 
 
 @transaction.atomic
@@ -154,7 +195,7 @@ def publication_enqueue_all() -> None:
         _enqueue(OutboxKind.LOCATION, location_id, now)
     for employee_id in Employee.objects.filter(is_medical=True).values_list("pk", flat=True):
         _enqueue(OutboxKind.DOCTOR, employee_id, now)
-    transaction.on_commit(outbox_drain_request)
+    outbox_drain_after_commit()
 
 
 def outbox_drain_request() -> None:
@@ -170,7 +211,10 @@ def outbox_drain_request() -> None:
 
 @dataclass(frozen=True)
 class Document:
-    """A document ready to PUT and the Polish words that audit it."""
+    """A document ready to PUT and the Polish words that audit it.
+
+    The delivery below uses only `visible`, `target`, `sends`, `send`, `sent_record`, the two audit actions and the
+    three texts, so another kind of outbox message (bookings_out.BookingCommand) brings its own words."""
 
     visible: bool
     target: models.Model
@@ -178,6 +222,28 @@ class Document:
     withdrawn: str  # "Wycofano z OSOZ <withdrawn>."
     failed: str  # "Nie udało się opublikować w OSOZ <failed>: …"
     send: Callable[[OsozClient], bool]  # PUTs the document; True when OSOZ applied it
+
+    sends = True  # a publication is always PUT, even when it only repeats what OSOZ has
+    action = "osoz_published"
+    failed_action = "osoz_publication_failed"
+
+    def sent_record(self) -> None:
+        """What OSOZ now shows is the row's `visible_sent`; nothing else to record."""
+
+    def sent_text(self, applied: bool) -> str:
+        text = f"Opublikowano w OSOZ {self.published}." if self.visible else f"Wycofano z OSOZ {self.withdrawn}."
+        if not applied:
+            text += " OSOZ miał już tę lub nowszą wersję, więc nic się nie zmieniło."
+        return text
+
+    def retry_text(self, error: str, at: str) -> str:
+        return f"Nie udało się opublikować w OSOZ {self.failed}: {error}. Ponowienie o {at}."
+
+    def refused_text(self, error: str) -> str:
+        return (
+            f"OSOZ odrzucił publikację {self.failed}: {error}. "
+            "Zostanie wysłana ponownie po następnej zmianie tych danych."
+        )
 
 
 def _polish_plural(count: int, one: str, few: str, many: str) -> str:
@@ -321,25 +387,43 @@ def _slots_document(employee_id: int, version: int) -> Document:
     )
 
 
+def _booking_document(booking_pk: int, version: int) -> "bookings_out.BookingCommand":
+    # bookings_out builds on this module, so its builder is looked up when a message is sent, not at import.
+    return bookings_out.booking_command(booking_pk, version)
+
+
 BUILDERS = {
     OutboxKind.LOCATION: _location_document,
     OutboxKind.DOCTOR: _doctor_document,
     OutboxKind.SCHEDULE: _schedule_document,
     OutboxKind.SLOTS: _slots_document,
+    OutboxKind.BOOKING: _booking_document,
 }
 
 
 # --- Delivery (the worker side) -----------------------------------------------------------------------------------
 
 
-def connection_exchange_record(*, error: str = "", now: datetime | None = None) -> None:
-    """The connection monitor's data (OSZ-10): when OSOZ last answered, or what failed last and when."""
+def connection_exchange_record(*, error: str = "", unreachable: bool = True, now: datetime | None = None) -> None:
+    """The connection monitor's data (OSZ-10): when OSOZ last answered, or what failed last and when.
+
+    The first failure after a success starts an outage (`outage_since`), unless the caller says OSOZ answered and
+    only refused this one request (`unreachable=False`); a success ends it, and if administrators were told of the
+    outage they are told it is over. Both are single conditional updates, so concurrent workers agree on one
+    outage and one "back" notice."""
     now = now or timezone.now()
     rows = Connection.objects.filter(pk=Connection.SINGLETON_ID)
     if error:
-        rows.update(last_error=error, last_error_at=now)
-    else:
-        rows.update(last_success_at=now)
+        changes = {"last_error": error, "last_error_at": now}
+        if unreachable:
+            # A failure older than the last success (a slow request finishing late) does not start an outage.
+            starts = Q(outage_since__isnull=True) & (Q(last_success_at__isnull=True) | Q(last_success_at__lte=now))
+            changes["outage_since"] = Case(
+                When(starts, then=Value(now, output_field=DateTimeField())), default=F("outage_since")
+            )
+        rows.update(**changes)
+    elif not rows.filter(outage_alerted_at__isnull=True).update(last_success_at=now, outage_since=None):
+        monitor.outage_end_record(now=now)
 
 
 def outbox_due(now: datetime) -> QuerySet[OutboxMessage]:
@@ -363,7 +447,7 @@ def outbox_retry_delay(attempts: int) -> timedelta:
 def _audit(document: Document, message: str, outcome: AuditOutcome = AuditOutcome.SUCCESS) -> None:
     audit_record(
         category=AuditCategory.INTEGRATION,
-        action="osoz_published" if outcome == AuditOutcome.SUCCESS else "osoz_publication_failed",
+        action=document.action if outcome == AuditOutcome.SUCCESS else document.failed_action,
         message=message,
         target=document.target,
         outcome=outcome,
@@ -379,6 +463,11 @@ def _deliver(client: OsozClient, message: OutboxMessage, now: datetime) -> bool:
     version = message.version
     document = BUILDERS[message.kind](message.object_id, version)
     rows = OutboxMessage.objects.filter(pk=message.pk)
+    sent = Greatest(F("sent_version"), Value(version), output_field=PositiveBigIntegerField())
+    if not document.sends:
+        # OSOZ already knows everything this message was about (e.g. a booking the patient cancelled there).
+        rows.update(sent_version=sent, attempts=0, last_error="", claimed_until=None)
+        return True
     try:
         applied = document.send(client)
     except OsozTransientError as error:
@@ -387,38 +476,21 @@ def _deliver(client: OsozClient, message: OutboxMessage, now: datetime) -> bool:
         rows.update(attempts=attempts, next_attempt_at=retry_at, last_error=error.message, claimed_until=None)
         connection_exchange_record(error=error.message, now=now)
         at = timezone.localtime(retry_at).strftime("%H:%M")
-        _audit(
-            document,
-            f"Nie udało się opublikować w OSOZ {document.failed}: {error.message.rstrip('.')}. Ponowienie o {at}.",
-            AuditOutcome.FAILURE,
-        )
+        _audit(document, document.retry_text(error.message.rstrip("."), at), AuditOutcome.FAILURE)
         raise _Unreachable from error
     except OsozPermanentError as error:
         # Repeating the same document cannot help; the next change of the resource sends a new one.
         rows.update(attempts=message.attempts + 1, next_attempt_at=None, last_error=error.message, claimed_until=None)
-        connection_exchange_record(error=error.message, now=now)
-        _audit(
-            document,
-            f"OSOZ odrzucił publikację {document.failed}: {error.message.rstrip('.')}. "
-            "Zostanie wysłana ponownie po następnej zmianie tych danych.",
-            AuditOutcome.FAILURE,
-        )
+        connection_exchange_record(error=error.message, unreachable=monitor.error_is_outage(error), now=now)
+        _audit(document, document.refused_text(error.message.rstrip(".")), AuditOutcome.FAILURE)
         return False
-    rows.update(
-        sent_version=Greatest(F("sent_version"), Value(version), output_field=PositiveBigIntegerField()),
-        visible_sent=document.visible,
-        attempts=0,
-        last_error="",
-        sent_at=now,
-        claimed_until=None,
-    )
+    with transaction.atomic():
+        rows.update(
+            sent_version=sent, visible_sent=document.visible, attempts=0, last_error="", sent_at=now, claimed_until=None
+        )
+        document.sent_record()
     connection_exchange_record(now=now)
-    text = (
-        f"Opublikowano w OSOZ {document.published}." if document.visible else f"Wycofano z OSOZ {document.withdrawn}."
-    )
-    if not applied:
-        text += " OSOZ miał już tę lub nowszą wersję, więc nic się nie zmieniło."
-    _audit(document, text)
+    _audit(document, document.sent_text(applied))
     return True
 
 

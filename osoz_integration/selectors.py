@@ -1,17 +1,28 @@
 """Reads of the OSOZ integration: the connection row, a client built from it, and the status that Ustawienia >
-OSOZ/LBK shows (OSZ-10: last success, backlog, recent errors)."""
+OSOZ/LBK and its "Stan integracji" page show (OSZ-10: last success, outage, backlog, pull lag, recent errors)."""
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from django.db.models import Exists, F, Min, OuterRef, QuerySet
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
+from django.db.models import Count, Exists, F, Max, Min, OuterRef, Q, QuerySet
+from django.utils import timezone
 
 from clinic.models import EmployeeCell
 from core.crypto import secret_decrypt
 from core.models import AuditCategory, AuditEvent, AuditOutcome
 from osoz_integration.client import OsozClient
-from osoz_integration.models import Connection, OutboxMessage
+from osoz_integration.models import (
+    Connection,
+    InboundEvent,
+    InboundEventSource,
+    OsozBooking,
+    OsozBookingState,
+    OutboxMessage,
+)
 from scheduling.models import Schedule
+from scheduling.slots import WARSAW
 
 RECENT_ERRORS = 5
 
@@ -33,25 +44,91 @@ def outbox_pending() -> QuerySet[OutboxMessage]:
 
 
 @dataclass(frozen=True)
+class BookingCounts:
+    """Bookings received from OSOZ on one day: all of them, those that became appointments, those refused."""
+
+    received: int
+    accepted: int
+    rejected: int
+
+
+@dataclass(frozen=True)
 class ConnectionStatus:
     connection: Connection
+    now: datetime
     backlog: int
     oldest_change: datetime | None
     parked: int
     recent_errors: list[AuditEvent]
+    # The booking events feed: when the last pull got through, and when it last brought an event it had not seen.
+    last_feed_event_at: datetime | None
+    bookings_today: BookingCounts
+
+    @property
+    def pull_late(self) -> bool:
+        """With the integration on, no pull of the bookings feed got through for longer than the outage alert
+        threshold (or none ever did)."""
+        last = self.connection.last_pull_at
+        limit = timedelta(minutes=self.connection.outage_alert_minutes)
+        return self.connection.is_active and (last is None or self.now - last > limit)
 
 
-def connection_status() -> ConnectionStatus:
+def bookings_received(*, day_start: datetime, day_end: datetime) -> BookingCounts:
+    counts = OsozBooking.objects.filter(received_at__gte=day_start, received_at__lt=day_end).aggregate(
+        received=Count("pk"),
+        accepted=Count("pk", filter=Q(appointment__isnull=False)),
+        rejected=Count("pk", filter=Q(state=OsozBookingState.REJECTED)),
+    )
+    return BookingCounts(**counts)
+
+
+def connection_status(*, now: datetime | None = None, errors: int = RECENT_ERRORS) -> ConnectionStatus:
+    now = now or timezone.now()
     connection = connection_get()
     pending = outbox_pending()
+    backlog = pending.aggregate(
+        count=Count("pk"), oldest=Min("changed_at"), parked=Count("pk", filter=Q(next_attempt_at__isnull=True))
+    )
+    day_start = now.astimezone(WARSAW).replace(hour=0, minute=0, second=0, microsecond=0)
+    # Wall-clock arithmetic within one zone: the next local midnight, also on the days clocks change.
+    day_end = day_start + timedelta(days=1)
     return ConnectionStatus(
         connection=connection,
-        backlog=pending.count(),
-        oldest_change=pending.aggregate(oldest=Min("changed_at"))["oldest"],
-        parked=pending.filter(next_attempt_at__isnull=True).count(),
+        now=now,
+        backlog=backlog["count"],
+        oldest_change=backlog["oldest"],
+        parked=backlog["parked"],
         recent_errors=list(
-            AuditEvent.objects.filter(category=AuditCategory.INTEGRATION, outcome=AuditOutcome.FAILURE)[:RECENT_ERRORS]
+            AuditEvent.objects.filter(category=AuditCategory.INTEGRATION, outcome=AuditOutcome.FAILURE)[:errors]
         ),
+        last_feed_event_at=InboundEvent.objects.filter(source=InboundEventSource.FEED).aggregate(
+            last=Max("received_at")
+        )["last"],
+        bookings_today=bookings_received(day_start=day_start, day_end=day_end),
+    )
+
+
+def connection_outage_alerted() -> datetime | None:
+    """Since when OSOZ has been unreachable, once administrators were told of it and while the integration is on:
+    what the banner shows on every page of an administrator."""
+    return (
+        Connection.objects.filter(pk=Connection.SINGLETON_ID, enabled=True, outage_alerted_at__isnull=False)
+        .values_list("outage_since", flat=True)
+        .first()
+    )
+
+
+def connection_administrators() -> QuerySet:
+    """Active staff who may change the OSOZ connection (the Administrator role) and have an e-mail address: the
+    recipients of the connection monitor's e-mails."""
+    permission = Permission.objects.filter(content_type__app_label="osoz_integration", codename="change_connection")
+    return (
+        get_user_model()
+        .objects.filter(is_active=True)
+        .exclude(email="")
+        .filter(Q(is_superuser=True) | Q(groups__permissions__in=permission) | Q(user_permissions__in=permission))
+        .distinct()
+        .order_by("last_name", "first_name", "username")
     )
 
 

@@ -3,8 +3,10 @@ the connection settings, the integration switch and the connection check. Public
 
 import hashlib
 
+from django.conf import settings
 from django.db import transaction
 from django.http import HttpRequest
+from django.urls import reverse
 from django.utils import timezone
 
 from clinic.models import Location
@@ -89,7 +91,10 @@ def connection_connect(*, code: str, return_url: str, actor=None, request: HttpR
             outcome=AuditOutcome.FAILURE,
         )
         raise
-    return _credentials_store(credentials, actor=actor, request=request)
+    connection = _credentials_store(credentials, actor=actor, request=request)
+    if connection.enabled:
+        integration_endpoints_send(actor=actor, request=request)
+    return connection
 
 
 @transaction.atomic
@@ -139,12 +144,21 @@ def _switch_off_check() -> None:
         )
 
 
-@transaction.atomic
 def connection_switch(*, enabled: bool, actor=None, request: HttpRequest | None = None) -> Connection:
-    """The integration switch: on publishes everything OSOZ should show; off stops publishing."""
+    """The integration switch: on publishes everything OSOZ should show and has OSOZ call Poradnia with bookings;
+    off stops both."""
+    connection, switched = _switch(enabled=enabled, actor=actor, request=request)
+    if switched:
+        # After the commit: an HTTP call has no place in the transaction, and OSOZ must see the switch as saved.
+        integration_endpoints_send(actor=actor, request=request)
+    return connection
+
+
+@transaction.atomic
+def _switch(*, enabled: bool, actor, request: HttpRequest | None) -> tuple[Connection, bool]:
     connection = _locked_connection()
     if connection.enabled == enabled:
-        return connection
+        return connection, False
     if enabled and not connection.has_credentials:
         raise DomainError(
             "Najpierw połącz placówkę z OSOZ: uruchom „Kreator konfiguracji systemu OSOZ”.", code="not_connected"
@@ -167,7 +181,58 @@ def connection_switch(*, enabled: bool, actor=None, request: HttpRequest | None 
     )
     if enabled:
         publication_enqueue_all()
-    return connection
+    return connection, True
+
+
+def integration_endpoints_send(*, actor=None, request: HttpRequest | None = None) -> bool:
+    """Tell OSOZ where Poradnia receives the booking nudge and the booking approval (PUT /api/v1/integration) while
+    the integration is on, and that it receives nothing while it is off. False when OSOZ could not be told; the
+    bookings then still arrive through the periodic pull of the events feed."""
+    connection = connection_get()
+    if not connection.has_credentials:
+        return False
+    base = settings.OSOZ_CALLBACK_BASE_URL
+    receiving = connection.enabled
+    endpoints = interface.IntegrationEndpoints(
+        version=int(timezone.now().timestamp() * 1_000_000),
+        webhook_url=base + reverse("osoz_booking_events") if receiving else None,
+        booking_approval_url=base + reverse("osoz_booking_approval") if receiving else None,
+    )
+    try:
+        with connection_client(connection) as client:
+            client.integration_put(endpoints)
+    except OsozError as error:
+        connection_exchange_record(error=error.message)
+        audit_record(
+            category=AuditCategory.INTEGRATION,
+            action="osoz_endpoints_failed",
+            message=(
+                f"Nie udało się przekazać OSOZ adresów, pod którymi Poradnia przyjmuje rezerwacje: {error.message} "
+                "Rezerwacje będą pobierane co kilka sekund; aby OSOZ powiadamiał Poradnię od razu, wyłącz i włącz "
+                "integrację ponownie."
+            ),
+            actor=actor,
+            request=request,
+            target=connection,
+            outcome=AuditOutcome.FAILURE,
+        )
+        return False
+    connection_exchange_record()
+    message = (
+        f"Przekazano OSOZ adresy Poradni: zatwierdzanie rezerwacji {endpoints.booking_approval_url}, powiadomienia "
+        f"o nowych rezerwacjach {endpoints.webhook_url}."
+        if receiving
+        else "Poinformowano OSOZ, że Poradnia nie przyjmuje już powiadomień o rezerwacjach."
+    )
+    audit_record(
+        category=AuditCategory.INTEGRATION,
+        action="osoz_endpoints_set",
+        message=message,
+        actor=actor,
+        request=request,
+        target=connection,
+    )
+    return True
 
 
 def connection_check(*, actor=None, request: HttpRequest | None = None) -> interface.Entity:

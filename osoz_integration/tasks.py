@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from osoz_integration import publication
+from osoz_integration import monitor, publication
 
 
 # acks_late: a drain is idempotent (claims, versioned snapshots), so a task lost with its worker is simply redone.
@@ -12,7 +12,22 @@ def outbox_drain() -> None:
         publication.outbox_drain_request()
 
 
+# acks_late: a pull stores its cursor with each applied page, so a pull lost with its worker is simply redone.
+@shared_task(acks_late=True)
+def booking_events_pull() -> None:
+    # Imported here: the booking code imports scheduling, which imports publication, which imports this module.
+    from osoz_integration import feed
+
+    feed.booking_events_pull()
+
+
 @shared_task
 def publication_refresh() -> None:
     """Nightly: resend everything, so the window of published free slots moves on and any drift is repaired."""
     publication.publication_enqueue_all()
+
+
+@shared_task
+def connection_monitor() -> None:
+    """Every minute: tell administrators once when OSOZ has been unreachable for longer than they allow (OSZ-10)."""
+    monitor.outage_alert()

@@ -10,4 +10,5 @@ urlpatterns = [
     path("ustawienia/osoz/powrot/", views.connection_callback, name="connection_callback"),
     path("ustawienia/osoz/integracja/", views.connection_switch, name="connection_switch"),
     path("ustawienia/osoz/sprawdz/", views.connection_check, name="connection_check"),
+    path("ustawienia/osoz/stan/", views.status, name="status"),
 ]

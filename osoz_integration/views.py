@@ -1,11 +1,12 @@
 """Ustawienia > OSOZ/LBK (SET-3, manual §3.1): connection settings, the configuration wizard and its return, the
-integration switch and the connection status. Administrators only."""
+integration switch, the connection status and the integration status page. Administrators only."""
 
 import secrets
 from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
+from django.db import transaction
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -13,7 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from clinic.selectors import clinic_get
 from core.errors import DomainError
-from osoz_integration import services
+from osoz_integration import monitor, services
 from osoz_integration.client import OsozError
 from osoz_integration.forms import ConnectionForm
 from osoz_integration.selectors import connection_get, connection_status
@@ -21,6 +22,7 @@ from osoz_integration.selectors import connection_get, connection_status
 PERMISSION = "osoz_integration.change_connection"
 # The wizard's state lives in the administrator's session only, so a redirect forged elsewhere cannot complete it.
 WIZARD_STATE = "osoz_wizard_state"
+STATUS_ERRORS = 20
 
 
 @require_http_methods(["GET", "POST"])
@@ -28,11 +30,23 @@ WIZARD_STATE = "osoz_wizard_state"
 def connection(request):
     form = ConnectionForm(request.POST or None, instance=connection_get())
     if request.method == "POST" and form.is_valid():
-        services.connection_update(**form.cleaned_data, actor=request.user, request=request)
+        data = dict(form.cleaned_data)
+        minutes = data.pop("outage_alert_minutes")
+        with transaction.atomic():
+            services.connection_update(**data, actor=request.user, request=request)
+            monitor.outage_alert_minutes_set(minutes=minutes, actor=request.user, request=request)
         messages.success(request, _("Zapisano ustawienia połączenia z OSOZ."))
         return redirect("osoz_integration:connection")
     context = {"form": form, "status": connection_status(), "clinic": clinic_get()}
     return render(request, "osoz_integration/connection.html", context)
+
+
+@require_GET
+@permission_required(PERMISSION, raise_exception=True)
+def status(request):
+    """Ustawienia > OSOZ/LBK > "Stan integracji" (OSZ-10): is OSOZ reachable, what waits to be sent, how fresh the
+    bookings feed is, what was received today and what failed lately."""
+    return render(request, "osoz_integration/status.html", {"status": connection_status(errors=STATUS_ERRORS)})
 
 
 def _return_url(request) -> str:

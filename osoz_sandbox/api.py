@@ -8,6 +8,7 @@ import functools
 import hashlib
 import json
 import time
+import uuid
 from collections.abc import Callable
 
 from django.conf import settings
@@ -17,9 +18,9 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
-from osoz_sandbox import selectors, services
-from osoz_sandbox.contract import contract_text, parse_date, validate
-from osoz_sandbox.models import ApiClient, Doctor, IdempotencyRecord, Location, Schedule
+from osoz_sandbox import bookings, faults, selectors, services
+from osoz_sandbox.contract import contract_text, parse_date, parse_timestamp, validate, validate_request_body
+from osoz_sandbox.models import ApiClient, Booking, Doctor, IdempotencyRecord, Location, Schedule
 from osoz_sandbox.problems import (
     BadRequest,
     IdempotencyKeyInUse,
@@ -294,6 +295,103 @@ def schedule(request: HttpRequest, entity, schedule_id: str) -> HttpResponse:
     if found is None:
         raise NotFound("Nie opublikowano harmonogramu o tym identyfikatorze.")
     return JsonResponse(selectors.schedule_state(found))
+
+
+# --- Bookings (part 2) ---------------------------------------------------------------------------------------------
+
+EVENTS_LIMIT_DEFAULT = 100
+EVENTS_LIMIT_MAX = 500
+
+
+@endpoint("GET")
+def booking_events(request: HttpRequest, entity) -> HttpResponse:
+    after = request.GET.get("after")
+    position = 0
+    if after is not None:
+        position = selectors.booking_cursor_position(after)
+        if position is None:
+            raise BadRequest(
+                "Parametr after nie jest kursorem wydanym przez OSOZ; użyj next_cursor z poprzedniej strony."
+            )
+    raw_limit = request.GET.get("limit", str(EVENTS_LIMIT_DEFAULT))
+    if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= EVENTS_LIMIT_MAX:
+        raise BadRequest(f"Parametr limit musi być liczbą od 1 do {EVENTS_LIMIT_MAX}.")
+    page = selectors.booking_events_page(entity=entity, after=position, limit=int(raw_limit))
+    return JsonResponse(
+        {
+            "events": faults.events_for_delivery(page.events),
+            "next_cursor": after
+            if not page.events and after is not None
+            else selectors.booking_cursor(page.last_position),
+            "has_more": page.has_more,
+        }
+    )
+
+
+def _booking(entity, booking_id: str) -> Booking:
+    try:
+        key = uuid.UUID(booking_id)
+    except ValueError:
+        raise BadRequest("Identyfikator rezerwacji musi być UUID.") from None
+    found = Booking.objects.filter(entity=entity, booking_id=key).first()
+    if found is None:
+        raise NotFound("Nie ma rezerwacji o tym identyfikatorze.")
+    return found
+
+
+def _booking_command(request: HttpRequest, action: str) -> dict:
+    return _request_body(request, f"/api/v1/bookings/{{booking_id}}/{action}")
+
+
+def _request_body(request: HttpRequest, path: str) -> dict:
+    """The JSON body validated against the inline request schema of a contract operation."""
+    if request.content_type != "application/json":
+        raise UnsupportedMediaType("Treść zapytania musi mieć typ application/json.")
+    try:
+        data = json.loads(request.body)
+    except (ValueError, UnicodeDecodeError) as error:
+        raise BadRequest("Treść zapytania nie jest poprawnym dokumentem JSON.") from error
+    validate_request_body(path, request.method, data)
+    return data
+
+
+def _booking_response(booking: Booking) -> JsonResponse:
+    return JsonResponse(selectors.booking_document(booking))
+
+
+@endpoint("POST")
+def booking_accept(request: HttpRequest, entity, booking_id: str) -> HttpResponse:
+    booking = _booking(entity, booking_id)
+    data = _booking_command(request, "accept")
+    return _booking_response(bookings.booking_accept(booking=booking, appointment_ref=data["appointment_ref"]))
+
+
+@endpoint("POST")
+def booking_reject(request: HttpRequest, entity, booking_id: str) -> HttpResponse:
+    booking = _booking(entity, booking_id)
+    data = _booking_command(request, "reject")
+    return _booking_response(bookings.booking_reject(booking=booking, reason=data["reason"]))
+
+
+@endpoint("POST")
+def booking_cancel(request: HttpRequest, entity, booking_id: str) -> HttpResponse:
+    booking = _booking(entity, booking_id)
+    data = _booking_command(request, "cancel")
+    return _booking_response(bookings.booking_cancel_by_clinic(booking=booking, reason=data["reason"]))
+
+
+@endpoint("POST")
+def booking_move(request: HttpRequest, entity, booking_id: str) -> HttpResponse:
+    booking = _booking(entity, booking_id)
+    data = _booking_command(request, "move")
+    moved = bookings.booking_move(
+        booking=booking,
+        schedule_id=data["schedule_id"],
+        starts_at=parse_timestamp(data["starts_at"]),
+        ends_at=parse_timestamp(data["ends_at"]),
+        reason=data["reason"],
+    )
+    return _booking_response(moved)
 
 
 def not_found(request: HttpRequest) -> HttpResponse:

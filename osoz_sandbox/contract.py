@@ -90,10 +90,10 @@ def _format_checker() -> FormatChecker:
 
 
 @functools.cache
-def _validator(schema_name: str) -> Draft202012Validator:
+def _validator(pointer: str) -> Draft202012Validator:
     resource = Resource.from_contents(contract_document(), default_specification=DRAFT202012)
     registry = Registry().with_resource(CONTRACT_URI, resource)
-    schema = {"$ref": f"{CONTRACT_URI}#/components/schemas/{schema_name}"}
+    schema = {"$ref": f"{CONTRACT_URI}#{pointer}"}
     return Draft202012Validator(schema, registry=registry, format_checker=_format_checker())
 
 
@@ -127,8 +127,18 @@ def _message(error) -> str:
 
 def validate(schema_name: str, data) -> None:
     """Raise ValidationFailed naming every invalid field of `data` against a schema of the contract."""
+    _validate_at(f"/components/schemas/{schema_name}", data)
+
+
+def validate_request_body(path: str, method: str, data) -> None:
+    """Validate against the JSON request body an operation of the contract declares inline (e.g. bookings accept)."""
+    escaped = path.replace("~", "~0").replace("/", "~1")
+    _validate_at(f"/paths/{escaped}/{method.lower()}/requestBody/content/application~1json/schema", data)
+
+
+def _validate_at(pointer: str, data) -> None:
     errors: dict[str, str] = {}
-    for error in _validator(schema_name).iter_errors(data):
+    for error in _validator(pointer).iter_errors(data):
         path = [str(part) for part in error.absolute_path]
         if error.validator == "required":
             for name in error.validator_value:

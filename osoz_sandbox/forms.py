@@ -1,10 +1,14 @@
-"""Forms of the Provider Service pages (Tabela 4 settings, widgets) and the patient search."""
+"""Forms of the Provider Service pages (Tabela 4 settings, widgets), the patient site (search, booking, cancellation)
+and the fault simulation page."""
 
 import re
 
 from django import forms
+from django.utils import timezone
 
-from osoz_sandbox.models import Doctor, Entity, Widget
+from osoz_sandbox import bookings, faults
+from osoz_sandbox.models import BookingKind, Doctor, Entity, FaultSettings, Widget
+from osoz_sandbox.selectors import TELEVISIT, OfferedSlot
 
 DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$")
 
@@ -92,3 +96,190 @@ class SearchForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["specjalizacja"].choices = [("", "Wszystkie specjalizacje"), *specialisations]
         self.fields["miejscowosc"].choices = [("", "Wszystkie miejscowości"), *((c, c) for c in cities)]
+
+
+class BookingForm(forms.Form):
+    """The patient's data for one offered slot, with the fields the Provider Service settings ask for (Tabela 4): name
+    and e-mail always, phone and PESEL as set, the OSOZ card required only without "Rejestracja bez karty pacjenta",
+    the schedule's condition where it has one and the visit kind where the schedule allows a choice."""
+
+    requirement_accepted = forms.BooleanField(
+        label="Zgadzam się na powyższe warunki wizyt",
+        error_messages={"required": "Aby umówić wizytę, zaakceptuj warunki wizyt podane przez placówkę."},
+    )
+    kind = forms.ChoiceField(
+        label="Rodzaj wizyty",
+        widget=forms.RadioSelect,
+        error_messages={"required": "Wybierz rodzaj wizyty."},
+    )
+    first_name = forms.CharField(label="Imię", max_length=bookings.MAX_NAME, error_messages={"required": "Podaj imię."})
+    last_name = forms.CharField(
+        label="Nazwisko", max_length=bookings.MAX_NAME, error_messages={"required": "Podaj nazwisko."}
+    )
+    email = forms.EmailField(
+        label="Adres e-mail",
+        max_length=254,
+        error_messages={"required": "Podaj adres e-mail.", "invalid": "Podaj poprawny adres e-mail."},
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+    phone = forms.CharField(
+        label="Numer telefonu",
+        max_length=40,
+        error_messages={"required": "Podaj numer telefonu."},
+        widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel"}),
+    )
+    pesel = forms.CharField(
+        label="PESEL",
+        max_length=11,
+        error_messages={"required": "Podaj numer PESEL."},
+        widget=forms.TextInput(attrs={"inputmode": "numeric"}),
+    )
+    birth_date = forms.DateField(
+        label="Data urodzenia",
+        required=False,
+        help_text="Ułatwi placówce założenie Twojej kartoteki.",
+        error_messages={"invalid": "Podaj datę w formacie RRRR-MM-DD."},
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    osoz_card_number = forms.CharField(
+        label="Numer karty OSOZ",
+        max_length=30,
+        error_messages={"required": "Ta placówka przyjmuje rezerwacje on-line tylko z numerem karty OSOZ."},
+    )
+    note_wanted = forms.BooleanField(label="Chcę przesłać lekarzowi dodatkową informację", required=False)
+    patient_note = forms.CharField(
+        label="Dodatkowa informacja dla lekarza",
+        required=False,
+        max_length=bookings.MAX_NOTE,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+
+    def __init__(self, *args, entity: Entity, offered: OfferedSlot, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.entity = entity
+        self.offered = offered
+        if not offered.schedule.requirement:
+            del self.fields["requirement_accepted"]
+        if len(offered.kinds) > 1:
+            self.fields["kind"].choices = [
+                (BookingKind.VISIT, "Wizyta w placówce"),
+                (BookingKind.TELEVISIT, "Telewizyta (wizyta on-line)"),
+            ]
+            self.initial.setdefault("kind", BookingKind.VISIT)
+        else:
+            del self.fields["kind"]
+        self.fields["phone"].required = entity.phone_required
+        if not entity.phone_required:
+            self.fields["phone"].help_text = "Wyślemy na niego także SMS o wizycie."
+        if entity.pesel_required:
+            del self.fields["birth_date"]
+        else:
+            del self.fields["pesel"]
+        card = self.fields["osoz_card_number"]
+        card.required = not entity.booking_without_card
+        card.help_text = (
+            "18 znaków z Karty Zdrowia Pacjenta."
+            if card.required
+            else "Jeśli masz Kartę Zdrowia Pacjenta (kartę OSOZ), podaj jej 18-znakowy numer."
+        )
+
+    @property
+    def fixed_kind(self) -> str | None:
+        """The only kind of visit the slot offers, shown instead of a choice."""
+        if "kind" in self.fields:
+            return None
+        return BookingKind.TELEVISIT if self.offered.kinds == (TELEVISIT,) else BookingKind.VISIT
+
+    def clean_phone(self):
+        phone = self.cleaned_data["phone"].strip()
+        if phone and (not bookings.PHONE_PATTERN.match(phone) or sum(c.isdigit() for c in phone) < 9):
+            raise forms.ValidationError("Podaj numer telefonu: co najmniej 9 cyfr, np. 601 234 567.")
+        return phone
+
+    def clean_pesel(self):
+        pesel = self.cleaned_data["pesel"].strip()
+        if not bookings.pesel_valid(pesel):
+            raise forms.ValidationError("Numer PESEL jest nieprawidłowy – sprawdź 11 cyfr.")
+        return pesel
+
+    def clean_birth_date(self):
+        birth_date = self.cleaned_data["birth_date"]
+        if birth_date and birth_date > timezone.localdate():
+            raise forms.ValidationError("Data urodzenia nie może być z przyszłości.")
+        return birth_date
+
+    def clean_osoz_card_number(self):
+        card = bookings.card_normalise(self.cleaned_data["osoz_card_number"])
+        if card and not bookings.CARD_PATTERN.match(card):
+            raise forms.ValidationError("Numer karty OSOZ ma 18 znaków: cyfry i wielkie litery (spacje pomijamy).")
+        return card
+
+    def clean(self):
+        cleaned = super().clean()
+        note = cleaned.get("patient_note", "").strip()
+        if cleaned.get("note_wanted") and not note:
+            self.add_error("patient_note", "Wpisz informację dla lekarza albo odznacz tę opcję.")
+        cleaned["patient_note"] = note if cleaned.get("note_wanted") or note else ""
+        return cleaned
+
+    def booking_request(self, *, channel: str) -> bookings.BookingRequest:
+        data = self.cleaned_data
+        return bookings.BookingRequest(
+            entity=self.entity,
+            doctor_id=self.offered.schedule.doctor_id,
+            schedule_id=self.offered.schedule.schedule_id,
+            starts_at=self.offered.starts_at,
+            kind=data.get("kind") or self.fixed_kind,
+            first_name=data["first_name"].strip(),
+            last_name=data["last_name"].strip(),
+            email=data["email"],
+            phone=data.get("phone", ""),
+            pesel=data.get("pesel", ""),
+            birth_date=data.get("birth_date"),
+            osoz_card_number=data.get("osoz_card_number", ""),
+            patient_note=data["patient_note"],
+            requirement_accepted=bool(data.get("requirement_accepted")),
+            channel=channel,
+        )
+
+
+class CancelForm(forms.Form):
+    """The patient's cancellation; the reason is required when the clinic asks for one (Tabela 4)."""
+
+    reason = forms.CharField(
+        label="Powód odwołania",
+        max_length=bookings.MAX_REASON,
+        error_messages={"required": "Podaj powód odwołania wizyty – placówka prosi o niego."},
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    def __init__(self, *args, reason_required: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["reason"].required = reason_required
+
+
+class FaultSettingsForm(forms.ModelForm):
+    """Symulacja awarii (SBX-8)."""
+
+    class Meta:
+        model = FaultSettings
+        fields = ["down", "delay_ms", "error_rate", "duplicate_deliveries", "reorder_events"]
+        help_texts = {
+            "down": "API odpowiada 503 z nagłówkiem Retry-After; webhooki czekają i zostaną wysłane po przywróceniu.",
+            "delay_ms": "Każda odpowiedź API przychodzi o tyle później.",
+            "error_rate": "Tyle procent zapytań API dostaje odpowiedź 500, zanim cokolwiek zostanie zmienione.",
+            "duplicate_deliveries": "Każde zdarzenie strony kanału zdarzeń i każdy webhook są dostarczane dwukrotnie.",
+            "reorder_events": "Zdarzenia na stronie kanału zdarzeń przychodzą w odwrotnej kolejności.",
+        }
+
+    def clean_delay_ms(self):
+        delay = self.cleaned_data["delay_ms"]
+        if delay > faults.MAX_DELAY_MS:
+            raise forms.ValidationError(f"Opóźnienie może wynosić najwyżej {faults.MAX_DELAY_MS} ms.")
+        return delay
+
+    def clean_error_rate(self):
+        rate = self.cleaned_data["error_rate"]
+        if rate > 100:
+            raise forms.ValidationError("Odsetek błędów musi mieścić się w zakresie 0–100%.")
+        return rate

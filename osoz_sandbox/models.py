@@ -318,3 +318,185 @@ class Widget(models.Model):
     @property
     def needs_doctor(self) -> bool:
         return self.kind != WidgetKind.ALL_DOCTORS
+
+
+# --- Bookings (part 2 of the contract) ---------------------------------------------------------------------------
+
+
+class BookingStatus(models.TextChoices):
+    """The contract's Booking.status."""
+
+    PENDING = "pending", "Oczekuje na potwierdzenie placówki"
+    ACCEPTED = "accepted", "Potwierdzona"
+    REJECTED = "rejected", "Odrzucona przez placówkę"
+    CANCELLED_BY_PATIENT = "cancelled_by_patient", "Odwołana przez pacjenta"
+    CANCELLED_BY_CLINIC = "cancelled_by_clinic", "Odwołana przez placówkę"
+
+
+# A booking in these states holds its slot.
+ACTIVE_BOOKING_STATUSES = (BookingStatus.PENDING, BookingStatus.ACCEPTED)
+
+
+class BookingChannel(models.TextChoices):
+    LEKARZEBEZKOLEJKI = "lekarzebezkolejki", "LekarzeBezKolejki.pl"
+    VISIMED = "visimed", "VisiMed"
+    WIDGET = "widget", "Widget na stronie placówki"
+    ZNANYLEKARZ = "znanylekarz", "ZnanyLekarz.pl"
+    CALLCENTER = "callcenter", "CallCenter"
+
+
+class BookingKind(models.TextChoices):
+    VISIT = "visit", "Wizyta w placówce"
+    TELEVISIT = "televisit", "Telewizyta"
+
+
+class Booking(models.Model):
+    """A patient's booking. What the clinic receives is the contract's Booking document, with the personal data only
+    inside `personal_data`, sealed to the location's public key. The platform keeps its own copy of the contact data
+    (it notifies the patient, SBX-7) and a hash that identifies the patient for the per-specialist block."""
+
+    booking_id = models.UUIDField(unique=True)
+    entity = models.ForeignKey(Entity, on_delete=models.CASCADE, related_name="bookings")
+    channel = models.CharField(max_length=20, choices=BookingChannel.choices, default=BookingChannel.LEKARZEBEZKOLEJKI)
+    doctor_id = models.CharField(max_length=64)
+    schedule_id = models.CharField(max_length=64)
+    location_unit_number = models.PositiveSmallIntegerField()
+    cell_id = models.CharField(max_length=64)
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    kind = models.CharField("Rodzaj wizyty", max_length=10, choices=BookingKind.choices, default=BookingKind.VISIT)
+    nfz = models.BooleanField(default=False)
+    patient_note = models.TextField("Dodatkowa informacja dla lekarza", blank=True)
+    osoz_card_number = models.CharField("Numer karty OSOZ", max_length=18, blank=True)
+    requirement_accepted = models.BooleanField(default=False)
+    personal_data = models.JSONField(help_text="SealedEnvelope of the contract")
+    patient_name = models.CharField("Pacjent", max_length=200)
+    email = models.EmailField("E-mail")
+    phone = models.CharField("Telefon", max_length=40, blank=True)
+    patient_key = models.CharField(max_length=64, db_index=True)
+    # Only the hash of the cancellation link's token is kept.
+    cancel_token_hash = models.CharField(max_length=64, unique=True)
+    status = models.CharField(max_length=24, choices=BookingStatus.choices, default=BookingStatus.PENDING)
+    appointment_ref = models.CharField(max_length=64, blank=True)
+    reason = models.CharField("Powód", max_length=500, blank=True)
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            # One active booking per doctor and start: the sandbox's own guard against double booking.
+            models.UniqueConstraint(
+                fields=["entity", "doctor_id", "starts_at"],
+                condition=models.Q(status__in=["pending", "accepted"]),
+                name="osoz_sandbox_booking_slot_unique",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.patient_name} {self.starts_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in ACTIVE_BOOKING_STATUSES
+
+
+class BookingEventType(models.TextChoices):
+    CREATED = "booking.created", "Nowa rezerwacja"
+    CANCELLED_BY_PATIENT = "booking.cancelled_by_patient", "Odwołanie przez pacjenta"
+
+
+class BookingEvent(models.Model):
+    """The booking events feed (GET /api/v1/booking-events): the primary key is the feed's order, and `payload` is
+    the Booking document as it was when the event happened."""
+
+    event_id = models.UUIDField(unique=True)
+    entity = models.ForeignKey(Entity, on_delete=models.CASCADE, related_name="booking_events")
+    booking = models.ForeignKey(Booking, on_delete=models.CASCADE, related_name="events")
+    type = models.CharField(max_length=40, choices=BookingEventType.choices)
+    occurred_at = models.DateTimeField()
+    payload = models.JSONField()
+
+    class Meta:
+        ordering = ["pk"]
+
+    def __str__(self):
+        return f"{self.type} {self.booking_id}"
+
+
+class PendingRegistration(models.Model):
+    """Rejestracja wieloetapowa: the booking form's data waiting for the patient to open the e-mail's link. Nothing
+    is booked until then; the slot stays free for others."""
+
+    entity = models.ForeignKey(Entity, on_delete=models.CASCADE, related_name="pending_registrations")
+    token_hash = models.CharField(max_length=64, unique=True)
+    data = models.JSONField()
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self):
+        return f"Rejestracja oczekująca na potwierdzenie e-mail ({self.created_at:%Y-%m-%d %H:%M})"
+
+
+class NotificationChannel(models.TextChoices):
+    EMAIL = "email", "E-mail"
+    SMS = "sms", "SMS"
+
+
+class Notification(models.Model):
+    """SBX-7: an e-mail or SMS the platform would send a patient; the outbox page and tests read them."""
+
+    entity = models.ForeignKey(Entity, on_delete=models.CASCADE, related_name="notifications")
+    booking = models.ForeignKey(Booking, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications")
+    channel = models.CharField("Kanał", max_length=5, choices=NotificationChannel.choices)
+    recipient = models.CharField("Odbiorca", max_length=200)
+    subject = models.CharField("Temat", max_length=200, blank=True)
+    body = models.TextField("Treść")
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self):
+        return f"{self.get_channel_display()} do {self.recipient}: {self.subject or self.body[:40]}"
+
+
+class WebhookDelivery(models.Model):
+    """A signed bookingEventsNudge waiting to reach the clinic; retried with backoff for up to 24 hours."""
+
+    entity = models.ForeignKey(Entity, on_delete=models.CASCADE, related_name="webhook_deliveries")
+    event_id = models.UUIDField(unique=True)
+    url = models.URLField(max_length=2000)
+    body = models.JSONField()
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"Webhook {self.event_id} → {self.url}"
+
+
+class FaultSettings(models.Model):
+    """SBX-8: faults the sandbox injects, switchable at runtime (one row; read on every request)."""
+
+    SINGLETON_ID = 1
+
+    down = models.BooleanField("Niedostępny (API odpowiada 503, webhooki wstrzymane)", default=False)
+    delay_ms = models.PositiveIntegerField("Opóźnienie odpowiedzi API (ms)", default=0)
+    error_rate = models.PositiveSmallIntegerField("Odsetek odpowiedzi 500 (%)", default=0)
+    duplicate_deliveries = models.BooleanField("Podwójne dostarczanie (zdarzenia, webhooki)", default=False)
+    reorder_events = models.BooleanField("Zmieniona kolejność zdarzeń w stronie", default=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "symulacja awarii"
+        constraints = [models.CheckConstraint(condition=models.Q(id=1), name="osoz_sandbox_faults_singleton")]
+
+    def __str__(self):
+        return "Symulacja awarii"

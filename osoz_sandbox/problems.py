@@ -84,6 +84,12 @@ class IdempotencyKeyInUse(Problem):
     title = "Idempotency-Key in use"
 
 
+class BookingStateConflict(Problem):
+    status = 409
+    code = "booking-state-conflict"
+    title = "Booking state forbids the change"
+
+
 class UnsupportedMediaType(Problem):
     status = 415
     code = "unsupported-media-type"

@@ -1,6 +1,8 @@
 """Reads of the simulated platform: the API's view of published resources, and the one place that decides what a
 patient may see (Provider Service settings, Dostęp rejestracji, visibility, schedule attributes, first free slot)."""
 
+import base64
+import binascii
 import datetime
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -9,8 +11,11 @@ from django.db.models import Q
 from django.utils import timezone
 
 from osoz_sandbox.models import (
+    ACTIVE_BOOKING_STATUSES,
     AccessToken,
     ApiClient,
+    Booking,
+    BookingEvent,
     Doctor,
     DoctorAccess,
     Entity,
@@ -19,7 +24,7 @@ from osoz_sandbox.models import (
     Slot,
     SlotDay,
 )
-from osoz_sandbox.services import MAX_SLOT_RANGE_DAYS, secret_hash
+from osoz_sandbox.services import MAX_SLOT_RANGE_DAYS, WARSAW, secret_hash
 
 PATIENT_ACCESS = (DoctorAccess.PATIENT, DoctorAccess.ALL)
 VISIT, TELEVISIT = "Wizyta", "Telewizyta"
@@ -259,10 +264,21 @@ def offered_schedules(card: DoctorCard) -> dict[str, tuple[Schedule, Place]]:
 
 
 def doctor_timetable(card: DoctorCard, *, date_from: datetime.date, days: int) -> list[TimetableDay]:
-    """Free slots per day; a "Wybieraj pierwszy wolny termin" schedule offers only its first free slot of a day."""
+    """Free slots per day; a "Wybieraj pierwszy wolny termin" schedule offers only its first free slot of a day. A slot
+    held by an active booking is not free, even before the clinic's next snapshot removes it."""
     days = min(days, MAX_SLOT_RANGE_DAYS)
     date_to = date_from + datetime.timedelta(days=days - 1)
     schedules = offered_schedules(card)
+    range_start = datetime.datetime.combine(date_from, datetime.time(), tzinfo=WARSAW)
+    held = set(
+        Booking.objects.filter(
+            entity=card.entity,
+            doctor_id=card.doctor.doctor_id,
+            status__in=ACTIVE_BOOKING_STATUSES,
+            starts_at__gte=range_start,
+            starts_at__lt=range_start + datetime.timedelta(days=days + 1),
+        ).values_list("starts_at", flat=True)
+    )
     timetable = {
         date_from + datetime.timedelta(days=offset): TimetableDay(date_from + datetime.timedelta(offset))
         for offset in range(days)
@@ -278,7 +294,7 @@ def doctor_timetable(card: DoctorCard, *, date_from: datetime.date, days: int) -
     for slot in slots.order_by("starts_at", "schedule_id"):
         schedule, place = schedules[slot.schedule_id]
         date = slot.day.date
-        if date < schedule.valid_from or (schedule.valid_to and date > schedule.valid_to):
+        if date < schedule.valid_from or (schedule.valid_to and date > schedule.valid_to) or slot.starts_at in held:
             continue
         if schedule.first_free_only:
             if (schedule.schedule_id, date) in taken_first:
@@ -302,3 +318,94 @@ def doctor_next_slot(card: DoctorCard) -> OfferedSlot | None:
         if day.slots:
             return day.slots[0]
     return None
+
+
+# --- Bookings (part 2 of the contract) ---------------------------------------------------------------------------
+
+CURSOR_PREFIX = "e:"
+
+
+def booking_document(booking: Booking) -> dict:
+    """The contract's Booking document; personal data only inside the sealed envelope."""
+    return {
+        "booking_id": str(booking.booking_id),
+        "status": booking.status,
+        "channel": booking.channel,
+        "doctor_id": booking.doctor_id,
+        "schedule_id": booking.schedule_id,
+        "location_unit_number": booking.location_unit_number,
+        "cell_id": booking.cell_id,
+        "starts_at": _timestamp(booking.starts_at),
+        "ends_at": _timestamp(booking.ends_at),
+        "kind": booking.kind,
+        "nfz": booking.nfz,
+        "patient_note": booking.patient_note,
+        "osoz_card_number": booking.osoz_card_number or None,
+        "requirement_accepted": booking.requirement_accepted,
+        "personal_data": booking.personal_data,
+        "appointment_ref": booking.appointment_ref or None,
+        "reason": booking.reason or None,
+        "created_at": _timestamp(booking.created_at),
+    }
+
+
+def booking_cursor(event_pk: int) -> str:
+    """The feed's opaque cursor after the event with this primary key."""
+    return base64.urlsafe_b64encode(f"{CURSOR_PREFIX}{event_pk}".encode()).decode().rstrip("=")
+
+
+def booking_cursor_position(cursor: str) -> int | None:
+    """The event primary key a cursor points after, or None for a cursor this platform did not issue."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("ascii")
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        return None
+    number = raw.removeprefix(CURSOR_PREFIX)
+    if not raw.startswith(CURSOR_PREFIX) or not number.isdigit() or len(number) > 18:
+        return None
+    return int(number)
+
+
+@dataclass(frozen=True)
+class BookingEventsPage:
+    events: list[dict]
+    last_position: int
+    has_more: bool
+
+
+def booking_events_page(*, entity: Entity, after: int, limit: int) -> BookingEventsPage:
+    """The entity's events after a position, in the order recorded, as contract BookingEvent documents."""
+    rows = list(BookingEvent.objects.filter(entity=entity, pk__gt=after).order_by("pk")[: limit + 1])
+    page = rows[:limit]
+    return BookingEventsPage(
+        events=[
+            {
+                "event_id": str(event.event_id),
+                "type": event.type,
+                "occurred_at": _timestamp(event.occurred_at),
+                "booking": event.payload,
+            }
+            for event in page
+        ],
+        last_position=page[-1].pk if page else after,
+        has_more=len(rows) > limit,
+    )
+
+
+def booking_for_patient_token(token_hash: str) -> Booking | None:
+    return Booking.objects.filter(cancel_token_hash=token_hash).select_related("entity").first()
+
+
+def booking_doctor_name(booking: Booking) -> str:
+    doctor = Doctor.objects.filter(entity_id=booking.entity_id, doctor_id=booking.doctor_id).first()
+    return str(doctor) if doctor else "lekarz"
+
+
+def booking_location(booking: Booking) -> Location | None:
+    return Location.objects.filter(entity_id=booking.entity_id, unit_number=booking.location_unit_number).first()
+
+
+def webhook_secret(entity: Entity) -> str | None:
+    """The key of the X-OSOZ-Signature HMAC: the secret of the entity's newest valid API client."""
+    client = ApiClient.objects.filter(entity=entity, revoked_at=None).order_by("-created_at", "-pk").first()
+    return client.webhook_secret if client else None

@@ -40,6 +40,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost: an injected fault answers before anything else runs (SBX-8).
+    "osoz_sandbox.middleware.FaultInjectionMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "osoz_sandbox.middleware.ContentSecurityPolicyMiddleware",
@@ -105,3 +107,5 @@ OSOZ_CONTRACT_PATH = BASE_DIR / "osoz_contract" / "openapi.yaml"
 OSOZ_SANDBOX_TOKEN_SECONDS = env.int("OSOZ_SANDBOX_TOKEN_SECONDS", default=3600)
 OSOZ_SANDBOX_RATE_LIMIT = env.int("OSOZ_SANDBOX_RATE_LIMIT", default=1200)
 OSOZ_SANDBOX_RATE_WINDOW_SECONDS = env.int("OSOZ_SANDBOX_RATE_WINDOW_SECONDS", default=60)
+# Where patients reach the sandbox: the links in the notifications it sends (cancellation) start with it.
+OSOZ_SANDBOX_PUBLIC_URL = env.str("OSOZ_SANDBOX_PUBLIC_URL", default="http://127.0.0.1:8001").rstrip("/")

@@ -1,5 +1,6 @@
 """URLs of the OSOZ sandbox: the contract's API under /api/v1, the Provider Service under /provider, the patient
-site under /lbk and the widgets under /widget."""
+site under /lbk, the widgets under /widget, the notifications outbox under /powiadomienia and the fault simulation
+under /awarie."""
 
 from django.contrib.auth import views as auth_views
 from django.http import HttpRequest, HttpResponse
@@ -18,6 +19,11 @@ api_v1 = [
     path("api/v1/doctors/<str:doctor_id>", api.doctor, name="api_doctor"),
     path("api/v1/doctors/<str:doctor_id>/slots", api.doctor_slots, name="api_doctor_slots"),
     path("api/v1/schedules/<str:schedule_id>", api.schedule, name="api_schedule"),
+    path("api/v1/booking-events", api.booking_events, name="api_booking_events"),
+    path("api/v1/bookings/<str:booking_id>/accept", api.booking_accept, name="api_booking_accept"),
+    path("api/v1/bookings/<str:booking_id>/reject", api.booking_reject, name="api_booking_reject"),
+    path("api/v1/bookings/<str:booking_id>/cancel", api.booking_cancel, name="api_booking_cancel"),
+    path("api/v1/bookings/<str:booking_id>/move", api.booking_move, name="api_booking_move"),
 ]
 
 urlpatterns = [
@@ -34,6 +40,18 @@ urlpatterns = [
     path("lbk/", views.lbk_search, name="lbk_search"),
     path("lbk/placowka/<str:entity_id>/", views.lbk_clinic, name="lbk_clinic"),
     path("lbk/lekarz/<str:entity_id>/<str:doctor_id>/", views.lbk_doctor, name="lbk_doctor"),
+    path(
+        "lbk/rezerwacja/<str:entity_id>/<str:doctor_id>/<str:schedule_id>/<str:moment>/",
+        views.lbk_booking_new,
+        name="lbk_booking_new",
+    ),
+    path("lbk/rezerwacja/sprawdz-poczte/", views.lbk_booking_check_email, name="lbk_booking_check_email"),
+    path("lbk/rezerwacja/potwierdzenie/<str:token>/", views.lbk_booking_confirm, name="lbk_booking_confirm"),
+    path("lbk/rezerwacja/<str:token>/", views.lbk_booking, name="lbk_booking"),
+    path("powiadomienia/", views.notifications, name="notifications"),
+    path("powiadomienia.json", views.notifications_json, name="notifications_json"),
+    path("awarie/", views.fault_settings, name="fault_settings"),
+    path("awarie.json", views.fault_settings_json, name="fault_settings_json"),
     path("widget/<int:pk>/", views.widget, name="widget"),
 ]
 

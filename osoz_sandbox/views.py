@@ -1,8 +1,11 @@
 """HTML pages of the sandbox: the Provider Service ("Serwis Świadczeniodawcy OSOZ") with the configuration wizard,
-the patient site in the manner of LekarzeBezKolejki.pl, and the embeddable doctor widgets (manual §3.3)."""
+the patient site in the manner of LekarzeBezKolejki.pl with booking and cancellation, the embeddable doctor widgets
+(manual §3.3), the notifications outbox (SBX-7) and the fault simulation (SBX-8)."""
 
 import datetime
 import ipaddress
+import json
+import uuid
 from functools import wraps
 from urllib.parse import urlencode, urlsplit
 
@@ -10,17 +13,40 @@ from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import AuthenticationForm
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.views.decorators.cache import never_cache
 from django.views.decorators.clickjacking import xframe_options_exempt
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from osoz_sandbox import selectors, services
+from osoz_sandbox import bookings, faults, outbox, registrations, selectors, services
 from osoz_sandbox.contract import parse_date
-from osoz_sandbox.forms import ConnectForm, DomainsForm, SearchForm, SettingsForm, WidgetForm
-from osoz_sandbox.models import ApiClient, Doctor, Entity, Location, Schedule, Slot, Widget, WidgetKind
+from osoz_sandbox.forms import (
+    BookingForm,
+    CancelForm,
+    ConnectForm,
+    DomainsForm,
+    FaultSettingsForm,
+    SearchForm,
+    SettingsForm,
+    WidgetForm,
+)
+from osoz_sandbox.models import (
+    ApiClient,
+    BookingChannel,
+    BookingStatus,
+    Doctor,
+    Entity,
+    Location,
+    Schedule,
+    Slot,
+    Widget,
+    WidgetKind,
+)
 
 TIMETABLE_DAYS = 7
 
@@ -214,6 +240,175 @@ def lbk_doctor(request: HttpRequest, entity_id: str, doctor_id: str) -> HttpResp
         "schedules": [schedule for schedule, _place in selectors.offered_schedules(card).values()],
     }
     return render(request, "osoz_sandbox/lbk/doctor.html", context)
+
+
+# The slot's start in booking links: local time with its offset, e.g. 20261124-0815+0100 (unambiguous across DST).
+SLOT_MOMENT_FORMAT = "%Y%m%d-%H%M%z"
+NOTIFICATIONS_PER_PAGE = 50
+NOTIFICATIONS_JSON_LIMIT = 100
+NOTIFICATIONS_JSON_MAX = 1000
+
+
+def _slot_moment(raw: str) -> datetime.datetime | None:
+    try:
+        return datetime.datetime.strptime(raw, SLOT_MOMENT_FORMAT)
+    except ValueError:
+        return None
+
+
+def _offered_slot(card: selectors.DoctorCard, *, schedule_id: str, starts_at: datetime.datetime):
+    """The slot as the patient's timetable offers it now, or None when it is gone (booked, withdrawn, past)."""
+    day = selectors.doctor_timetable(card, date_from=timezone.localdate(starts_at), days=1)[0]
+    for offered in day.slots:
+        if offered.schedule.schedule_id == schedule_id and offered.starts_at == starts_at:
+            return offered
+    return None
+
+
+@require_http_methods(["GET", "POST"])
+def lbk_booking_new(request: HttpRequest, entity_id: str, doctor_id: str, schedule_id: str, moment: str):
+    """The booking form of one free slot; on success the patient's booking page (or, with Rejestracja wieloetapowa,
+    the request to confirm by e-mail)."""
+    card = selectors.patient_doctor(entity_id=entity_id, doctor_id=doctor_id)
+    starts_at = _slot_moment(moment)
+    offered = _offered_slot(card, schedule_id=schedule_id, starts_at=starts_at) if card and starts_at else None
+    if offered is None:
+        return render(request, "osoz_sandbox/lbk/booking_gone.html", {"card": card}, status=404)
+    entity = card.entity
+    channel = BookingChannel.WIDGET if request.GET.get("kanal") == "widget" else BookingChannel.LEKARZEBEZKOLEJKI
+    form = BookingForm(request.POST if request.method == "POST" else None, entity=entity, offered=offered)
+    if request.method == "POST" and form.is_valid():
+        booking_request = form.booking_request(channel=channel)
+        try:
+            if entity.multi_step_registration:
+                registrations.registration_start(
+                    request=booking_request,
+                    link_for=lambda token: request.build_absolute_uri(reverse("lbk_booking_confirm", args=[token])),
+                )
+                request.session["registration_email"] = booking_request.email
+                return redirect("lbk_booking_check_email")
+            _booking, token = bookings.booking_create(booking_request)
+            return redirect("lbk_booking", token=token)
+        except bookings.BookingRefused as refusal:
+            form.add_error(None, refusal.message)
+    context = {"card": card, "offered": offered, "form": form, "entity": entity}
+    return render(request, "osoz_sandbox/lbk/booking_new.html", context)
+
+
+def lbk_booking_check_email(request: HttpRequest) -> HttpResponse:
+    """Rejestracja wieloetapowa: nothing is booked until the patient opens the e-mailed link."""
+    context = {"email": request.session.get("registration_email", ""), "hours": registrations.LINK_HOURS}
+    return render(request, "osoz_sandbox/lbk/booking_check_email.html", context)
+
+
+@never_cache
+def lbk_booking_confirm(request: HttpRequest, token: str) -> HttpResponse:
+    """The e-mailed link of Rejestracja wieloetapowa: opening it books the slot, once."""
+    try:
+        _booking, booking_token = registrations.registration_confirm(token=token)
+    except registrations.RegistrationLinkInvalid as invalid:
+        return render(request, "osoz_sandbox/lbk/booking_link_invalid.html", {"message": invalid.message}, status=410)
+    except bookings.BookingRefused as refusal:
+        return render(request, "osoz_sandbox/lbk/booking_link_invalid.html", {"message": refusal.message}, status=409)
+    return redirect("lbk_booking", token=booking_token)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def lbk_booking(request: HttpRequest, token: str) -> HttpResponse:
+    """The patient's booking (the link from the e-mail): its state, and cancellation while it is still ahead."""
+    booking = bookings.booking_for_token(token)
+    if booking is None:
+        return render(request, "osoz_sandbox/lbk/booking_unknown.html", status=404)
+    entity = booking.entity
+    cancellable = booking.is_active and booking.starts_at > timezone.now()
+    form = CancelForm(
+        request.POST if request.method == "POST" else None, reason_required=entity.cancellation_reason_required
+    )
+    if request.method == "POST" and cancellable and form.is_valid():
+        try:
+            bookings.booking_cancel_by_patient(booking=booking, reason=form.cleaned_data["reason"])
+        except bookings.BookingRefused as refusal:
+            form.add_error(None, refusal.message)
+        else:
+            messages.success(request, "Wizyta została odwołana. Potwierdzenie wysłaliśmy na Twój adres e-mail.")
+            return redirect("lbk_booking", token=token)
+    context = {
+        "booking": booking,
+        "statuses": BookingStatus,
+        "doctor_name": selectors.booking_doctor_name(booking),
+        "location": selectors.booking_location(booking),
+        "cancellable": cancellable,
+        "form": form,
+        "link": request.build_absolute_uri(),
+    }
+    return render(request, "osoz_sandbox/lbk/booking.html", context)
+
+
+# --- Notifications outbox (SBX-7) ----------------------------------------------------------------------------------
+
+
+def notifications(request: HttpRequest) -> HttpResponse:
+    """Skrzynka powiadomień OSOZ: the e-mails and SMS the platform would have sent, newest first."""
+    recipient = request.GET.get("odbiorca", "").strip()
+    page = Paginator(outbox.notifications_list(recipient=recipient), NOTIFICATIONS_PER_PAGE).get_page(
+        request.GET.get("strona")
+    )
+    return render(request, "osoz_sandbox/notifications.html", {"page": page, "recipient": recipient})
+
+
+def notifications_json(request: HttpRequest) -> JsonResponse:
+    """The outbox for tests and the demo: ?odbiorca=<address or phone>&rezerwacja=<booking_id>&limit=<1..1000>."""
+    booking_id = None
+    if request.GET.get("rezerwacja"):
+        try:
+            booking_id = uuid.UUID(request.GET["rezerwacja"])
+        except ValueError:
+            return JsonResponse({"detail": "Parametr rezerwacja musi być UUID rezerwacji."}, status=400)
+    raw_limit = request.GET.get("limit", str(NOTIFICATIONS_JSON_LIMIT))
+    if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= NOTIFICATIONS_JSON_MAX:
+        return JsonResponse({"detail": f"Parametr limit musi być liczbą od 1 do {NOTIFICATIONS_JSON_MAX}."}, status=400)
+    found = outbox.notifications_list(recipient=request.GET.get("odbiorca", ""), booking_id=booking_id)
+    return JsonResponse({"notifications": [outbox.notification_state(n) for n in found[: int(raw_limit)]]})
+
+
+# --- Fault simulation (SBX-8) --------------------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def fault_settings(request: HttpRequest) -> HttpResponse:
+    """Symulacja awarii: switch the API's and webhooks' faults at runtime."""
+    current = faults.fault_settings()
+    form = FaultSettingsForm(instance=current)
+    if request.method == "POST" and "reset" in request.POST:
+        faults.fault_settings_reset()
+        messages.success(request, "Przywrócono normalne działanie piaskownicy.")
+        return redirect("fault_settings")
+    if request.method == "POST":
+        form = FaultSettingsForm(request.POST, instance=faults.fault_settings())
+        if form.is_valid():
+            faults.fault_settings_update(**{name: form.cleaned_data[name] for name in faults.FIELDS})
+            messages.success(request, "Zapisano ustawienia symulacji awarii; obowiązują od razu.")
+            return redirect("fault_settings")
+    return render(request, "osoz_sandbox/fault_settings.html", {"form": form, "current": current})
+
+
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def fault_settings_json(request: HttpRequest) -> JsonResponse:
+    """The same settings for tests: GET returns them, POST changes any subset given as a JSON object."""
+    if request.method == "POST":
+        try:
+            changes = json.loads(request.body or b"{}")
+        except (ValueError, UnicodeDecodeError):
+            return JsonResponse({"detail": "Treść zapytania nie jest poprawnym dokumentem JSON."}, status=400)
+        if not isinstance(changes, dict):
+            return JsonResponse({"detail": "Podaj obiekt JSON z ustawieniami do zmiany."}, status=400)
+        try:
+            faults.fault_settings_update(**changes)
+        except faults.FaultSettingsInvalid as invalid:
+            return JsonResponse({"detail": "Niczego nie zmieniono.", "errors": invalid.errors}, status=400)
+    return JsonResponse(faults.fault_settings_state(faults.fault_settings()))
 
 
 # --- Widgets (manual §3.3, Tabela 5) -------------------------------------------------------------------------------

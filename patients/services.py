@@ -76,7 +76,7 @@ def patient_create(
         postal_code=postal_code,
         city=city,
     )
-    patient.full_clean()
+    patient.full_clean(validate_constraints=False)
     _save_or_explain(patient)
     audit_record(
         category=AuditCategory.RECORD_ACCESS,
@@ -110,7 +110,7 @@ def patient_update(
     stored = Patient.objects.select_for_update().get(pk=patient.pk)
     for name, value in data.items():
         setattr(patient, name, value)
-    patient.full_clean()
+    patient.full_clean(validate_constraints=False)
     changed = [name for name in PATIENT_FIELDS if getattr(patient, name) != getattr(stored, name)]
     if not changed:
         return patient
@@ -147,7 +147,7 @@ def osoz_card_add(
         if existing is not None:
             return existing
     card = OsozCard(patient=patient, number=number, status=status, source=source, added_by=actor)
-    card.full_clean()
+    card.full_clean(validate_constraints=False)
     _save_or_explain(card)
     with translation.override("pl"):
         origin = "z rejestracji online " if source == OsozCardSource.ONLINE else ""
@@ -206,8 +206,10 @@ def _lock_cards_of(patient: Patient) -> None:
 
 
 def _save_or_explain(instance: models.Model) -> None:
-    """Save; if a concurrent write took the PESEL or the card first, the constraint that tripped is explained the
-    way full_clean() explains it, with nothing saved."""
+    """Save; the database enforces the model's constraints (a PESEL or a card already taken, possibly by a
+    concurrent write), and the one that tripped is explained the way full_clean() explains it, with nothing saved.
+    The services validate fields with full_clean(validate_constraints=False) and leave constraints to this, so a
+    valid record costs no extra queries."""
     try:
         with transaction.atomic():
             instance.save()

@@ -112,7 +112,7 @@ def schedule_block_covering(*, employee_id: int, starts_at: datetime, ends_at: d
             weekday=day.weekday(),
         )
         .filter(Q(schedule__valid_to__isnull=True) | Q(schedule__valid_to__gte=day))
-        .select_related("schedule", "schedule__cell")
+        .select_related("schedule__employee", "schedule__cell")
     )
     for block in blocks:
         block_start = datetime.combine(day, block.start_time, tzinfo=WARSAW)

@@ -13,7 +13,8 @@ from clinic.models import Employee, EmployeeCell
 from core.errors import ConflictError, DomainError
 from core.models import AuditCategory
 from core.services import audit_record
-from osoz_integration.models import OutboxKind
+from osoz_integration.bookings_out import booking_enqueue
+from osoz_integration.models import OsozBooking, OsozBookingState, OutboxKind
 from osoz_integration.publication import publication_enqueue
 from scheduling import live
 from scheduling.models import (
@@ -91,10 +92,10 @@ def booking_check(
 
 
 def _save_occupying(appointment: Appointment) -> None:
-    """Save, turning the database's no-overlap rule (a race lost to another booking) into SlotTakenError."""
+    """Save, turning the database's no-overlap rule (a race lost to another booking) into SlotTakenError. Its callers
+    are atomic blocks that the error leaves, rolling the failed statement back, so it needs no savepoint of its own."""
     try:
-        with transaction.atomic():
-            appointment.save()
+        appointment.save()
     except IntegrityError as error:
         if "scheduling_appointment_no_overlap" in str(error):
             raise SlotTakenError(_("Ten termin został właśnie zajęty. Wybierz inny wolny termin.")) from error
@@ -115,7 +116,7 @@ def appointment_book(
 ) -> Appointment:
     schedule, end = booking_check(employee_id=employee_id, starts_at=starts_at, ends_at=ends_at, kind=kind)
     appointment = Appointment(
-        employee_id=employee_id,
+        employee=schedule.employee,
         cell_id=schedule.cell_id,
         schedule=schedule,
         patient=patient,
@@ -138,6 +139,18 @@ def _locked(appointment: Appointment) -> Appointment:
     return Appointment.objects.select_for_update().get(pk=appointment.pk)
 
 
+def _osoz_booking_changed(appointment: Appointment, *, cancelled: bool) -> None:
+    """OSZ-8: the clinic cancelled or moved an online booking OSOZ holds as accepted, so OSOZ is told and notifies
+    the patient. Changes OSOZ made itself (a patient's cancellation) are recorded as known by the caller instead."""
+    booking = OsozBooking.objects.filter(appointment=appointment, state=OsozBookingState.ACCEPTED).first()
+    if booking is None:
+        return
+    if cancelled:
+        booking.state = OsozBookingState.CANCELLED_BY_CLINIC
+        booking.save(update_fields=["state"])
+    booking_enqueue(booking)
+
+
 @transaction.atomic
 def appointment_move(*, appointment: Appointment, starts_at: datetime, actor=None) -> Appointment:
     appointment = _locked(appointment)
@@ -153,6 +166,7 @@ def appointment_move(*, appointment: Appointment, starts_at: datetime, actor=Non
     appointment.starts_at, appointment.ends_at = starts_at, end
     appointment.schedule, appointment.cell_id, appointment.is_nfz = schedule, schedule.cell_id, schedule.is_nfz
     _save_occupying(appointment)
+    _osoz_booking_changed(appointment, cancelled=False)
     publication_enqueue(kind=OutboxKind.SLOTS, object_id=appointment.employee_id)
     live.calendar_changed(employee_id=appointment.employee_id, day=old_start)
     live.calendar_changed(employee_id=appointment.employee_id, day=starts_at)
@@ -173,6 +187,8 @@ def appointment_cancel(
     appointment.cancel_reason = reason.strip()
     appointment.cancel_source = source
     appointment.save()
+    if source != AppointmentSource.OSOZ:
+        _osoz_booking_changed(appointment, cancelled=True)
     publication_enqueue(kind=OutboxKind.SLOTS, object_id=appointment.employee_id)
     live.calendar_changed(employee_id=appointment.employee_id, day=appointment.starts_at)
     return appointment

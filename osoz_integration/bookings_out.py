@@ -1,0 +1,183 @@
+"""What OSOZ must be told about its bookings (OSZ-5, OSZ-7, OSZ-8): the product's decision on a booking OSOZ left
+pending, and the clinic's later cancellation or move of an online booking.
+
+Each booking has one outbox row ("booking:<pk>") in the publication outbox. The command is built at send time by
+comparing what happened (`OsozBooking.state`, the appointment's start) with what OSOZ was last told (`osoz_state`,
+`osoz_starts_at`), so a retry or a later change never sends a stale command, and a booking whose news OSOZ already
+has sends nothing. One step goes per send — accept or reject, then cancel or move — and what OSOZ accepted is
+recorded in the same transaction that marks the row sent; a remaining step raises the row's version, so it follows
+at once. The Idempotency-Key names the booking, the step and the row's version, so a retry of a send whose answer was
+lost replays the answer instead of repeating the change."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.utils import timezone
+
+from osoz_integration import interface, publication
+from osoz_integration.client import OsozClient, OsozPermanentError, OsozTransientError
+from osoz_integration.models import OsozBooking, OsozBookingState, OutboxKind
+from scheduling.slots import WARSAW
+
+# Shown to the patient by OSOZ when the clinic gave no reason of its own (the contract requires one).
+REJECT_REASON = "Placówka nie może przyjąć tej rezerwacji. Prosimy wybrać inny termin."
+CANCEL_REASON = "Wizyta została odwołana przez placówkę."
+MOVE_REASON = "Placówka zmieniła termin wizyty."
+
+
+def booking_enqueue(osoz_booking: OsozBooking) -> None:
+    """Record, in the caller's transaction, that OSOZ should hear what changed about this booking, and ask for a
+    drain once the transaction commits. Sent whether or not the integration is switched on now: the row waits in
+    the outbox until a drain can deliver it, as the patient must learn the news in any case."""
+    publication.outbox_upsert(kind=OutboxKind.BOOKING, object_id=osoz_booking.pk, now=timezone.now())
+    publication.outbox_drain_after_commit()
+
+
+def _when(moment: datetime) -> str:
+    return timezone.localtime(moment, WARSAW).strftime("%d.%m.%Y %H:%M")
+
+
+@dataclass(frozen=True)
+class _Step:
+    """One command for OSOZ and what OSOZ knows after it."""
+
+    action: str  # accept | reject | cancel | move
+    sent: str  # accusative: "Wysłano do OSOZ <sent>"
+    failed: str  # genitive: "Nie udało się wysłać do OSOZ <failed>"
+    call: Callable[[OsozClient, str], interface.Booking]  # (client, idempotency key) → OSOZ's answer
+    osoz_state: str
+    osoz_starts_at: datetime
+
+
+def _describe(booking: OsozBooking) -> str:
+    appointment = booking.appointment
+    if appointment is None:
+        return f"na {_when(booking.starts_at)} (rezerwacja {booking.booking_id})"
+    patient = appointment.patient
+    return f"{patient.first_name} {patient.last_name}, {appointment.employee}, {_when(booking.osoz_starts_at)}"
+
+
+def _next_step(booking: OsozBooking) -> _Step | None:
+    """The first thing OSOZ does not know yet, or None when it knows everything."""
+    booking_id = str(booking.booking_id)
+    appointment = booking.appointment
+    what = _describe(booking)
+    if booking.osoz_state == OsozBookingState.PENDING:
+        if booking.state == OsozBookingState.REJECTED:
+            reason = booking.reason or REJECT_REASON
+            return _Step(
+                action="reject",
+                sent=f"odmowę przyjęcia rezerwacji {what} z powodem „{reason}”",
+                failed=f"odmowy przyjęcia rezerwacji {what}",
+                call=lambda client, key: client.booking_reject(booking_id, reason=reason, idempotency_key=key),
+                osoz_state=OsozBookingState.REJECTED,
+                osoz_starts_at=booking.osoz_starts_at,
+            )
+        if booking.state in (OsozBookingState.ACCEPTED, OsozBookingState.CANCELLED_BY_CLINIC) and appointment:
+            # Accepted first even when the clinic has cancelled it since, so both sides end in the same state.
+            reference = str(appointment.pk)
+            return _Step(
+                action="accept",
+                sent=f"potwierdzenie rezerwacji {what}",
+                failed=f"potwierdzenia rezerwacji {what}",
+                call=lambda client, key: client.booking_accept(
+                    booking_id, appointment_ref=reference, idempotency_key=key
+                ),
+                osoz_state=OsozBookingState.ACCEPTED,
+                osoz_starts_at=booking.osoz_starts_at,
+            )
+        return None
+    if booking.osoz_state != OsozBookingState.ACCEPTED or appointment is None:
+        return None
+    if booking.state == OsozBookingState.CANCELLED_BY_CLINIC:
+        reason = appointment.cancel_reason or CANCEL_REASON
+        return _Step(
+            action="cancel",
+            sent=f"odwołanie wizyty {what} z powodem „{reason}”",
+            failed=f"odwołania wizyty {what}",
+            call=lambda client, key: client.booking_cancel(booking_id, reason=reason, idempotency_key=key),
+            osoz_state=OsozBookingState.CANCELLED_BY_CLINIC,
+            osoz_starts_at=booking.osoz_starts_at,
+        )
+    if booking.state == OsozBookingState.ACCEPTED and appointment.starts_at != booking.osoz_starts_at:
+        schedule_id = str(appointment.schedule_id)
+        starts_at = appointment.starts_at.astimezone(WARSAW).isoformat()
+        ends_at = appointment.ends_at.astimezone(WARSAW).isoformat()
+        return _Step(
+            action="move",
+            sent=f"zmianę terminu wizyty {what} na {_when(appointment.starts_at)}",
+            failed=f"zmiany terminu wizyty {what} na {_when(appointment.starts_at)}",
+            call=lambda client, key: client.booking_move(
+                booking_id,
+                schedule_id=schedule_id,
+                starts_at=starts_at,
+                ends_at=ends_at,
+                reason=MOVE_REASON,
+                idempotency_key=key,
+            ),
+            osoz_state=OsozBookingState.ACCEPTED,
+            osoz_starts_at=appointment.starts_at,
+        )
+    return None
+
+
+@dataclass(frozen=True)
+class BookingCommand:
+    """The outbox document of a booking: the next step, or nothing to send. Audited in its own words; it carries
+    the same interface as publication.Document, which the outbox's delivery uses."""
+
+    target: OsozBooking
+    version: int
+    step: _Step | None
+
+    visible = False
+    action = "osoz_booking_sent"
+    failed_action = "osoz_booking_failed"
+
+    @property
+    def sends(self) -> bool:
+        return self.step is not None
+
+    def send(self, client: OsozClient) -> bool:
+        step = self.step
+        key = f"{self.target.booking_id}:{step.action}:{self.version}"
+        try:
+            step.call(client, key)
+        except OsozPermanentError as error:
+            if error.code == "idempotency-key-in-use":
+                # The same command is still being processed by OSOZ (an earlier attempt): ask again later.
+                raise OsozTransientError(error.message, status=error.status, code=error.code) from error
+            raise
+        return True
+
+    def sent_record(self) -> None:
+        """Remember what OSOZ now knows (unless the booking moved on meanwhile, e.g. the patient cancelled it), and
+        queue the next step when one remains."""
+        step = self.step
+        OsozBooking.objects.filter(
+            pk=self.target.pk, osoz_state=self.target.osoz_state, osoz_starts_at=self.target.osoz_starts_at
+        ).update(osoz_state=step.osoz_state, osoz_starts_at=step.osoz_starts_at)
+        booking = OsozBooking.objects.select_related("appointment__patient", "appointment__employee").get(
+            pk=self.target.pk
+        )
+        if _next_step(booking) is not None:
+            publication.outbox_upsert(kind=OutboxKind.BOOKING, object_id=booking.pk, now=timezone.now())
+
+    def sent_text(self, applied: bool) -> str:
+        return f"Wysłano do OSOZ {self.step.sent}; pacjent zostanie powiadomiony."
+
+    def retry_text(self, error: str, at: str) -> str:
+        return f"Nie udało się wysłać do OSOZ {self.step.failed}: {error}. Ponowienie o {at}."
+
+    def refused_text(self, error: str) -> str:
+        return (
+            f"OSOZ odrzucił {self.step.sent}: {error}. Rezerwacja w OSOZ pozostaje bez zmian; "
+            "wiadomość zostanie wysłana ponownie po następnej zmianie tej wizyty."
+        )
+
+
+def booking_command(booking_pk: int, version: int) -> BookingCommand:
+    """The outbox builder of OutboxKind.BOOKING, run at send time."""
+    booking = OsozBooking.objects.select_related("appointment__patient", "appointment__employee").get(pk=booking_pk)
+    return BookingCommand(target=booking, version=version, step=_next_step(booking))

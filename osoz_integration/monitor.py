@@ -1,0 +1,168 @@
+"""The connection monitor (OSZ-10): administrators are told by e-mail (and by a banner on every page) when OSOZ has
+been unreachable for longer than Ustawienia > OSOZ/LBK allows, and told again when it answers.
+
+`publication.connection_exchange_record` marks where an outage starts and ends; the beat task `connection_monitor`
+calls `outage_alert` every minute. Each notice is claimed with a conditional update, so several workers and beats
+send it once."""
+
+import logging
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.mail import EmailMessage, get_connection
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from core.models import AuditCategory, AuditOutcome
+from core.services import audit_record
+from osoz_integration.client import OsozError, OsozPermanentError
+from osoz_integration.models import Connection
+from osoz_integration.selectors import connection_administrators, connection_get, outbox_pending
+
+logger = logging.getLogger(__name__)
+
+# A refusal with these statuses means the credentials no longer work: OSOZ answers, but nothing gets through.
+CREDENTIALS_REFUSED = {401, 403}
+
+
+def error_is_outage(error: OsozError) -> bool:
+    """Whether a failed call counts towards an outage: the network, timeouts, 429/5xx and refused credentials do;
+    OSOZ refusing one document (another 4xx) does not, it answered."""
+    return not isinstance(error, OsozPermanentError) or error.status in CREDENTIALS_REFUSED
+
+
+def _at(moment: datetime) -> str:
+    return timezone.localtime(moment).strftime("%d.%m.%Y %H:%M")
+
+
+def _duration(delta: timedelta) -> str:
+    minutes = max(int(delta.total_seconds()) // 60, 0)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} godz. {minutes} min" if hours else f"{minutes} min"
+
+
+def _send(*, subject: str, body: str, recipients: list) -> None:
+    """One e-mail per administrator (no one sees the others' addresses). A mail server that is down must not fail
+    the exchange that noticed the change, so the failure is logged and audited instead."""
+    messages = [EmailMessage(subject=subject, body=body, to=[user.email]) for user in recipients]
+    try:
+        get_connection().send_messages(messages)
+    except OSError as error:  # smtplib.SMTPException is an OSError
+        logger.exception("Connection monitor e-mail not sent")
+        audit_record(
+            category=AuditCategory.INTEGRATION,
+            action="osoz_monitor_mail_failed",
+            message=f"Nie udało się wysłać administratorom e-maila „{subject}”: {error}.",
+            outcome=AuditOutcome.FAILURE,
+        )
+
+
+def _recipients_phrase(recipients: list) -> str:
+    if not recipients:
+        return "Nie wysłano e-maili: żaden aktywny administrator nie ma adresu e-mail."
+    return f"Powiadomiono e-mailem: {', '.join(user.audit_label for user in recipients)}."
+
+
+def outage_alert(*, now: datetime | None = None) -> bool:
+    """Tell the administrators, once per outage, that OSOZ has been unreachable for at least the configured number
+    of minutes. True when this call sent the notice."""
+    now = now or timezone.now()
+    connection = connection_get()
+    since = connection.outage_since
+    if not connection.is_active or since is None or connection.outage_alerted_at is not None:
+        return False
+    if now - since < timedelta(minutes=connection.outage_alert_minutes):
+        return False
+    with transaction.atomic():
+        claimed = Connection.objects.filter(
+            pk=Connection.SINGLETON_ID, outage_since=since, outage_alerted_at__isnull=True
+        ).update(outage_alerted_at=now)
+        if not claimed:
+            return False
+        recipients = list(connection_administrators())
+        audit_record(
+            category=AuditCategory.INTEGRATION,
+            action="osoz_outage_alerted",
+            message=(
+                f"Brak połączenia z OSOZ od {_at(since)} ({_duration(now - since)}); ostatni błąd: "
+                f"{connection.last_error or '(brak opisu)'} {_recipients_phrase(recipients)}"
+            ),
+            target=connection,
+            outcome=AuditOutcome.FAILURE,
+        )
+        with translation.override(settings.LANGUAGE_CODE):
+            subject = _("Poradnia: brak połączenia z OSOZ")
+            body = _(
+                "Poradnia nie może połączyć się z platformą OSOZ od %(since)s (%(duration)s).\n\n"
+                "Ostatni błąd: %(error)s\n\n"
+                "Rezerwacje online mogą docierać z opóźnieniem. Zmiany czekające na wysłanie do OSOZ (%(backlog)d) "
+                "nie zginą: zostaną wysłane, gdy OSOZ znów odpowie. Napiszemy ponownie, gdy połączenie wróci.\n\n"
+                "Szczegóły: Ustawienia > OSOZ/LBK > Stan integracji."
+            ) % {
+                "since": _at(since),
+                "duration": _duration(now - since),
+                "error": connection.last_error or "–",
+                "backlog": outbox_pending().count(),
+            }
+        transaction.on_commit(lambda: _send(subject=subject, body=body, recipients=recipients))
+    return True
+
+
+def outage_end_record(*, now: datetime) -> None:
+    """A success after an outage the administrators were told of: end it, audit it and tell them it is over.
+    Called by `connection_exchange_record`; of concurrent successes, one ends the outage and sends the notice."""
+    rows = Connection.objects.filter(pk=Connection.SINGLETON_ID)
+    alerted = rows.filter(outage_alerted_at__isnull=False).values_list("outage_since", "outage_alerted_at").first()
+    with transaction.atomic():
+        claimed = alerted is not None and rows.filter(outage_alerted_at=alerted[1]).update(
+            last_success_at=now, outage_since=None, outage_alerted_at=None
+        )
+        if not claimed:
+            rows.update(last_success_at=now, outage_since=None)
+            return
+        since = alerted[0] or alerted[1]
+        recipients = list(connection_administrators())
+        audit_record(
+            category=AuditCategory.INTEGRATION,
+            action="osoz_outage_ended",
+            message=(
+                f"Połączenie z OSOZ przywrócone {_at(now)} po przerwie od {_at(since)} ({_duration(now - since)}). "
+                f"{_recipients_phrase(recipients)}"
+            ),
+            target=connection_get(),
+        )
+        with translation.override(settings.LANGUAGE_CODE):
+            subject = _("Poradnia: połączenie z OSOZ przywrócone")
+            body = _(
+                "Połączenie z platformą OSOZ działa ponownie od %(now)s. "
+                "Przerwa trwała od %(since)s (%(duration)s).\n\n"
+                "Zaległe zmiany są wysyłane do OSOZ, a rezerwacje online pobierane automatycznie.\n\n"
+                "Szczegóły: Ustawienia > OSOZ/LBK > Stan integracji."
+            ) % {"now": _at(now), "since": _at(since), "duration": _duration(now - since)}
+        transaction.on_commit(lambda: _send(subject=subject, body=body, recipients=recipients))
+
+
+@transaction.atomic
+def outage_alert_minutes_set(*, minutes: int, actor=None, request: HttpRequest | None = None) -> Connection:
+    """Ustawienia > OSOZ/LBK: after how many minutes without a connection administrators are told."""
+    connection_get()
+    connection = Connection.objects.select_for_update().get(pk=Connection.SINGLETON_ID)
+    if connection.outage_alert_minutes == minutes:
+        return connection
+    previous = connection.outage_alert_minutes
+    connection.outage_alert_minutes = minutes
+    connection.save(update_fields=["outage_alert_minutes"])
+    audit_record(
+        category=AuditCategory.CONFIGURATION,
+        action="osoz_outage_alert_minutes_changed",
+        message=(
+            "Zmieniono czas braku połączenia z OSOZ, po którym administratorzy dostają powiadomienie: "
+            f"{previous} → {minutes} min."
+        ),
+        actor=actor,
+        request=request,
+        target=connection,
+    )
+    return connection

@@ -1,0 +1,447 @@
+"""Bookings on the simulated platform (contract part 2): a patient books a published free slot under the Provider
+Service settings (Tabela 4); the personal data are sealed to the location's public key (OSZ-6); the clinic is asked
+synchronously, and every booking and patient cancellation is an event of the feed the clinic pulls. The clinic's
+own commands (accept, reject, cancel, move) arrive through the API."""
+
+import base64
+import datetime
+import functools
+import hashlib
+import json
+import os
+import re
+import secrets
+import uuid
+from dataclasses import dataclass, fields
+
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from stdnum.pl import pesel as stdnum_pesel
+
+from osoz_sandbox import notifications, selectors, webhooks
+from osoz_sandbox.models import (
+    ACTIVE_BOOKING_STATUSES,
+    Booking,
+    BookingChannel,
+    BookingEvent,
+    BookingEventType,
+    BookingKind,
+    BookingStatus,
+    Entity,
+    Location,
+    Schedule,
+)
+from osoz_sandbox.problems import BookingStateConflict, field_error
+from osoz_sandbox.services import WARSAW, secret_hash
+
+ENVELOPE_VERSION = 1
+ENVELOPE_ALGORITHM = "RSA-OAEP-256+A256GCM"
+CARD_PATTERN = re.compile(r"^[0-9A-Z]{18}$")
+PHONE_PATTERN = re.compile(r"^\+?[0-9 ()-]{9,20}$")
+MAX_NOTE = 2000
+MAX_REASON = 500
+MAX_NAME = 100
+SLOT_TAKEN = "Ten termin został właśnie zarezerwowany przez kogoś innego. Prosimy wybrać inny."
+
+
+class BookingRefused(Exception):
+    """The patient may not book or cancel; `message` is Polish and shown to the patient."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass(frozen=True)
+class BookingRequest:
+    """What a patient entered in the booking form."""
+
+    entity: Entity
+    doctor_id: str
+    schedule_id: str
+    starts_at: datetime.datetime
+    kind: str
+    first_name: str
+    last_name: str
+    email: str
+    phone: str = ""
+    pesel: str = ""
+    birth_date: datetime.date | None = None
+    osoz_card_number: str = ""
+    patient_note: str = ""
+    requirement_accepted: bool = False
+    channel: str = BookingChannel.LEKARZEBEZKOLEJKI
+
+    def to_json(self) -> dict:
+        """JSON-ready data (PendingRegistration keeps it); the entity is stored by its entity_id."""
+        data = {item.name: getattr(self, item.name) for item in fields(self) if item.name != "entity"}
+        data.update(
+            entity_id=self.entity.entity_id,
+            starts_at=self.starts_at.isoformat(),
+            birth_date=self.birth_date.isoformat() if self.birth_date else None,
+            kind=str(self.kind),
+            channel=str(self.channel),
+        )
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict) -> "BookingRequest":
+        values = dict(data)
+        entity = Entity.objects.get(entity_id=values.pop("entity_id"))
+        values["starts_at"] = datetime.datetime.fromisoformat(values["starts_at"])
+        if values.get("birth_date"):
+            values["birth_date"] = datetime.date.fromisoformat(values["birth_date"])
+        return cls(entity=entity, **values)
+
+
+# --- Checks (Tabela 4) -------------------------------------------------------------------------------------------
+
+
+def pesel_valid(pesel: str) -> bool:
+    """Eleven digits with a valid check digit and birth date."""
+    return len(pesel) == 11 and pesel.isdigit() and stdnum_pesel.is_valid(pesel)
+
+
+def card_normalise(raw: str) -> str:
+    """An OSOZ card number as the contract carries it: spaces removed, upper case."""
+    return "".join(raw.split()).upper()
+
+
+def patient_key(*, pesel: str, card: str, email: str) -> str:
+    """Who the patient is for the per-specialist block: PESEL, else the card, else the e-mail address."""
+    if pesel:
+        return hashlib.sha256(f"pesel:{pesel}".encode()).hexdigest()
+    if card:
+        return hashlib.sha256(f"card:{card}".encode()).hexdigest()
+    return hashlib.sha256(f"email:{email.lower()}".encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class _Checked:
+    entity: Entity
+    schedule: Schedule
+    location: Location
+    cell_id: str
+    ends_at: datetime.datetime
+    kind: str
+    first_name: str
+    last_name: str
+    email: str
+    phone: str
+    pesel: str
+    card: str
+    note: str
+
+
+def _offered_slot(request: BookingRequest, entity: Entity) -> selectors.OfferedSlot:
+    if not entity.online_registration:
+        raise BookingRefused("Ta placówka nie prowadzi obecnie rejestracji on-line.")
+    card = selectors.patient_doctor(entity_id=entity.entity_id, doctor_id=request.doctor_id)
+    if card is None:
+        raise BookingRefused("Ten lekarz nie przyjmuje obecnie rejestracji on-line.")
+    starts_at = request.starts_at
+    if starts_at.tzinfo is None:
+        raise BookingRefused("Nieprawidłowy termin wizyty.")
+    # The patient's timetable decides what is offered: visibility, validity, first free slot, slots already held.
+    day = selectors.doctor_timetable(card, date_from=starts_at.astimezone(WARSAW).date(), days=1)[0]
+    for offered in day.slots:
+        if offered.schedule.schedule_id == request.schedule_id and offered.starts_at == starts_at:
+            return offered
+    raise BookingRefused("Wybrany termin nie jest już dostępny. Prosimy wybrać inny.")
+
+
+def _kind(request: BookingRequest, offered: selectors.OfferedSlot) -> str:
+    allowed = [BookingKind.TELEVISIT if label == selectors.TELEVISIT else BookingKind.VISIT for label in offered.kinds]
+    if allowed == [BookingKind.TELEVISIT]:
+        return BookingKind.TELEVISIT
+    if request.kind not in allowed:
+        raise BookingRefused("Ten termin jest dostępny tylko jako wizyta w placówce.")
+    return request.kind
+
+
+def _checked(request: BookingRequest, entity: Entity) -> _Checked:
+    offered = _offered_slot(request, entity)
+    schedule = offered.schedule
+    kind = _kind(request, offered)
+    if schedule.requirement and not request.requirement_accepted:
+        raise BookingRefused("Aby umówić wizytę, zaakceptuj warunki wizyt podane przez placówkę.")
+    first_name, last_name = request.first_name.strip(), request.last_name.strip()
+    if not first_name or not last_name:
+        raise BookingRefused("Podaj imię i nazwisko.")
+    if len(first_name) > MAX_NAME or len(last_name) > MAX_NAME:
+        raise BookingRefused(f"Imię i nazwisko mogą mieć najwyżej {MAX_NAME} znaków każde.")
+    email = request.email.strip()
+    try:
+        validate_email(email)
+    except ValidationError:
+        raise BookingRefused("Podaj poprawny adres e-mail.") from None
+    phone = request.phone.strip()
+    if entity.phone_required and not phone:
+        raise BookingRefused("Podaj numer telefonu.")
+    if phone and (not PHONE_PATTERN.match(phone) or sum(c.isdigit() for c in phone) < 9):
+        raise BookingRefused("Numer telefonu jest nieprawidłowy.")
+    pesel = request.pesel.strip()
+    if entity.pesel_required and not pesel:
+        raise BookingRefused("Podaj numer PESEL.")
+    if pesel and not pesel_valid(pesel):
+        raise BookingRefused("Numer PESEL jest nieprawidłowy.")
+    if request.birth_date and request.birth_date > timezone.localdate():
+        raise BookingRefused("Data urodzenia nie może być z przyszłości.")
+    card = card_normalise(request.osoz_card_number)
+    if not card and not entity.booking_without_card:
+        raise BookingRefused("Ta placówka przyjmuje rezerwacje on-line tylko od pacjentów z Kartą Zdrowia Pacjenta.")
+    if card and not CARD_PATTERN.match(card):
+        raise BookingRefused("Numer Karty Zdrowia Pacjenta (karty OSOZ) ma 18 znaków: cyfry i litery.")
+    note = request.patient_note.strip()
+    if len(note) > MAX_NOTE:
+        raise BookingRefused(f"Informacja dla lekarza może mieć najwyżej {MAX_NOTE} znaków.")
+    return _Checked(
+        entity=entity,
+        schedule=schedule,
+        location=offered.place.location,
+        cell_id=offered.place.cell_id,
+        ends_at=offered.ends_at,
+        kind=kind,
+        first_name=first_name,
+        last_name=last_name,
+        email=email,
+        phone=phone,
+        pesel=pesel,
+        card=card,
+        note=note,
+    )
+
+
+# --- Sealing (OSZ-6): the SealedEnvelope of the contract ----------------------------------------------------------
+
+
+def _b64(raw: bytes) -> str:
+    return base64.b64encode(raw).decode("ascii")
+
+
+@functools.lru_cache(maxsize=64)
+def _public_key(public_key_pem: str):
+    return serialization.load_pem_public_key(public_key_pem.encode("ascii"))
+
+
+def personal_data_seal(*, location: Location, personal_data: dict) -> dict:
+    """PersonalData sealed to the location's public key: AES-256-GCM under a fresh key wrapped with RSA-OAEP-256;
+    the header {alg, kid, v} is the GCM associated data."""
+    header = {"v": ENVELOPE_VERSION, "alg": ENVELOPE_ALGORITHM, "kid": location.public_key_fingerprint}
+    associated = json.dumps(header, sort_keys=True, separators=(",", ":")).encode()
+    content_key = AESGCM.generate_key(bit_length=256)
+    nonce = os.urandom(12)
+    ciphertext = AESGCM(content_key).encrypt(nonce, json.dumps(personal_data).encode(), associated)
+    oaep = padding.OAEP(mgf=padding.MGF1(algorithm=hashes.SHA256()), algorithm=hashes.SHA256(), label=None)
+    wrapped = _public_key(location.public_key_pem).encrypt(content_key, oaep)
+    return {**header, "ek": _b64(wrapped), "iv": _b64(nonce), "ct": _b64(ciphertext)}
+
+
+# --- Patients book and cancel ---------------------------------------------------------------------------------------
+
+
+def _event_record(booking: Booking, event_type: str) -> BookingEvent:
+    return BookingEvent.objects.create(
+        event_id=uuid.uuid4(),
+        entity=booking.entity,
+        booking=booking,
+        type=event_type,
+        occurred_at=timezone.now(),
+        payload=selectors.booking_document(booking),
+    )
+
+
+def booking_create(request: BookingRequest) -> tuple[Booking, str]:
+    """Book a free slot for a patient; returns the booking (accepted, rejected or pending after the clinic's
+    synchronous answer) and the plain token of its cancellation link. Raises BookingRefused."""
+    entity = Entity.objects.get(pk=request.entity.pk)
+    checked = _checked(request, entity)
+    token = secrets.token_urlsafe(32)
+    personal_data = {
+        "first_name": checked.first_name,
+        "last_name": checked.last_name,
+        "email": checked.email,
+        "phone": checked.phone or None,
+        "pesel": checked.pesel or None,
+        "birth_date": request.birth_date.isoformat() if request.birth_date else None,
+    }
+    key = patient_key(pesel=checked.pesel, card=checked.card, email=checked.email)
+    try:
+        with transaction.atomic():
+            if entity.single_booking_per_specialist:
+                # One patient's two bookings at the same moment must not both pass the check.
+                Entity.objects.select_for_update().filter(pk=entity.pk).first()
+                if Booking.objects.filter(
+                    entity=entity,
+                    doctor_id=request.doctor_id,
+                    patient_key=key,
+                    status__in=ACTIVE_BOOKING_STATUSES,
+                    starts_at__gt=timezone.now(),
+                ).exists():
+                    raise BookingRefused(
+                        "Masz już zarezerwowaną wizytę u tego specjalisty w tej placówce. Kolejną możesz umówić "
+                        "po jej odbyciu albo odwołaniu."
+                    )
+            booking = Booking.objects.create(
+                booking_id=uuid.uuid4(),
+                entity=entity,
+                channel=request.channel,
+                doctor_id=request.doctor_id,
+                schedule_id=checked.schedule.schedule_id,
+                location_unit_number=checked.location.unit_number,
+                cell_id=checked.cell_id,
+                starts_at=request.starts_at,
+                ends_at=checked.ends_at,
+                kind=checked.kind,
+                nfz=checked.schedule.nfz,
+                patient_note=checked.note,
+                osoz_card_number=checked.card,
+                requirement_accepted=bool(checked.schedule.requirement) and request.requirement_accepted,
+                personal_data=personal_data_seal(location=checked.location, personal_data=personal_data),
+                patient_name=f"{checked.first_name} {checked.last_name}",
+                email=checked.email,
+                phone=checked.phone,
+                patient_key=key,
+                cancel_token_hash=secret_hash(token),
+                status=BookingStatus.PENDING,
+                created_at=timezone.now(),
+            )
+            event = _event_record(booking, BookingEventType.CREATED)
+            # Held back while the clinic is asked, so the nudge does not race the synchronous answer.
+            hold = webhooks.TIMEOUT_SECONDS * 2 + 5 if entity.booking_approval_url else 0
+            webhooks.nudge_queue(entity=entity, cursor=selectors.booking_cursor(event.pk), hold_seconds=hold)
+    except IntegrityError:
+        raise BookingRefused(SLOT_TAKEN) from None
+    webhooks.approval_request(booking)
+    with transaction.atomic():
+        notifications.booking_notify(booking=booking, kind=booking.status, cancel_token=token)
+        notifications.booking_clinic_notify(booking=booking)
+        webhooks.nudges_release(entity=entity)
+    return booking, token
+
+
+def booking_for_token(token: str) -> Booking | None:
+    """The booking of a patient's cancellation link."""
+    return selectors.booking_for_patient_token(secret_hash(token))
+
+
+def booking_cancel_by_patient(*, booking: Booking, reason: str) -> Booking:
+    """The patient cancels an active booking that has not started yet."""
+    reason = reason.strip()
+    with transaction.atomic():
+        booking = Booking.objects.select_for_update().select_related("entity").get(pk=booking.pk)
+        if not booking.is_active:
+            raise BookingRefused("Tej wizyty nie można już odwołać: została odwołana albo odrzucona.")
+        if booking.starts_at <= timezone.now():
+            raise BookingRefused("Tej wizyty nie można już odwołać: jej termin już minął.")
+        if booking.entity.cancellation_reason_required and not reason:
+            raise BookingRefused("Podaj powód odwołania wizyty.")
+        if len(reason) > MAX_REASON:
+            raise BookingRefused(f"Powód odwołania może mieć najwyżej {MAX_REASON} znaków.")
+        booking.status = BookingStatus.CANCELLED_BY_PATIENT
+        booking.reason = reason
+        booking.save(update_fields=["status", "reason", "updated_at"])
+        event = _event_record(booking, BookingEventType.CANCELLED_BY_PATIENT)
+        webhooks.nudge_queue(entity=booking.entity, cursor=selectors.booking_cursor(event.pk))
+        notifications.booking_notify(booking=booking, kind="cancelled_by_patient")
+        webhooks.nudges_release(entity=booking.entity)
+    return booking
+
+
+# --- The clinic's commands (API) --------------------------------------------------------------------------------
+
+
+def _locked(booking: Booking) -> Booking:
+    return Booking.objects.select_for_update().select_related("entity").get(pk=booking.pk)
+
+
+def _conflict(booking: Booking, action: str) -> BookingStateConflict:
+    return BookingStateConflict(
+        f"Nie można {action} rezerwacji w stanie „{booking.get_status_display()}”; niczego nie zmieniono."
+    )
+
+
+def booking_accept(*, booking: Booking, appointment_ref: str) -> Booking:
+    """Settle a pending booking as accepted; accepting it again is a no-op."""
+    with transaction.atomic():
+        booking = _locked(booking)
+        if booking.status == BookingStatus.ACCEPTED:
+            return booking
+        if booking.status != BookingStatus.PENDING:
+            raise _conflict(booking, "przyjąć")
+        booking.status = BookingStatus.ACCEPTED
+        booking.appointment_ref = appointment_ref
+        booking.save(update_fields=["status", "appointment_ref", "updated_at"])
+        notifications.booking_notify(booking=booking, kind="accepted")
+    return booking
+
+
+def booking_reject(*, booking: Booking, reason: str) -> Booking:
+    """Settle a pending booking as rejected; the patient is told `reason`. Rejecting it again is a no-op."""
+    with transaction.atomic():
+        booking = _locked(booking)
+        if booking.status == BookingStatus.REJECTED:
+            return booking
+        if booking.status != BookingStatus.PENDING:
+            raise _conflict(booking, "odrzucić")
+        booking.status = BookingStatus.REJECTED
+        booking.reason = reason
+        booking.save(update_fields=["status", "reason", "updated_at"])
+        notifications.booking_notify(booking=booking, kind="rejected")
+    return booking
+
+
+def booking_cancel_by_clinic(*, booking: Booking, reason: str) -> Booking:
+    """The clinic cancels a booking; a booking already cancelled (by either side) stays as it is."""
+    with transaction.atomic():
+        booking = _locked(booking)
+        if booking.status in (BookingStatus.CANCELLED_BY_CLINIC, BookingStatus.CANCELLED_BY_PATIENT):
+            return booking
+        if not booking.is_active:
+            raise _conflict(booking, "odwołać")
+        booking.status = BookingStatus.CANCELLED_BY_CLINIC
+        booking.reason = reason
+        booking.save(update_fields=["status", "reason", "updated_at"])
+        notifications.booking_notify(booking=booking, kind="cancelled_by_clinic")
+    return booking
+
+
+def booking_move(
+    *, booking: Booking, schedule_id: str, starts_at: datetime.datetime, ends_at: datetime.datetime, reason: str
+) -> Booking:
+    """The clinic has moved the appointment: record the new time (the clinic's calendar already holds it, so the
+    platform's slot list is not consulted) and tell the patient. The same move again changes nothing."""
+    if ends_at <= starts_at:
+        raise field_error("ends_at", "Koniec wizyty musi nastąpić po jej początku.")
+    with transaction.atomic():
+        booking = _locked(booking)
+        if not booking.is_active:
+            raise _conflict(booking, "przenieść")
+        if (booking.schedule_id, booking.starts_at, booking.ends_at) == (schedule_id, starts_at, ends_at):
+            return booking
+        schedule = Schedule.objects.filter(entity=booking.entity, schedule_id=schedule_id, deleted=False).first()
+        if schedule is None:
+            raise field_error("schedule_id", "Nie opublikowano harmonogramu o tym identyfikatorze.")
+        previous_starts_at = booking.starts_at
+        booking.schedule_id = schedule_id
+        booking.doctor_id = schedule.doctor_id
+        booking.location_unit_number = schedule.location_unit_number
+        booking.cell_id = schedule.cell_id
+        booking.nfz = schedule.nfz
+        booking.starts_at = starts_at
+        booking.ends_at = ends_at
+        booking.reason = reason
+        try:
+            with transaction.atomic():
+                booking.save()
+        except IntegrityError:
+            raise BookingStateConflict(
+                "Nowy termin zajmuje już inna aktywna rezerwacja tego lekarza; niczego nie zmieniono."
+            ) from None
+        notifications.booking_notify(booking=booking, kind="moved", previous_starts_at=previous_starts_at)
+    return booking
