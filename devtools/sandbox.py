@@ -39,14 +39,14 @@ class SandboxServer:
         }
         self.process = None
 
-    def manage(self, *args: str) -> str:
+    def manage(self, *args: str, timeout: float = 120) -> str:
         done = subprocess.run(  # noqa: S603 - our own interpreter and arguments
             [sys.executable, "-m", "django", *args],
             cwd=ROOT,
             env=self.env,
             capture_output=True,
             text=True,
-            timeout=120,
+            timeout=timeout,
         )
         if done.returncode:
             raise SandboxError(f"sandbox {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
