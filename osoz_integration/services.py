@@ -108,6 +108,9 @@ def _credentials_store(credentials: interface.ConnectCredentials, *, actor, requ
     connection.entity_name = credentials.entity_name[:200]
     connection.connected_at = now
     connection.last_success_at = now
+    # A feed position belongs to the connection that read it; the new one reads OSOZ's retained feed from its start,
+    # which is harmless (each booking id is applied once) and misses nothing.
+    connection.booking_cursor = ""
     connection.save()
     clinic_entity_id_set(entity_id=credentials.entity_id, actor=actor, request=request)
     audit_record(

@@ -96,9 +96,12 @@ def test_connecting_through_the_live_sandbox_stores_the_entity_id_and_credential
     client_for, alice, osoz_sandbox_server
 ):
     client = client_for(alice)
+    # A feed position read from an earlier connection (another platform, or credentials since revoked).
+    Connection.objects.filter(pk=connection_get().pk).update(booking_cursor="ZTo0Mg")
     connect(client, osoz_sandbox_server, switch_on=False)
     connection = connection_get()
     assert connection.has_credentials and connection.base_url == osoz_sandbox_server.url
+    assert connection.booking_cursor == ""
     assert connection.entity_name and connection.connected_at and connection.last_success_at
     assert clinic_get().osoz_entity_id == SANDBOX_ENTITY_ID
     event = AuditEvent.objects.get(action="osoz_connected")
