@@ -102,9 +102,14 @@ def clinic_cancels(client: httpx.Client, form_path: str) -> None:
     day = date(int(moment[:4]), int(moment[4:6]), int(moment[6:8]))
 
     def the_appointment():
-        listing = client.get("/api/v1/appointments/", params={"date_from": day, "date_to": day}).json()
-        rows = listing["results"] if isinstance(listing, dict) else listing
-        return next((row for row in rows if row["source"] == "osoz" and "kontrolną" in row["notes"]), None)
+        url = f"/api/v1/appointments/?date_from={day}&date_to={day}"
+        while url:  # every page of the day
+            listing = client.get(url).json()
+            found = [row for row in listing["results"] if row["source"] == "osoz" and "kontrolną" in row["notes"]]
+            if found:
+                return found[0]
+            url = listing["next"]
+        return None
 
     appointment = eventually("the online booking in the calendar", the_appointment)
     assert appointment["booked_by_label"] == "OSOZ", "the booking is not marked as booked by OSOZ"
