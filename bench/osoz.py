@@ -83,8 +83,8 @@ def wait(condition: Callable[[], bool], *, seconds: float, what: str) -> None:
 
 
 def doctors_published(fill: data.Fill, doctor_ids: list[int], *, nfz: bool = True) -> list[int]:
-    """The clinic's location (with its key pair), its cell and these doctors become OSOZ-visible, with their
-    schedules shared online."""
+    """The clinic's location (with its key pair), its cell and these doctors — only these, so each benchmark
+    publishes its own — become OSOZ-visible, with their schedules shared online."""
     private_pem, public_pem = keypair_generate()
     Location.objects.update(
         osoz_enabled=True,
@@ -95,6 +95,7 @@ def doctors_published(fill: data.Fill, doctor_ids: list[int], *, nfz: bool = Tru
         public_key_pem=public_pem,
         private_key_encrypted=secret_encrypt(private_pem),
     )
+    Employee.objects.exclude(pk__in=doctor_ids).update(osoz_enabled=False)
     Employee.objects.filter(pk__in=doctor_ids).update(osoz_enabled=True)
     EmployeeCell.objects.filter(employee_id__in=doctor_ids).update(osoz_published=True)
     Schedule.objects.filter(employee_id__in=doctor_ids).update(osoz_online=True, is_nfz=nfz)
