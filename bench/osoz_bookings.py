@@ -11,7 +11,6 @@
    booking).
 """
 
-import re
 import statistics
 import tempfile
 import time
@@ -25,7 +24,7 @@ from django.db.models import Count
 from bench import data
 from bench.osoz import SandboxReader, connect, doctors_published, product_env, wait, worker_start, worker_stop
 from clinic.selectors import clinic_get
-from devtools.sandbox import SandboxServer
+from devtools.sandbox import SandboxServer, booking_form_path, csrf_token
 from osoz_integration import feed
 from osoz_integration.models import (
     Connection,
@@ -163,7 +162,6 @@ LAG_FEED_BOOKINGS = 100
 LAG_TIMEOUT_SECONDS = 15
 POLL_SECONDS = 0.01
 TARGET_P95_SECONDS = 2.0
-SLOT_MOMENT = "%Y%m%d-%H%M%z"  # the sandbox's booking form addresses a slot by this (osoz_sandbox/views.py)
 
 
 class PatientBrowser:
@@ -174,10 +172,12 @@ class PatientBrowser:
         self.entity_id = entity_id
 
     def form(self, doctor_id: int, schedule_id: str, starts_at: datetime) -> tuple[str, str]:
-        path = f"/lbk/rezerwacja/{self.entity_id}/{doctor_id}/{schedule_id}/{starts_at.strftime(SLOT_MOMENT)}/"
+        path = booking_form_path(
+            entity_id=self.entity_id, doctor_id=doctor_id, schedule_id=schedule_id, starts_at=starts_at
+        )
         page = self.http.get(path)
         page.raise_for_status()
-        return path, re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
+        return path, csrf_token(page.text)
 
     def submit(self, path: str, csrf: str, fields: dict[str, str]) -> httpx.Response:
         return self.http.post(

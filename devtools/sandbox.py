@@ -87,8 +87,19 @@ class SandboxServer:
         self.process = None
 
 
-def _csrf(page: httpx.Response) -> str:
-    return re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
+# How the sandbox's patient site addresses a slot's booking form (osoz_sandbox/urls.py, views.SLOT_MOMENT_FORMAT).
+SLOT_MOMENT_FORMAT = "%Y%m%d-%H%M%z"
+
+
+def csrf_token(html: str) -> str:
+    """The CSRF token of a Django form page, as a browser would submit it."""
+    return re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1)
+
+
+def booking_form_path(*, entity_id: str, doctor_id: object, schedule_id: object, starts_at) -> str:
+    """The sandbox's booking form of one published slot."""
+    moment = starts_at.strftime(SLOT_MOMENT_FORMAT)
+    return f"/lbk/rezerwacja/{entity_id}/{doctor_id}/{schedule_id}/{moment}/"
 
 
 def _expect(condition: bool, response: httpx.Response) -> None:
@@ -110,7 +121,7 @@ def wizard_code(provider_url: str, *, cancel: bool = False) -> str:
                 "username": SANDBOX_LOGIN[0],
                 "password": SANDBOX_LOGIN[1],
                 "next": next_url,
-                "csrfmiddlewaretoken": _csrf(login),
+                "csrfmiddlewaretoken": csrf_token(login.text),
             },
             headers={"Referer": str(login.url)},
         )
@@ -120,7 +131,7 @@ def wizard_code(provider_url: str, *, cancel: bool = False) -> str:
         choice = {"cancel": ""} if cancel else {"confirm_data": "on", "accept_terms": "on", "connect": ""}
         back = browser.post(
             str(confirm.url),
-            data={**choice, "csrfmiddlewaretoken": _csrf(confirm)},
+            data={**choice, "csrfmiddlewaretoken": csrf_token(confirm.text)},
             headers={"Referer": str(confirm.url)},
         )
         _expect(back.status_code == 302, back)

@@ -366,49 +366,59 @@ def _conflict(booking: Booking, action: str) -> BookingStateConflict:
     )
 
 
-def booking_accept(*, booking: Booking, appointment_ref: str) -> Booking:
-    """Settle a pending booking as accepted; accepting it again is a no-op."""
+def _settle(
+    booking: Booking, *, status: str, allowed: tuple[str, ...], done: tuple[str, ...], action: str, **changes
+) -> Booking:
+    """Move a booking to `status` from one of `allowed` and tell the patient; a booking already in one of `done`
+    stays as it is, so a retried command changes nothing."""
     with transaction.atomic():
         booking = _locked(booking)
-        if booking.status == BookingStatus.ACCEPTED:
+        if booking.status in done:
             return booking
-        if booking.status != BookingStatus.PENDING:
-            raise _conflict(booking, "przyjąć")
-        booking.status = BookingStatus.ACCEPTED
-        booking.appointment_ref = appointment_ref
-        booking.save(update_fields=["status", "appointment_ref", "updated_at"])
-        notifications.booking_notify(booking=booking, kind="accepted")
+        if booking.status not in allowed:
+            raise _conflict(booking, action)
+        booking.status = status
+        for name, value in changes.items():
+            setattr(booking, name, value)
+        booking.save(update_fields=["status", *changes, "updated_at"])
+        notifications.booking_notify(booking=booking, kind=status)
     return booking
+
+
+def booking_accept(*, booking: Booking, appointment_ref: str) -> Booking:
+    """Settle a pending booking as accepted; accepting it again is a no-op."""
+    return _settle(
+        booking,
+        status=BookingStatus.ACCEPTED,
+        allowed=(BookingStatus.PENDING,),
+        done=(BookingStatus.ACCEPTED,),
+        action="przyjąć",
+        appointment_ref=appointment_ref,
+    )
 
 
 def booking_reject(*, booking: Booking, reason: str) -> Booking:
     """Settle a pending booking as rejected; the patient is told `reason`. Rejecting it again is a no-op."""
-    with transaction.atomic():
-        booking = _locked(booking)
-        if booking.status == BookingStatus.REJECTED:
-            return booking
-        if booking.status != BookingStatus.PENDING:
-            raise _conflict(booking, "odrzucić")
-        booking.status = BookingStatus.REJECTED
-        booking.reason = reason
-        booking.save(update_fields=["status", "reason", "updated_at"])
-        notifications.booking_notify(booking=booking, kind="rejected")
-    return booking
+    return _settle(
+        booking,
+        status=BookingStatus.REJECTED,
+        allowed=(BookingStatus.PENDING,),
+        done=(BookingStatus.REJECTED,),
+        action="odrzucić",
+        reason=reason,
+    )
 
 
 def booking_cancel_by_clinic(*, booking: Booking, reason: str) -> Booking:
     """The clinic cancels a booking; a booking already cancelled (by either side) stays as it is."""
-    with transaction.atomic():
-        booking = _locked(booking)
-        if booking.status in (BookingStatus.CANCELLED_BY_CLINIC, BookingStatus.CANCELLED_BY_PATIENT):
-            return booking
-        if not booking.is_active:
-            raise _conflict(booking, "odwołać")
-        booking.status = BookingStatus.CANCELLED_BY_CLINIC
-        booking.reason = reason
-        booking.save(update_fields=["status", "reason", "updated_at"])
-        notifications.booking_notify(booking=booking, kind="cancelled_by_clinic")
-    return booking
+    return _settle(
+        booking,
+        status=BookingStatus.CANCELLED_BY_CLINIC,
+        allowed=ACTIVE_BOOKING_STATUSES,
+        done=(BookingStatus.CANCELLED_BY_CLINIC, BookingStatus.CANCELLED_BY_PATIENT),
+        action="odwołać",
+        reason=reason,
+    )
 
 
 def booking_move(

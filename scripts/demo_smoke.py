@@ -21,7 +21,7 @@ django.setup()
 from django_otp.oath import TOTP  # noqa: E402
 
 from accounts.demo import DEMO_ACCOUNTS, DEMO_PASSWORD  # noqa: E402
-from devtools.sandbox import wizard_code  # noqa: E402
+from devtools.sandbox import csrf_token, wizard_code  # noqa: E402
 from patients.pesel import pesel_make  # noqa: E402
 
 WAIT_SECONDS = 600
@@ -29,10 +29,6 @@ LOOP_SECONDS = 120
 SANDBOX_URL = "http://127.0.0.1:8001"
 # A private slot on the patient site (NFZ slots carry the class "slot nfz"): the booking form's address.
 PRIVATE_SLOT = re.compile(r'<a class="slot" href="(/lbk/rezerwacja/[^"]+/)"')
-
-
-def csrf_token(html: str) -> str:
-    return re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1)
 
 
 def eventually(what: str, probe):

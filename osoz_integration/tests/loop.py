@@ -28,7 +28,7 @@ from django.utils.text import slugify
 
 from clinic.tests.factories import CellFactory, EmployeeFactory, LocationFactory
 from core.crypto import secret_encrypt
-from devtools.sandbox import SandboxServer
+from devtools.sandbox import SandboxServer, booking_form_path, csrf_token
 from osoz_integration import feed, publication
 from osoz_integration.models import Connection, OsozBooking, OsozBookingState
 from osoz_integration.selectors import outbox_pending
@@ -40,7 +40,6 @@ from scheduling.slots import WARSAW
 from scheduling.tests.factories import ScheduleFactory
 
 SANDBOX_DB = "sandbox.sqlite3"
-SLOT_FORMAT = "%Y%m%d-%H%M%z"  # the slot's moment in the sandbox's booking links
 ACTIVE = (AppointmentStatus.BOOKED, AppointmentStatus.CONFIRMED)
 
 
@@ -131,8 +130,13 @@ class Osoz:
         return f"{self.url}/lbk/lekarz/{SANDBOX_ENTITY_ID}/{doctor.pk}/?od={day.isoformat()}"
 
     def form_url(self, schedule, starts_at: datetime) -> str:
-        moment = starts_at.astimezone(WARSAW).strftime(SLOT_FORMAT)
-        return f"{self.url}/lbk/rezerwacja/{SANDBOX_ENTITY_ID}/{schedule.employee_id}/{schedule.pk}/{moment}/"
+        path = booking_form_path(
+            entity_id=SANDBOX_ENTITY_ID,
+            doctor_id=schedule.employee_id,
+            schedule_id=schedule.pk,
+            starts_at=starts_at.astimezone(WARSAW),
+        )
+        return self.url + path
 
 
 @dataclass
@@ -197,7 +201,7 @@ class BookingForm:
         self.http = httpx.Client(timeout=30, follow_redirects=True)
         page = self.http.get(self.url)
         assert page.status_code == 200, f"the sandbox does not offer {starts_at}: {page.status_code}"
-        self.csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
+        self.csrf = csrf_token(page.text)
         self.requirement = 'name="requirement_accepted"' in page.text
 
     def submit(self, who: Person) -> Booked:
@@ -234,7 +238,7 @@ def patient_cancels(osoz: Osoz, token: str, reason: str) -> httpx.Response:
         url = f"{osoz.url}/lbk/rezerwacja/{token}/"
         page = http.get(url)
         assert "Odwołaj wizytę" in page.text, page.text[:500]
-        csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
+        csrf = csrf_token(page.text)
         done = http.post(url, data={"csrfmiddlewaretoken": csrf, "reason": reason}, headers={"Referer": url})
     assert "Wizyta odwołana" in done.text, done.text[:500]
     return done

@@ -138,7 +138,7 @@ def test_an_unreachable_osoz_is_a_transient_error_after_bounded_retries(sent):
 
 
 def test_rate_limited_calls_wait_for_retry_after_and_then_succeed(tmp_path, sent):
-    server = SandboxServer(tmp_path, OSOZ_SANDBOX_RATE_LIMIT="3", OSOZ_SANDBOX_RATE_WINDOW_SECONDS="2")
+    server = SandboxServer(tmp_path, OSOZ_SANDBOX_RATE_LIMIT="3", OSOZ_SANDBOX_RATE_WINDOW_SECONDS="5")
     server.manage("migrate", "--noinput")
     server.manage("sandbox_seed")
     server.start()
