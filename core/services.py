@@ -19,7 +19,7 @@ SYSTEM_ACTOR = "System"
 INBOUND_EVENT_RETENTION = timedelta(days=2)
 
 
-def audit_record(
+def audit_event(
     *,
     category: AuditCategory,
     action: str,
@@ -30,12 +30,13 @@ def audit_record(
     outcome: AuditOutcome = AuditOutcome.SUCCESS,
     request: HttpRequest | None = None,
 ) -> AuditEvent:
-    """Record one audit event. The message is plain Polish, written for the clinic's administrator to read."""
+    """One audit event, not saved yet: `audit_record` saves one, a batch saves many with one bulk_create. The
+    message is plain Polish, written for the clinic's administrator to read."""
     if actor is None and request is not None and request.user.is_authenticated:
         actor = request.user
     if not actor_label:
         actor_label = actor.audit_label if actor is not None else SYSTEM_ACTOR
-    return AuditEvent.objects.create(
+    return AuditEvent(
         actor=actor,
         actor_label=actor_label[:150],
         category=category,
@@ -47,6 +48,13 @@ def audit_record(
         outcome=outcome,
         ip_address=get_client_ip_address(request) if request is not None else None,
     )
+
+
+def audit_record(**event) -> AuditEvent:
+    """Record one audit event (the arguments of `audit_event`)."""
+    recorded = audit_event(**event)
+    recorded.save()
+    return recorded
 
 
 def housekeeping_run(*, now=None) -> dict[str, int]:

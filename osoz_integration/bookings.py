@@ -1,13 +1,20 @@
 """Bookings made on OSOZ, applied to the calendar exactly once (OSZ-4…OSZ-7, SET-1, PAT-2).
 
-Both paths — the synchronous approval and the events feed — end in `booking_apply`. Its first write is the
-`OsozBooking` row keyed by the OSOZ booking id, under the unique constraint, so whichever path comes second (or a
-duplicate delivery) finds the row and returns the decision already taken. The booking itself is made in a savepoint:
-a refusal rolls back everything it had done (a patient created for it included) and only then records the rejected
-booking, so nothing half-applied remains. What OSOZ still has to be told (an accept or reject of a booking that came
+Both paths — the synchronous approval and the events feed — end in `bookings_apply`: one booking from the approval
+call, a page's new bookings from the feed, applied as one set in a few queries whatever their number. Bookings whose
+`OsozBooking` row exists (the other path came first, a retry, a duplicate delivery) get the decision already taken.
+The others are judged in an attempt made in a savepoint: personal data, patient record and SET-1 before anything is
+written, then the calendar's rules by booking them all at once. Bookings the calendar refuses are left out of a new
+attempt, so a refused booking writes nothing but its rejected record, and nothing half-applied remains. The unique
+booking id makes the record the proof of "once". A concurrent write that spoils an attempt (the other path recording
+one of the bookings, a patient or a time taken meanwhile) rolls the savepoint back, and the attempt is made again
+from what the database holds then. What OSOZ still has to be told (an accept or reject of a booking that came
 through the feed) goes to the outbox in the same transaction (bookings_out)."""
 
 import json
+import uuid
+from collections.abc import Iterable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -19,16 +26,22 @@ from django.utils import timezone, translation
 from clinic.models import Location
 from core.crypto import CryptoError, secret_decrypt, unseal
 from core.errors import DomainError
-from core.models import AuditCategory, AuditOutcome
-from core.services import audit_record
+from core.models import AuditCategory, AuditEvent, AuditOutcome
+from core.services import audit_event, audit_record
 from osoz_integration import bookings_out, interface
 from osoz_integration.models import OsozBooking, OsozBookingPath, OsozBookingState
 from osoz_integration.selectors import published_schedules
 from patients.models import OsozCardSource, OsozCardStatus, Patient, phone_normalise
-from patients.services import osoz_card_add, patient_create
+from patients.services import osoz_card_add, patients_create
 from scheduling.models import Appointment, AppointmentSource, AppointmentStatus, Schedule, WaitingCategory
-from scheduling.selectors import booking_settings, patient_is_first_time
-from scheduling.services import SlotTakenError, appointment_book, appointment_cancel, waiting_list_add
+from scheduling.selectors import booking_settings, patients_returning
+from scheduling.services import (
+    BookingRequest,
+    SlotTakenError,
+    appointment_cancel,
+    appointments_book,
+    waiting_list_add,
+)
 from scheduling.slots import WARSAW
 
 OSOZ_ACTOR = "OSOZ"
@@ -57,11 +70,23 @@ def _when(moment: datetime) -> str:
 @dataclass
 class ApplyCache:
     """What the events of one feed page share — locations with their private keys, the schedules OSOZ may book
-    and the booking settings — read once per page instead of once per event. Valid within one transaction."""
+    and the booking settings — read once per page instead of once per event. Valid within one transaction.
+
+    With a `pool`, the feed has each booking's personal data opened on its threads as soon as the booking is read
+    (`open_ahead`): a private-key operation per booking, whose arithmetic releases the GIL, so the reading of the
+    next events goes on meanwhile on the other core."""
 
     locations: dict[int, tuple[Location | None, bytes]] = field(default_factory=dict)
     schedules: dict[tuple[str, str], Schedule | None] = field(default_factory=dict)
     nfz_first_time_online: bool | None = None
+    pool: ThreadPoolExecutor | None = None
+    opening: dict[str, Future] = field(default_factory=dict)  # by booking id
+
+    def open_ahead(self, booking: interface.Booking) -> None:
+        if self.pool is not None:
+            location, key = self.location(booking.location_unit_number)
+            if location is not None:
+                self.opening[booking.booking_id] = self.pool.submit(_personal_data, booking, location, key)
 
     def location(self, unit_number: int) -> tuple[Location | None, bytes]:
         """The location OSOZ knows by this unit number and its decrypted private key (b"" when it has none)."""
@@ -81,16 +106,22 @@ class ApplyCache:
         """The schedule if OSOZ may still book it: published (SCH-2) with its doctor visible (STR-4, STR-5)."""
         key = (doctor_id, schedule_id)
         if key not in self.schedules:
-            found = None
-            if doctor_id.isdigit() and schedule_id.isdigit():
-                found = (
-                    published_schedules(employee_id=int(doctor_id))
-                    .filter(pk=int(schedule_id))
-                    .select_related("employee", "cell__location")
-                    .first()
-                )
-            self.schedules[key] = found
+            self.schedules_load([key])
         return self.schedules[key]
+
+    def schedules_load(self, keys: Iterable[tuple[str, str]]) -> None:
+        """Read the schedules of many (doctor id, schedule id) pairs, as OSOZ names them, in one query."""
+        wanted = {key for key in keys if key not in self.schedules}
+        numeric = {key: (int(key[0]), int(key[1])) for key in wanted if key[0].isdigit() and key[1].isdigit()}
+        found = {}
+        if numeric:
+            schedules = published_schedules().filter(pk__in={schedule_id for _doctor, schedule_id in numeric.values()})
+            found = {
+                (schedule.employee_id, schedule.pk): schedule
+                for schedule in schedules.select_related("employee", "cell__location")
+            }
+        for key in wanted:
+            self.schedules[key] = found.get(numeric.get(key))
 
     def first_time_nfz_allowed(self) -> bool:
         if self.nfz_first_time_online is None:
@@ -107,13 +138,42 @@ class _Refused(Exception):
         self.detail = detail
 
 
+class _Raced(Exception):
+    """A concurrent write got in between the reads and the writes of an attempt (a patient or a time recorded
+    meanwhile): the attempt is rolled back and made again from what the database holds now."""
+
+
+# Each attempt that a concurrent write spoils is made again, up to this many times in all.
+ATTEMPTS = 5
+# Threads opening personal data ahead (ApplyCache.pool): the machine's two cores.
+OPEN_THREADS = 2
+
+
+@dataclass
+class _Opened:
+    """A booking read once per call, outside the attempts: its schedule and its personal data, opened with the
+    location's private key — or why it cannot be honoured whatever the calendar holds."""
+
+    booking: interface.Booking
+    key: uuid.UUID
+    schedule: Schedule | None = None
+    data: interface.PersonalData | None = None
+    refusal: _Refused | None = None
+
+    @property
+    def who(self) -> str:
+        return f"{self.data.first_name} {self.data.last_name}" if self.data is not None else ""
+
+
 @dataclass
 class _Outcome:
-    """What the booking turned into, for the record and the audit."""
+    """What one attempt makes of a booking."""
 
+    opened: _Opened
+    refusal: _Refused | None = None
     patient: Patient | None = None
+    first_time_nfz: bool = False
     appointment: Appointment | None = None
-    who: str = ""  # the patient's name, once decrypted
     notes: list[str] = field(default_factory=list)
 
 
@@ -141,15 +201,56 @@ def _personal_data(booking: interface.Booking, location: Location, key: bytes) -
         raise _Refused(UNREADABLE, detail=detail) from error
 
 
-def _patient_for(data: interface.PersonalData, outcome: _Outcome) -> Patient:
-    """OSZ-5, PAT-3: the patient with this PESEL, or a new record from what the patient entered online."""
-    if not data.pesel:
-        raise _Refused(PESEL_NEEDED, detail="rezerwacja bez numeru PESEL")
-    patient = Patient.objects.filter(pesel=data.pesel).first()
-    if patient is not None:
-        return patient
-    # Contact data are optional in the record: a number or address the record would refuse is left out rather than
-    # turning the booking down.
+def _offered(booking: interface.Booking, cache: ApplyCache) -> _Opened:
+    """The booking with its schedule, if OSOZ may still book it there; its personal data are opened next."""
+    opened = _Opened(booking=booking, key=uuid.UUID(booking.booking_id))
+    schedule = cache.schedule(doctor_id=booking.doctor_id, schedule_id=booking.schedule_id)
+    location, _key = cache.location(booking.location_unit_number)
+    if (
+        schedule is None
+        or location is None
+        or not location.osoz_enabled
+        or schedule.cell.location_id != location.pk
+        or str(schedule.cell_id) != booking.cell_id
+    ):
+        opened.refusal = _Refused(
+            NOT_OFFERED, detail="harmonogram, lekarz lub lokalizacja nie są już udostępnione w OSOZ"
+        )
+    else:
+        opened.schedule = schedule
+    return opened
+
+
+def _open(opened: _Opened, cache: ApplyCache) -> None:
+    """The personal data of an offered booking, opened ahead (`ApplyCache.open_ahead`) or now."""
+    ahead = cache.opening.pop(opened.booking.booking_id, None)
+    if opened.refusal is not None:
+        return
+    try:
+        if ahead is not None:
+            opened.data = ahead.result()
+        else:
+            location, key = cache.location(opened.booking.location_unit_number)
+            opened.data = _personal_data(opened.booking, location, key)
+        if not opened.data.pesel:
+            raise _Refused(PESEL_NEEDED, detail="rezerwacja bez numeru PESEL")
+    except _Refused as refusal:
+        opened.refusal = refusal
+
+
+def _opened(bookings: Sequence[interface.Booking], cache: ApplyCache) -> list[_Opened]:
+    """The bookings read once per call, outside the attempts."""
+    cache.schedules_load((booking.doctor_id, booking.schedule_id) for booking in bookings)
+    opened = [_offered(booking, cache) for booking in bookings]
+    for item in opened:
+        _open(item, cache)
+    return opened
+
+
+def _new_patient(data: interface.PersonalData) -> Patient:
+    """A record from what the patient entered online, validated like the form validates it. Contact data are
+    optional in the record: a number or address the record would refuse is left out rather than turning the booking
+    down. The birth date and sex come from the PESEL, which the record checks them against."""
     try:
         phone = phone_normalise(data.phone) if data.phone else ""
     except ValidationError:
@@ -159,65 +260,108 @@ def _patient_for(data: interface.PersonalData, outcome: _Outcome) -> Patient:
         email = data.email
     except ValidationError:
         email = ""
+    patient = Patient(
+        first_name=data.first_name[:100], last_name=data.last_name[:100], pesel=data.pesel, email=email, phone=phone
+    )
     try:
-        # The birth date and sex come from the PESEL, which the record checks them against.
-        patient = patient_create(
-            first_name=data.first_name[:100], last_name=data.last_name[:100], pesel=data.pesel, email=email, phone=phone
-        )
+        patient.full_clean(validate_constraints=False)
     except ValidationError as error:
-        # Two bookings of a new patient racing: the other one created him first.
-        patient = Patient.objects.filter(pesel=data.pesel).first()
-        if patient is not None:
-            return patient
         details = "; ".join(error.messages)
         raise _Refused(PATIENT_DATA_INVALID.format(details=details.rstrip(".")), detail=details) from error
-    outcome.notes.append("założono kartotekę nowego pacjenta")
     return patient
 
 
-def _book(booking: interface.Booking, cache: ApplyCache, outcome: _Outcome) -> None:
-    """Make the appointment, or raise _Refused; runs in a savepoint that a refusal rolls back."""
-    schedule = cache.schedule(doctor_id=booking.doctor_id, schedule_id=booking.schedule_id)
-    location, key = cache.location(booking.location_unit_number)
-    if (
-        schedule is None
-        or location is None
-        or not location.osoz_enabled
-        or schedule.cell.location_id != location.pk
-        or str(schedule.cell_id) != booking.cell_id
-    ):
-        raise _Refused(NOT_OFFERED, detail="harmonogram, lekarz lub lokalizacja nie są już udostępnione w OSOZ")
-    data = _personal_data(booking, location, key)
-    outcome.who = f"{data.first_name} {data.last_name}"
-    patient = _patient_for(data, outcome)
-    outcome.patient = patient
-    # SET-1: asked before booking, as the booking itself would make the patient a returning one.
-    first_time_nfz = schedule.is_nfz and patient_is_first_time(patient=patient, cell=schedule.cell)
-    if first_time_nfz and not cache.first_time_nfz_allowed():
-        raise _Refused(
-            NFZ_FIRST_TIME_REFUSED, detail="pierwszorazowy pacjent NFZ, rejestracja online wyłączona (SET-1)"
-        )
+def _patients_find(outcomes: list[_Outcome]) -> None:
+    """OSZ-5, PAT-3: each booking's patient — the one with its PESEL, or a new record (not saved yet) shared by the
+    bookings of one new PESEL. One query."""
+    pesels = {outcome.opened.data.pesel for outcome in outcomes}
+    patients = {patient.pesel: patient for patient in Patient.objects.filter(pesel__in=pesels)}
+    for outcome in outcomes:
+        pesel = outcome.opened.data.pesel
+        if pesel not in patients:
+            try:
+                patients[pesel] = _new_patient(outcome.opened.data)
+            except _Refused as refusal:
+                outcome.refusal = refusal
+                continue
+        outcome.patient = patients[pesel]
+
+
+def _set1_apply(outcomes: list[_Outcome], cache: ApplyCache) -> None:
+    """SET-1, asked before booking, as the booking itself makes the patient a returning one: a first-time NFZ patient
+    is refused unless the setting allows him, and then queued. A booking earlier in the same call that was not
+    refused here counts as a visit."""
+    nfz = [outcome for outcome in outcomes if outcome.opened.schedule.is_nfz]
+    returning = patients_returning({(o.patient.pk, o.opened.schedule.cell_id) for o in nfz if o.patient.pk})
+    booked_now: set[tuple[int, int]] = set()  # (id() of the patient, cell id)
+    for outcome in nfz:
+        cell_id = outcome.opened.schedule.cell_id
+        earlier = (outcome.patient.pk, cell_id) in returning or (id(outcome.patient), cell_id) in booked_now
+        outcome.first_time_nfz = not earlier
+        if outcome.first_time_nfz and not cache.first_time_nfz_allowed():
+            outcome.refusal = _Refused(
+                NFZ_FIRST_TIME_REFUSED, detail="pierwszorazowy pacjent NFZ, rejestracja online wyłączona (SET-1)"
+            )
+        else:
+            booked_now.add((id(outcome.patient), cell_id))
+
+
+def _refusal_of(error: DomainError) -> _Refused:
+    if isinstance(error, SlotTakenError):
+        return _Refused(SLOT_TAKEN, detail=error.message)
+    if error.code == "past":
+        return _Refused(SLOT_PAST, detail=error.message)
+    return _Refused(error.message if error.code in PATIENT_READABLE_CODES else SLOT_GONE, detail=error.message)
+
+
+def _request_of(outcome: _Outcome) -> BookingRequest:
+    booking = outcome.opened.booking
+    return BookingRequest(
+        employee_id=outcome.opened.schedule.employee_id,
+        starts_at=booking.starts,
+        ends_at=booking.ends,
+        kind=booking.kind,
+        patient=outcome.patient,
+        notes=booking.patient_note,
+    )
+
+
+def _live(outcomes: list[_Outcome]) -> list[_Outcome]:
+    return [outcome for outcome in outcomes if outcome.refusal is None]
+
+
+def _book(outcomes: list[_Outcome], refused: dict[uuid.UUID, _Refused]) -> None:
+    """The new patients and the appointments of the bookings still standing, under the calendar's rules
+    (`appointments_book`). The bookings it refuses are remembered in `refused` and the attempt is made again without
+    them (_Raced), so a refused booking leaves nothing behind, a new patient included."""
+    accepted = _live(outcomes)
+    new_patients: dict[int, _Outcome] = {}  # id() of each new patient → the first booking that brings him
+    for outcome in accepted:
+        if outcome.patient.pk is None:
+            new_patients.setdefault(id(outcome.patient), outcome)
     try:
-        appointment = appointment_book(
-            employee_id=schedule.employee_id,
-            starts_at=booking.starts,
-            ends_at=booking.ends,
-            patient=patient,
-            source=AppointmentSource.OSOZ,
-            kind=booking.kind,
-            notes=booking.patient_note,
-        )
-    except SlotTakenError as error:
-        raise _Refused(SLOT_TAKEN, detail=error.message) from error
-    except DomainError as error:
-        if error.code == "past":
-            raise _Refused(SLOT_PAST, detail=error.message) from error
-        reason = error.message if error.code in PATIENT_READABLE_CODES else SLOT_GONE
-        raise _Refused(reason, detail=error.message) from error
-    if appointment.schedule_id != schedule.pk:
-        # The time falls in another of the doctor's schedules, one OSOZ does not offer.
-        raise _Refused(SLOT_GONE, detail="termin należy do harmonogramu nieudostępnionego w OSOZ")
-    outcome.appointment = appointment
+        patients_create([outcome.patient for outcome in new_patients.values()])
+    except ValidationError as error:
+        raise _Raced("a patient with one of these PESELs was recorded meanwhile") from error
+    for outcome in new_patients.values():
+        outcome.notes.append("założono kartotekę nowego pacjenta")
+    results = appointments_book([_request_of(outcome) for outcome in accepted], source=AppointmentSource.OSOZ)
+    for outcome, result in zip(accepted, results, strict=True):
+        if isinstance(result, DomainError):
+            refused[outcome.opened.key] = _refusal_of(result)
+        elif result.schedule_id != outcome.opened.schedule.pk:
+            # The time falls in another of the doctor's schedules, one OSOZ does not offer.
+            detail = "termin należy do harmonogramu nieudostępnionego w OSOZ"
+            refused[outcome.opened.key] = _Refused(SLOT_GONE, detail=detail)
+        else:
+            outcome.appointment = result
+    if any(outcome.appointment is None for outcome in accepted):
+        raise _Raced("the calendar refused some of the bookings; they are left out of the next attempt")
+
+
+def _extras_add(outcome: _Outcome) -> None:
+    """PAT-2 and SET-1 for an accepted booking: the card arrives as Nieaktywna, a first-time NFZ patient is queued."""
+    booking, patient, schedule = outcome.opened.booking, outcome.patient, outcome.opened.schedule
     if booking.osoz_card_number:
         cards = patient.osoz_cards.values_list("number", flat=True)
         if booking.osoz_card_number not in cards:
@@ -228,14 +372,14 @@ def _book(booking: interface.Booking, cache: ApplyCache, outcome: _Outcome) -> N
                 source=OsozCardSource.ONLINE,
             )
             outcome.notes.append("dodano kartę OSOZ ze statusem Nieaktywna")
-    if first_time_nfz:
+    if outcome.first_time_nfz:
         try:
             waiting_list_add(
                 cell=schedule.cell,
                 patient=patient,
                 category=WaitingCategory.STABLE,
                 added_by_label=OSOZ_ACTOR,
-                appointment=appointment,
+                appointment=outcome.appointment,
             )
             outcome.notes.append("pacjent pierwszorazowy NFZ – wpisano go do kolejki oczekujących (przypadek stabilny)")
         except DomainError as error:
@@ -250,48 +394,124 @@ def _doctor_and_time(booking: interface.Booking, cache: ApplyCache) -> str:
     return f"{doctor}, {_when(booking.starts)}"
 
 
-def booking_apply(
+def _record_of(outcome: _Outcome, *, path: str, now: datetime) -> OsozBooking:
+    """The decision; OSOZ knows it already when it came as the answer to the approval call."""
+    booking = outcome.opened.booking
+    state = OsozBookingState.REJECTED if outcome.refusal else OsozBookingState.ACCEPTED
+    return OsozBooking(
+        booking_id=outcome.opened.key,
+        state=state,
+        osoz_state=state if path == OsozBookingPath.APPROVAL else OsozBookingState.PENDING,
+        reason=outcome.refusal.reason[:500] if outcome.refusal else "",
+        channel=booking.channel,
+        starts_at=booking.starts,
+        osoz_starts_at=booking.starts,
+        path=path,
+        received_at=now,
+        patient=None if outcome.refusal else outcome.patient,
+        appointment=outcome.appointment,
+    )
+
+
+def _audit_of(outcome: _Outcome, record: OsozBooking, cache: ApplyCache) -> AuditEvent:
+    booking, refusal, who = outcome.opened.booking, outcome.refusal, outcome.opened.who
+    if refusal is None:
+        notes = "".join(f" {note[0].upper()}{note[1:]}." for note in outcome.notes)
+        if booking.patient_note:
+            notes += " Notatka pacjenta dodana do wizyty."
+        return audit_event(
+            category=AuditCategory.INTEGRATION,
+            action="osoz_booking_accepted",
+            message=f"Przyjęto rezerwację z OSOZ: {who}, {_doctor_and_time(booking, cache)}.{notes}",
+            actor_label=OSOZ_ACTOR,
+            target=outcome.appointment,
+        )
+    who = f"{who}, " if who else ""
+    detail = (
+        f" (przyczyna: {refusal.detail.rstrip('.')})" if refusal.detail and refusal.detail != refusal.reason else ""
+    )
+    return audit_event(
+        category=AuditCategory.INTEGRATION,
+        action="osoz_booking_rejected",
+        message=f"Odrzucono rezerwację z OSOZ ({who}{_doctor_and_time(booking, cache)}): {refusal.reason}{detail}",
+        actor_label=OSOZ_ACTOR,
+        target=record,
+        # Undecryptable data point at a key or a tampered document, not at an ordinary refusal.
+        outcome=AuditOutcome.FAILURE if refusal.reason == UNREADABLE else AuditOutcome.SUCCESS,
+    )
+
+
+def _apply_new(
+    opened: list[_Opened], refused: dict[uuid.UUID, _Refused], *, path: str, cache: ApplyCache, now: datetime
+) -> dict[uuid.UUID, interface.BookingDecision]:
+    """One attempt at bookings not recorded yet, in the caller's savepoint; a refused booking leaves only its
+    record and audit. Raises IntegrityError or _Raced when the attempt must be made again: a concurrent write spoilt
+    it, or the calendar refused bookings (now in `refused`)."""
+    outcomes = [_Outcome(opened=item, refusal=item.refusal or refused.get(item.key)) for item in opened]
+    _patients_find(_live(outcomes))
+    _set1_apply(_live(outcomes), cache)
+    _book(outcomes, refused)
+    for outcome in _live(outcomes):
+        _extras_add(outcome)
+    # The unique booking id makes each booking's record the proof it was applied once: a record written meanwhile
+    # by the other path trips it (IntegrityError) and the next attempt finds that record.
+    records = OsozBooking.objects.bulk_create(_record_of(outcome, path=path, now=now) for outcome in outcomes)
+    untold = [record for record in records if record.osoz_state != record.state]
+    if untold:
+        bookings_out.booking_enqueue(*untold)
+    AuditEvent.objects.bulk_create(
+        _audit_of(outcome, record, cache) for outcome, record in zip(outcomes, records, strict=True)
+    )
+    return {record.booking_id: _decision_of(record) for record in records}
+
+
+def bookings_apply(
+    bookings: Sequence[interface.Booking],
     *,
-    booking: interface.Booking,
     path: str,
     cache: ApplyCache | None = None,
     now: datetime | None = None,
-) -> interface.BookingDecision:
-    """Apply a booking made on OSOZ, once per booking id whichever path brings it (OSZ-4, OSZ-5, OSZ-7).
+) -> list[interface.BookingDecision]:
+    """Apply bookings made on OSOZ, each once per booking id whichever path brings it (OSZ-4, OSZ-5, OSZ-7), and
+    return their decisions in order — for a booking applied already, the same decision again. With `path` approval
+    OSOZ learns the decisions from the answer; from the feed, the outbox tells it (accept or reject).
 
-    Returns the decision — the same one again for a booking already applied. With `path` approval OSOZ learns the
-    decision from the answer; from the feed, the outbox tells it (accept or reject)."""
+    A page of the feed is applied as one set: the patients, the calendar's rules and the inserts cost a few queries
+    for the whole page, and a refused booking writes nothing but its record. The booking ids must differ."""
     cache = cache or ApplyCache()
     now = now or timezone.now()
+    opened = _opened(bookings, cache)
+    if len({item.key for item in opened}) != len(opened):
+        raise ValueError("bookings_apply takes each booking once")
+    decisions: dict[uuid.UUID, interface.BookingDecision] = {}
+    refused: dict[uuid.UUID, _Refused] = {}  # by the calendar in an earlier attempt
     # Its own transaction, or part of the caller's (a feed page, which a failure here rolls back whole).
     with translation.override("pl"), transaction.atomic(savepoint=False):
-        try:
-            with transaction.atomic():
-                record = OsozBooking.objects.create(
-                    booking_id=booking.booking_id,
-                    state=OsozBookingState.PENDING,
-                    osoz_state=OsozBookingState.PENDING,
-                    channel=booking.channel,
-                    starts_at=booking.starts,
-                    osoz_starts_at=booking.starts,
-                    path=path,
-                    received_at=now,
-                )
-        except IntegrityError:
-            # Applied already (the other path, a retry or a duplicate), or cancelled by the patient before it came.
-            record = OsozBooking.objects.select_for_update().get(booking_id=booking.booking_id)
-            if path == OsozBookingPath.FEED:
-                _answer_resend(record)
-            return _decision_of(record)
-        outcome = _Outcome()
-        try:
-            with transaction.atomic():
-                _book(booking, cache, outcome)
-        except _Refused as refusal:
-            _rejected_record(record, booking, refusal, outcome, cache=cache, path=path)
-        else:
-            _accepted_record(record, booking, outcome, cache=cache, path=path)
-        return _decision_of(record)
+        for attempt in range(ATTEMPTS):
+            waiting = [item.key for item in opened if item.key not in decisions]
+            for record in OsozBooking.objects.select_for_update().filter(booking_id__in=waiting):
+                # Applied already (the other path, a retry or a duplicate), or cancelled by the patient before it came.
+                if path == OsozBookingPath.FEED:
+                    _answer_resend(record)
+                decisions[record.booking_id] = _decision_of(record)
+            new = [item for item in opened if item.key not in decisions]
+            if not new:
+                break
+            try:
+                with transaction.atomic():
+                    decisions.update(_apply_new(new, refused, path=path, cache=cache, now=now))
+                break
+            except (IntegrityError, _Raced):
+                if attempt == ATTEMPTS - 1:
+                    raise
+    return [decisions[item.key] for item in opened]
+
+
+def booking_apply(
+    *, booking: interface.Booking, path: str, cache: ApplyCache | None = None, now: datetime | None = None
+) -> interface.BookingDecision:
+    """One booking (`bookings_apply` of one): the approval call's path."""
+    return bookings_apply([booking], path=path, cache=cache, now=now)[0]
 
 
 def _answer_resend(record: OsozBooking) -> None:
@@ -303,59 +523,6 @@ def _answer_resend(record: OsozBooking) -> None:
         record.osoz_state = OsozBookingState.PENDING
         record.save(update_fields=["osoz_state"])
         bookings_out.booking_enqueue(record)
-
-
-def _settle(record: OsozBooking, *, path: str, state: str) -> None:
-    """Save the decision; OSOZ knows it already when it came as the answer to the approval call."""
-    record.state = state
-    record.osoz_state = state if path == OsozBookingPath.APPROVAL else OsozBookingState.PENDING
-    record.save()
-    if record.osoz_state != record.state:
-        bookings_out.booking_enqueue(record)
-
-
-def _accepted_record(
-    record: OsozBooking, booking: interface.Booking, outcome: _Outcome, *, cache: ApplyCache, path: str
-) -> None:
-    record.patient, record.appointment = outcome.patient, outcome.appointment
-    _settle(record, path=path, state=OsozBookingState.ACCEPTED)
-    notes = "".join(f" {note[0].upper()}{note[1:]}." for note in outcome.notes)
-    if booking.patient_note:
-        notes += " Notatka pacjenta dodana do wizyty."
-    audit_record(
-        category=AuditCategory.INTEGRATION,
-        action="osoz_booking_accepted",
-        message=f"Przyjęto rezerwację z OSOZ: {outcome.who}, {_doctor_and_time(booking, cache)}.{notes}",
-        actor_label=OSOZ_ACTOR,
-        target=outcome.appointment,
-    )
-
-
-def _rejected_record(
-    record: OsozBooking,
-    booking: interface.Booking,
-    refusal: _Refused,
-    outcome: _Outcome,
-    *,
-    cache: ApplyCache,
-    path: str,
-) -> None:
-    record.reason = refusal.reason[:500]
-    _settle(record, path=path, state=OsozBookingState.REJECTED)
-    who = f"{outcome.who}, " if outcome.who else ""
-    detail = (
-        f" (przyczyna: {refusal.detail.rstrip('.')})" if refusal.detail and refusal.detail != refusal.reason else ""
-    )
-    # Undecryptable data point at a key or a tampered document, not at an ordinary refusal.
-    failed = refusal.reason == UNREADABLE
-    audit_record(
-        category=AuditCategory.INTEGRATION,
-        action="osoz_booking_rejected",
-        message=f"Odrzucono rezerwację z OSOZ ({who}{_doctor_and_time(booking, cache)}): {refusal.reason}{detail}",
-        actor_label=OSOZ_ACTOR,
-        target=record,
-        outcome=AuditOutcome.FAILURE if failed else AuditOutcome.SUCCESS,
-    )
 
 
 def booking_patient_cancel_apply(

@@ -26,11 +26,13 @@ CANCEL_REASON = "Wizyta została odwołana przez placówkę."
 MOVE_REASON = "Placówka zmieniła termin wizyty."
 
 
-def booking_enqueue(osoz_booking: OsozBooking) -> None:
-    """Record, in the caller's transaction, that OSOZ should hear what changed about this booking, and ask for a
+def booking_enqueue(*osoz_bookings: OsozBooking) -> None:
+    """Record, in the caller's transaction, that OSOZ should hear what changed about these bookings, and ask for a
     drain once the transaction commits. Sent whether or not the integration is switched on now: the row waits in
     the outbox until a drain can deliver it, as the patient must learn the news in any case."""
-    publication.outbox_upsert(kind=OutboxKind.BOOKING, object_id=osoz_booking.pk, now=timezone.now())
+    publication.outbox_upsert(
+        kind=OutboxKind.BOOKING, object_ids=[booking.pk for booking in osoz_bookings], now=timezone.now()
+    )
     publication.outbox_drain_after_commit()
 
 
@@ -162,7 +164,7 @@ class BookingCommand:
             pk=self.target.pk
         )
         if _next_step(booking) is not None:
-            publication.outbox_upsert(kind=OutboxKind.BOOKING, object_id=booking.pk, now=timezone.now())
+            publication.outbox_upsert(kind=OutboxKind.BOOKING, object_ids=[booking.pk], now=timezone.now())
 
     def sent_text(self, applied: bool) -> str:
         return f"Wysłano do OSOZ {self.step.sent}; pacjent zostanie powiadomiony."

@@ -5,10 +5,11 @@ transaction; each page is then applied in one transaction that also stores the c
 mid-page leaves the cursor where it was and nothing of the page applied, and the next pull repeats it harmlessly.
 Pullers never apply the same page twice: the page's transaction locks the connection row and goes ahead only if the
 cursor is still the one the page was fetched after. Each event id is applied once (`InboundEvent`), each booking
-once (`bookings.booking_apply`)."""
+once (`bookings.bookings_apply`, which takes a page's new bookings as one set)."""
 
 import logging
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -47,11 +48,12 @@ def booking_events_pull_request() -> None:
         logger.warning("Celery broker unreachable; the OSOZ booking feed waits for the periodic pull")
 
 
-def _event_apply(event: interface.BookingEvent, cache: "bookings.ApplyCache", now: datetime) -> None:
+def _event_booking(event: interface.BookingEvent) -> interface.Booking | None:
+    """The booking an event is about, or None for an event to skip."""
     if event.type not in (interface.BOOKING_CREATED, interface.BOOKING_CANCELLED_BY_PATIENT):
-        return  # a newer event type: the contract says to skip it
+        return None  # a newer event type: the contract says to skip it
     try:
-        booking = interface.Booking.from_json(event.booking)
+        return interface.Booking.from_json(event.booking)
     except interface.PayloadError as error:
         # It can never be applied; holding the feed back for it would stop every later booking.
         audit_record(
@@ -61,11 +63,34 @@ def _event_apply(event: interface.BookingEvent, cache: "bookings.ApplyCache", no
             actor_label="OSOZ",
             outcome=AuditOutcome.FAILURE,
         )
-        return
-    if event.type == interface.BOOKING_CREATED:
-        bookings.booking_apply(booking=booking, path=OsozBookingPath.FEED, cache=cache, now=now)
-    else:
-        bookings.booking_patient_cancel_apply(booking=booking, cache=cache, now=now)
+        return None
+
+
+def _events_apply(events: list[interface.BookingEvent], now: datetime) -> None:
+    """Apply events in feed order. Each run of new bookings is applied as one set (`bookings.bookings_apply`); a
+    cancellation, or a booking already in the run, closes the run first, so nothing is applied out of order. Each
+    new booking's personal data start being opened on the pool's threads as soon as it is read."""
+    run: dict[str, interface.Booking] = {}
+    with ThreadPoolExecutor(bookings.OPEN_THREADS) as pool:
+        cache = bookings.ApplyCache(pool=pool)
+
+        def run_apply() -> None:
+            if run:
+                bookings.bookings_apply(list(run.values()), path=OsozBookingPath.FEED, cache=cache, now=now)
+                run.clear()
+
+        for event in events:
+            booking = _event_booking(event)
+            if booking is None:
+                continue
+            if event.type != interface.BOOKING_CREATED or booking.booking_id in run:
+                run_apply()
+            if event.type == interface.BOOKING_CREATED:
+                run[booking.booking_id] = booking
+                cache.open_ahead(booking)
+            else:
+                bookings.booking_patient_cancel_apply(booking=booking, cache=cache, now=now)
+        run_apply()
 
 
 @transaction.atomic
@@ -76,19 +101,20 @@ def _page_apply(page: interface.BookingEventPage, *, after: str, now: datetime, 
         return False
     ids = [uuid.UUID(event.event_id) for event in page.events]
     seen = set(InboundEvent.objects.filter(event_id__in=ids).values_list("event_id", flat=True))
-    cache = bookings.ApplyCache()
-    received = []
+    new = []
+    for event_id, event in zip(ids, page.events, strict=True):
+        if event_id in seen:
+            result.duplicates += 1
+            continue
+        seen.add(event_id)
+        new.append(event)
     # A doctor's free slots are republished, and his open calendars refreshed, once per page rather than per event.
     with publication.publication_batch(), live.calendar_changes():
-        for event_id, event in zip(ids, page.events, strict=True):
-            if event_id in seen:
-                result.duplicates += 1
-                continue
-            seen.add(event_id)
-            _event_apply(event, cache, now)
-            received.append(InboundEvent(event_id=event_id, source=InboundEventSource.FEED, received_at=now))
-            result.applied += 1
-    InboundEvent.objects.bulk_create(received)
+        _events_apply(new, now)
+    InboundEvent.objects.bulk_create(
+        InboundEvent(event_id=event.event_id, source=InboundEventSource.FEED, received_at=now) for event in new
+    )
+    result.applied += len(new)
     connection.booking_cursor = page.next_cursor
     connection.last_pull_at = now
     connection.save(update_fields=["booking_cursor", "last_pull_at"])

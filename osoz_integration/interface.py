@@ -9,10 +9,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Self
 
+import jsonschema_rs
 import yaml
-from jsonschema import Draft202012Validator, FormatChecker
-from referencing import Registry, Resource
-from referencing.jsonschema import DRAFT202012
 
 
 class Payload:
@@ -190,31 +188,34 @@ class PayloadError(ValueError):
 
 CONTRACT = Path(__file__).resolve().parent.parent / "osoz_contract" / "openapi.yaml"
 _CONTRACT_URI = "urn:osoz:contract"
+DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
 
 @functools.cache
-def _registry() -> Registry:
-    document = yaml.safe_load(CONTRACT.read_text(encoding="utf-8"))
-    return Registry().with_resource(_CONTRACT_URI, Resource.from_contents(document, default_specification=DRAFT202012))
+def _registry() -> jsonschema_rs.Registry:
+    return jsonschema_rs.Registry([(_CONTRACT_URI, yaml.safe_load(CONTRACT.read_text(encoding="utf-8")))])
 
 
 @functools.cache
-def _validator(schema: str) -> Draft202012Validator:
-    return Draft202012Validator(
-        {"$ref": f"{_CONTRACT_URI}#/components/schemas/{schema}"}, registry=_registry(), format_checker=FormatChecker()
+def _validator(schema: str) -> jsonschema_rs.Validator:
+    # A validator compiled in Rust: a feed page brings hundreds of documents, and checking one takes microseconds.
+    return jsonschema_rs.validator_for(
+        {"$schema": DIALECT, "$ref": f"{_CONTRACT_URI}#/components/schemas/{schema}"},
+        registry=_registry(),
+        validate_formats=True,
     )
 
 
 def contract_check(schema: str, data: Any) -> None:
     """Raise PayloadError unless `data` is valid against the contract's schema of that name."""
-    errors = sorted(_validator(schema).iter_errors(data), key=lambda error: list(error.path))
+    errors = list(_validator(schema).iter_errors(data))
     if errors:
-        # jsonschema's own messages may quote the offending value; only the fields and the rule are kept.
-        fields_ = sorted({".".join(map(str, error.path)) or "(całość)" for error in errors})
-        rules = sorted({error.validator for error in errors})
+        # The validator's own messages may quote the offending value; only the fields and the rules are kept.
+        fields_ = sorted({".".join(map(str, error.instance_path)) or "(całość)" for error in errors})
+        rules = sorted({str(error.schema_path[-1]) for error in errors})
         raise PayloadError(
             f"Dokument {schema} z OSOZ jest niezgodny z kontraktem (pola: {', '.join(fields_)}; "
-            f"reguły: {', '.join(map(str, rules))})."
+            f"reguły: {', '.join(rules)})."
         )
 
 

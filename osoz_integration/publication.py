@@ -11,7 +11,7 @@ down: the rows stay pending until a drain gets through.
 
 import logging
 import random
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -65,16 +65,25 @@ def _integration_active() -> bool:
     )
 
 
-def _shown(kind: str, object_id: int) -> bool:
-    """Whether OSOZ should show the resource now (STR-1, STR-4, SCH-2)."""
-    if kind == OutboxKind.LOCATION:
-        return Location.objects.filter(pk=object_id, osoz_enabled=True).exists()
-    if kind == OutboxKind.DOCTOR:
-        return Employee.objects.filter(pk=object_id, osoz_enabled=True, is_medical=True).exists()
-    if kind == OutboxKind.SCHEDULE:
-        schedule = Schedule.objects.filter(pk=object_id).values_list("employee_id", flat=True).first()
-        return schedule is not None and published_schedules(employee_id=schedule).filter(pk=object_id).exists()
-    return published_schedules(employee_id=object_id).exists()
+def _shown(resources: Collection[tuple[str, int]]) -> set[tuple[str, int]]:
+    """Which of these resources OSOZ should show now (STR-1, STR-4, SCH-2): a query per kind, however many."""
+    ids: dict[str, set[int]] = {}
+    for kind, object_id in resources:
+        ids.setdefault(kind, set()).add(object_id)
+    # Each kind: what OSOZ shows, and the column naming the resource. A doctor's slots show while any of his
+    # schedules does.
+    shown_where = {
+        OutboxKind.LOCATION: (Location.objects.filter(osoz_enabled=True), "pk"),
+        OutboxKind.DOCTOR: (Employee.objects.filter(osoz_enabled=True, is_medical=True), "pk"),
+        OutboxKind.SCHEDULE: (published_schedules(), "pk"),
+        OutboxKind.SLOTS: (published_schedules(), "employee_id"),
+    }
+    shown: set[tuple[str, int]] = set()
+    for kind, kind_ids in ids.items():
+        queryset, column = shown_where[kind]
+        found = queryset.filter(**{f"{column}__in": kind_ids}).values_list(column, flat=True).order_by().distinct()
+        shown |= {(kind, object_id) for object_id in found}
+    return shown
 
 
 def _affected(kind: str, object_id: int) -> list[tuple[str, int]]:
@@ -93,9 +102,10 @@ def _version_at(moment: datetime) -> int:
     return int(moment.timestamp() * 1_000_000)
 
 
-def outbox_upsert(*, kind: str, object_id: int, now: datetime) -> None:
-    """Make the resource's outbox row pending with a higher version, in the caller's transaction."""
-    key = outbox_key(kind, object_id)
+def outbox_upsert(*, kind: str, object_ids: Iterable[int], now: datetime) -> None:
+    """Make each resource's outbox row pending with a higher version, in the caller's transaction: an UPDATE of the
+    rows that exist and one INSERT of the others, however many resources."""
+    keys = {outbox_key(kind, object_id): object_id for object_id in object_ids}
     # A row waiting out a transient failure keeps its backoff, so a burst of changes does not hammer an OSOZ that
     # is down; a sent or parked row becomes due at once.
     fresh = Q(attempts=0) | Q(next_attempt_at__isnull=True)
@@ -111,29 +121,45 @@ def outbox_upsert(*, kind: str, object_id: int, now: datetime) -> None:
             output_field=PositiveIntegerField(),
         ),
     }
-    if OutboxMessage.objects.filter(key=key).update(**changes):
-        return
-    try:
-        with transaction.atomic():
-            OutboxMessage.objects.create(
-                key=key,
-                kind=kind,
-                object_id=object_id,
-                priority=KIND_PRIORITY[kind],
-                version=_version_at(now),
-                changed_at=now,
-                next_attempt_at=now,
-            )
-    except IntegrityError:
-        # A concurrent transaction created the row first: this change still raises its version.
-        OutboxMessage.objects.filter(key=key).update(**changes)
+    while keys:
+        existing = set(OutboxMessage.objects.filter(key__in=keys).values_list("key", flat=True))
+        if existing:
+            OutboxMessage.objects.filter(key__in=existing).update(**changes)
+        keys = {key: object_id for key, object_id in keys.items() if key not in existing}
+        if not keys:
+            return
+        try:
+            with transaction.atomic():
+                OutboxMessage.objects.bulk_create(
+                    OutboxMessage(
+                        key=key,
+                        kind=kind,
+                        object_id=object_id,
+                        priority=KIND_PRIORITY[kind],
+                        version=_version_at(now),
+                        changed_at=now,
+                        next_attempt_at=now,
+                    )
+                    for key, object_id in keys.items()
+                )
+            return
+        except IntegrityError:
+            # A concurrent transaction created one of the rows first: the next round raises its version.
+            continue
 
 
-def _enqueue(kind: str, object_id: int, now: datetime) -> None:
-    for affected_kind, affected_id in _affected(kind, object_id):
-        key = outbox_key(affected_kind, affected_id)
-        if _shown(affected_kind, affected_id) or OutboxMessage.objects.filter(key=key, visible_sent=True).exists():
-            outbox_upsert(kind=affected_kind, object_id=affected_id, now=now)
+def _enqueue(resources: Iterable[tuple[str, int]], now: datetime) -> None:
+    """Raise the outbox rows of the resources and of what they affect, for those OSOZ shows now or showed last."""
+    affected = list(dict.fromkeys(pair for kind, object_id in resources for pair in _affected(kind, object_id)))
+    keys = {outbox_key(kind, object_id): (kind, object_id) for kind, object_id in affected}
+    shown_last = set(OutboxMessage.objects.filter(key__in=keys, visible_sent=True).values_list("key", flat=True))
+    shown_now = _shown(affected)
+    due: dict[str, list[int]] = {}
+    for key, (kind, object_id) in keys.items():
+        if (kind, object_id) in shown_now or key in shown_last:
+            due.setdefault(kind, []).append(object_id)
+    for kind, object_ids in due.items():
+        outbox_upsert(kind=kind, object_ids=object_ids, now=now)
 
 
 @dataclass
@@ -162,9 +188,7 @@ def publication_batch() -> Iterator[None]:
     finally:
         _batch.reset(token)
     if batch.resources and _integration_active():
-        now = timezone.now()
-        for kind, object_id in batch.resources:
-            _enqueue(kind, object_id, now)
+        _enqueue(batch.resources, timezone.now())
         batch.drain = True
     if batch.drain:
         transaction.on_commit(outbox_drain_request)
@@ -190,11 +214,9 @@ def publication_enqueue_all() -> None:
     published free slots moves on by a day)."""
     if not _integration_active():
         return
-    now = timezone.now()
-    for location_id in Location.objects.values_list("pk", flat=True):
-        _enqueue(OutboxKind.LOCATION, location_id, now)
-    for employee_id in Employee.objects.filter(is_medical=True).values_list("pk", flat=True):
-        _enqueue(OutboxKind.DOCTOR, employee_id, now)
+    locations = [(OutboxKind.LOCATION, pk) for pk in Location.objects.values_list("pk", flat=True)]
+    doctors = [(OutboxKind.DOCTOR, pk) for pk in Employee.objects.filter(is_medical=True).values_list("pk", flat=True)]
+    _enqueue([*locations, *doctors], timezone.now())
     outbox_drain_after_commit()
 
 

@@ -132,11 +132,13 @@ def connection_administrators() -> QuerySet:
     )
 
 
-def published_schedules(*, employee_id: int) -> QuerySet[Schedule]:
-    """SCH-2: schedules with "Rejestracja on-line (OSOZ)" of an OSOZ-enabled employee, in a cell passed to OSOZ."""
+def published_schedules(*, employee_id: int | None = None) -> QuerySet[Schedule]:
+    """SCH-2: schedules with "Rejestracja on-line (OSOZ)" of an OSOZ-enabled employee, in a cell passed to OSOZ; of
+    one employee, or of all of them."""
     published_cell = EmployeeCell.objects.filter(
         employee_id=OuterRef("employee_id"), cell_id=OuterRef("cell_id"), osoz_published=True
     )
-    return Schedule.objects.filter(
-        employee_id=employee_id, osoz_online=True, employee__osoz_enabled=True, employee__is_medical=True
+    schedules = Schedule.objects.filter(
+        osoz_online=True, employee__osoz_enabled=True, employee__is_medical=True
     ).filter(Exists(published_cell))
+    return schedules if employee_id is None else schedules.filter(employee_id=employee_id)

@@ -10,8 +10,8 @@ from django.http import HttpRequest
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
-from core.models import AuditCategory
-from core.services import audit_record
+from core.models import AuditCategory, AuditEvent
+from core.services import audit_event, audit_record
 from patients.models import OsozCard, OsozCardSource, OsozCardStatus, Patient, osoz_card_number_normalise
 
 PATIENT_FIELDS = (
@@ -76,16 +76,7 @@ def patient_create(
         postal_code=postal_code,
         city=city,
     )
-    patient.full_clean(validate_constraints=False)
-    _save_or_explain(patient)
-    audit_record(
-        category=AuditCategory.RECORD_ACCESS,
-        action="patient_created",
-        target=patient,
-        actor=actor,
-        request=request,
-        message="Założono kartotekę pacjenta.",
-    )
+    patients_create([patient], actor=actor, request=request)
     if osoz_card_number:
         osoz_card_add(
             patient=patient,
@@ -96,6 +87,33 @@ def patient_create(
             request=request,
         )
     return patient
+
+
+@transaction.atomic
+def patients_create(patients: list[Patient], *, actor=None, request: HttpRequest | None = None) -> None:
+    """Save new records, each validated like the form validates them and audited, with one INSERT however many (a
+    page of online bookings brings hundreds). A constraint tripped — a PESEL taken, possibly by a concurrent write —
+    is explained the way full_clean() explains it, with nothing saved."""
+    for patient in patients:
+        patient.full_clean(validate_constraints=False)
+    try:
+        with transaction.atomic():
+            Patient.objects.bulk_create(patients)
+    except IntegrityError:
+        for patient in patients:
+            patient.validate_constraints()
+        raise
+    AuditEvent.objects.bulk_create(
+        audit_event(
+            category=AuditCategory.RECORD_ACCESS,
+            action="patient_created",
+            target=patient,
+            actor=actor,
+            request=request,
+            message="Założono kartotekę pacjenta.",
+        )
+        for patient in patients
+    )
 
 
 @transaction.atomic

@@ -101,19 +101,37 @@ def free_slots(
         )
 
 
-def schedule_block_covering(*, employee_id: int, starts_at: datetime, ends_at: datetime | None):
-    """The (schedule, block) whose block holds [starts_at, ends_at) on that Warsaw day, or None."""
-    local = starts_at.astimezone(WARSAW)
-    day = local.date()
+def schedule_blocks_on(days: Collection[tuple[int, date]]) -> dict[tuple[int, date], list[ScheduleBlock]]:
+    """The weekly blocks in force on each (doctor, Warsaw day) asked for, with their schedules: one query however
+    many days are asked for."""
+    found: dict[tuple[int, date], list[ScheduleBlock]] = {pair: [] for pair in days}
+    if not found:
+        return found
+    dates_by_weekday: dict[int, list[date]] = {}
+    for day in {day for _employee, day in found}:
+        dates_by_weekday.setdefault(day.weekday(), []).append(day)
     blocks = (
         ScheduleBlock.objects.filter(
-            schedule__employee_id=employee_id,
-            schedule__valid_from__lte=day,
-            weekday=day.weekday(),
+            schedule__employee_id__in={employee_id for employee_id, _day in found},
+            schedule__valid_from__lte=max(day for _employee, day in found),
+            weekday__in=dates_by_weekday,
         )
-        .filter(Q(schedule__valid_to__isnull=True) | Q(schedule__valid_to__gte=day))
+        .filter(Q(schedule__valid_to__isnull=True) | Q(schedule__valid_to__gte=min(day for _employee, day in found)))
         .select_related("schedule__employee", "schedule__cell")
     )
+    for block in blocks:
+        schedule = block.schedule
+        for day in dates_by_weekday[block.weekday]:
+            in_force = schedule.valid_from <= day and (schedule.valid_to is None or day <= schedule.valid_to)
+            if in_force and (schedule.employee_id, day) in found:
+                found[(schedule.employee_id, day)].append(block)
+    return found
+
+
+def block_covering(blocks: Iterable[ScheduleBlock], *, starts_at: datetime, ends_at: datetime | None):
+    """The (schedule, block, end) of the block among a day's `blocks` that holds [starts_at, ends_at), or None; with
+    no `ends_at` the visit takes the block's visit length."""
+    day = starts_at.astimezone(WARSAW).date()
     for block in blocks:
         block_start = datetime.combine(day, block.start_time, tzinfo=WARSAW)
         block_end = datetime.combine(day, block.end_time, tzinfo=WARSAW)
@@ -123,17 +141,62 @@ def schedule_block_covering(*, employee_id: int, starts_at: datetime, ends_at: d
     return None
 
 
-def overlapping_appointments(
-    *, employee_id: int, starts_at: datetime, ends_at: datetime, exclude_id: int | None = None
-) -> QuerySet[Appointment]:
+def schedule_block_covering(*, employee_id: int, starts_at: datetime, ends_at: datetime | None):
+    """The (schedule, block, end) whose block holds [starts_at, ends_at) on that Warsaw day, or None."""
+    key = (employee_id, starts_at.astimezone(WARSAW).date())
+    return block_covering(schedule_blocks_on([key])[key], starts_at=starts_at, ends_at=ends_at)
+
+
+@dataclass
+class Occupancy:
+    """The occupying appointments and removed slots of some doctors in a window, read once to test many times
+    against in memory. Intervals are kept per doctor and Warsaw day they touch; `occupy` adds a time booked since."""
+
+    appointments: dict[tuple[int, date], list[tuple[datetime, datetime, int | None]]]
+    removed: dict[tuple[int, date], list[tuple[datetime, datetime, int | None]]]
+
+    @staticmethod
+    def _days(starts_at: datetime, ends_at: datetime) -> list[date]:
+        first, last = starts_at.astimezone(WARSAW).date(), (ends_at - timedelta(microseconds=1)).astimezone(WARSAW)
+        return [first + timedelta(days=n) for n in range((last.date() - first).days + 1)]
+
+    @classmethod
+    def _index(cls, rows: Iterable[tuple[int, datetime, datetime, int | None]]) -> dict:
+        index: dict[tuple[int, date], list[tuple[datetime, datetime, int | None]]] = {}
+        for employee_id, starts_at, ends_at, pk in rows:
+            for day in cls._days(starts_at, ends_at):
+                index.setdefault((employee_id, day), []).append((starts_at, ends_at, pk))
+        return index
+
+    @classmethod
+    def _overlaps(cls, index: dict, employee_id: int, starts_at: datetime, ends_at: datetime, exclude_id=None) -> bool:
+        return any(
+            start < ends_at and starts_at < end and (pk is None or pk != exclude_id)
+            for day in cls._days(starts_at, ends_at)
+            for start, end, pk in index.get((employee_id, day), ())
+        )
+
+    def appointment_overlaps(
+        self, *, employee_id: int, starts_at: datetime, ends_at: datetime, exclude_id: int | None = None
+    ) -> bool:
+        return self._overlaps(self.appointments, employee_id, starts_at, ends_at, exclude_id)
+
+    def removed_overlaps(self, *, employee_id: int, starts_at: datetime, ends_at: datetime) -> bool:
+        return self._overlaps(self.removed, employee_id, starts_at, ends_at)
+
+    def occupy(self, *, employee_id: int, starts_at: datetime, ends_at: datetime) -> None:
+        for day in self._days(starts_at, ends_at):
+            self.appointments.setdefault((employee_id, day), []).append((starts_at, ends_at, None))
+
+
+def occupancy(*, employee_ids: Collection[int], start: datetime, end: datetime) -> Occupancy:
+    """What takes the doctors' time within [start, end): two queries however many doctors and times."""
     appointments = Appointment.objects.filter(
-        employee_id=employee_id, status__in=OCCUPYING_STATUSES, starts_at__lt=ends_at, ends_at__gt=starts_at
-    )
-    return appointments.exclude(id=exclude_id) if exclude_id else appointments
-
-
-def removed_slots_overlapping(*, employee_id: int, starts_at: datetime, ends_at: datetime) -> QuerySet[RemovedSlot]:
-    return RemovedSlot.objects.filter(employee_id=employee_id, starts_at__lt=ends_at, ends_at__gt=starts_at)
+        employee_id__in=employee_ids, status__in=OCCUPYING_STATUSES, starts_at__lt=end, ends_at__gt=start
+    ).values_list("employee_id", "starts_at", "ends_at", "pk")
+    removed = RemovedSlot.objects.filter(employee_id__in=employee_ids, starts_at__lt=end, ends_at__gt=start)
+    removed_rows = ((*row, None) for row in removed.values_list("employee_id", "starts_at", "ends_at"))
+    return Occupancy(appointments=Occupancy._index(appointments.order_by()), removed=Occupancy._index(removed_rows))
 
 
 def calendar_employees_for_user(user) -> QuerySet[Employee]:
@@ -412,11 +475,22 @@ def appointment_actor_labels(*, user, cancelled: bool) -> list[str]:
     )
 
 
-def patient_is_first_time(*, patient, cell) -> bool:
-    """A pacjent pierwszorazowy of this cell: no earlier appointment there that was not cancelled (SET-1)."""
-    return not (
-        Appointment.objects.filter(patient=patient, cell=cell).exclude(status=AppointmentStatus.CANCELLED).exists()
+def patients_returning(pairs: Collection[tuple[int, int]]) -> set[tuple[int, int]]:
+    """The (patient id, cell id) pairs among those asked for where the patient is not a pacjent pierwszorazowy: he
+    has an earlier appointment in that cell that was not cancelled (SET-1). One query however many pairs."""
+    if not pairs:
+        return set()
+    found = (
+        Appointment.objects.filter(
+            patient_id__in={patient_id for patient_id, _cell in pairs},
+            cell_id__in={cell_id for _patient, cell_id in pairs},
+        )
+        .exclude(status=AppointmentStatus.CANCELLED)
+        .values_list("patient_id", "cell_id")
+        .order_by()
+        .distinct()
     )
+    return set(found) & set(pairs)
 
 
 # The queue looks this far ahead for the first free date; a cell without any free slot in a year gets none.

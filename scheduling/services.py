@@ -1,6 +1,8 @@
-"""Writes of schedules and appointments. `booking_check` is the one place that decides whether a time may be booked;
-the calendar, the API, the OSOZ integration and the portal all book through `appointment_book`."""
+"""Writes of schedules and appointments. `bookings_check` is the one place that decides whether a time may be booked;
+the calendar, the API, the OSOZ integration and the portal all book through `appointments_book` — one appointment
+(`appointment_book`) or a page of online bookings at once."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, time
 
@@ -15,7 +17,8 @@ from core.models import AuditCategory
 from core.services import audit_record
 from osoz_integration.bookings_out import booking_enqueue
 from osoz_integration.models import OsozBooking, OsozBookingState, OutboxKind
-from osoz_integration.publication import publication_enqueue
+from osoz_integration.publication import publication_batch, publication_enqueue
+from patients.models import Patient
 from scheduling import live
 from scheduling.models import (
     Appointment,
@@ -29,11 +32,13 @@ from scheduling.models import (
     WaitingListEntry,
 )
 from scheduling.selectors import (
-    overlapping_appointments,
-    removed_slots_overlapping,
+    block_covering,
+    occupancy,
     schedule_block_covering,
+    schedule_blocks_on,
     waiting_list_first_free,
 )
+from scheduling.slots import WARSAW
 
 OSOZ_ACTOR = "OSOZ"
 
@@ -53,6 +58,75 @@ def actor_label_of(actor, source: str) -> str:
     )
 
 
+@dataclass(frozen=True)
+class BookingRequest:
+    """A time asked for with a doctor: to check (`bookings_check`) or to book for `patient` (`appointments_book`).
+    `exclude_appointment_id` is the appointment being moved to this time."""
+
+    employee_id: int
+    starts_at: datetime
+    ends_at: datetime | None = None
+    kind: str = AppointmentKind.VISIT
+    patient: Patient | None = None
+    notes: str = ""
+    exclude_appointment_id: int | None = None
+
+
+def bookings_check(
+    requests: Sequence[BookingRequest], *, now: datetime | None = None
+) -> list[tuple[Schedule, datetime] | DomainError]:
+    """Whether each request may be booked: its schedule and end time, or the DomainError (Polish message) of the rule
+    that refuses it — SlotTakenError when the time is taken. Requests are judged in order as if each one that passes
+    were booked before the next, so a later request overlapping an earlier one is refused. Three queries whatever the
+    number of requests; this is the one place those rules live."""
+    now = now or timezone.now()
+    results: list = [None] * len(requests)
+    for index, request in enumerate(requests):
+        if timezone.is_naive(request.starts_at) or (request.ends_at is not None and timezone.is_naive(request.ends_at)):
+            results[index] = DomainError(_("Podaj czas wizyty ze strefą czasową."), code="naive_time")
+        elif request.starts_at < now:
+            results[index] = DomainError(_("Nie można umówić wizyty w przeszłości."), code="past")
+    timed = [index for index, result in enumerate(results) if result is None]
+    days = {i: (requests[i].employee_id, requests[i].starts_at.astimezone(WARSAW).date()) for i in timed}
+    blocks = schedule_blocks_on(set(days.values()))
+    for index in timed:
+        request = requests[index]
+        covering = block_covering(blocks[days[index]], starts_at=request.starts_at, ends_at=request.ends_at)
+        if covering is None:
+            results[index] = DomainError(
+                _("Wybrany czas nie mieści się w harmonogramie lekarza. Wybierz wolny termin z kalendarza."),
+                code="outside_schedule",
+            )
+            continue
+        schedule, _block, end = covering
+        if end <= request.starts_at:
+            results[index] = DomainError(_("Koniec wizyty musi być późniejszy niż jej początek."), code="times_order")
+        elif request.kind == AppointmentKind.TELEVISIT and not (schedule.televisit_possible or schedule.televisit_only):
+            results[index] = DomainError(_("Ten harmonogram nie przewiduje telewizyt."), code="televisit_not_allowed")
+        elif request.kind != AppointmentKind.TELEVISIT and schedule.televisit_only:
+            results[index] = DomainError(_("Ten harmonogram przewiduje wyłącznie telewizyty."), code="televisit_only")
+        else:
+            results[index] = (schedule, end)
+    placed = [index for index in timed if isinstance(results[index], tuple)]
+    if not placed:
+        return results
+    occupied = occupancy(
+        employee_ids={requests[i].employee_id for i in placed},
+        start=min(requests[i].starts_at for i in placed),
+        end=max(results[i][1] for i in placed),
+    )
+    for index in placed:
+        request, (_schedule, end) = requests[index], results[index]
+        times = {"employee_id": request.employee_id, "starts_at": request.starts_at, "ends_at": end}
+        if occupied.removed_overlaps(**times):
+            results[index] = SlotTakenError(_("Ten termin został usunięty z harmonogramu."))
+        elif occupied.appointment_overlaps(**times, exclude_id=request.exclude_appointment_id):
+            results[index] = SlotTakenError(_("Ten termin jest już zajęty. Wybierz inny wolny termin."))
+        else:
+            occupied.occupy(**times)
+    return results
+
+
 def booking_check(
     *,
     employee_id: int,
@@ -62,33 +136,19 @@ def booking_check(
     exclude_appointment_id: int | None = None,
     now: datetime | None = None,
 ) -> tuple[Schedule, datetime]:
-    """Whether [starts_at, ends_at) may be booked with this doctor; returns the schedule and the end time.
-
-    Raises DomainError with a Polish message when a rule refuses it, SlotTakenError when the time is taken."""
-    if timezone.is_naive(starts_at) or (ends_at is not None and timezone.is_naive(ends_at)):
-        raise DomainError(_("Podaj czas wizyty ze strefą czasową."), code="naive_time")
-    if starts_at < (now or timezone.now()):
-        raise DomainError(_("Nie można umówić wizyty w przeszłości."), code="past")
-    covering = schedule_block_covering(employee_id=employee_id, starts_at=starts_at, ends_at=ends_at)
-    if covering is None:
-        raise DomainError(
-            _("Wybrany czas nie mieści się w harmonogramie lekarza. Wybierz wolny termin z kalendarza."),
-            code="outside_schedule",
-        )
-    schedule, _block, end = covering
-    if end <= starts_at:
-        raise DomainError(_("Koniec wizyty musi być późniejszy niż jej początek."), code="times_order")
-    if kind == AppointmentKind.TELEVISIT and not (schedule.televisit_possible or schedule.televisit_only):
-        raise DomainError(_("Ten harmonogram nie przewiduje telewizyt."), code="televisit_not_allowed")
-    if kind != AppointmentKind.TELEVISIT and schedule.televisit_only:
-        raise DomainError(_("Ten harmonogram przewiduje wyłącznie telewizyty."), code="televisit_only")
-    if removed_slots_overlapping(employee_id=employee_id, starts_at=starts_at, ends_at=end).exists():
-        raise SlotTakenError(_("Ten termin został usunięty z harmonogramu."))
-    if overlapping_appointments(
-        employee_id=employee_id, starts_at=starts_at, ends_at=end, exclude_id=exclude_appointment_id
-    ).exists():
-        raise SlotTakenError(_("Ten termin jest już zajęty. Wybierz inny wolny termin."))
-    return schedule, end
+    """Whether [starts_at, ends_at) may be booked with this doctor (`bookings_check` of one); returns the schedule and
+    the end time, or raises the DomainError that refuses it."""
+    request = BookingRequest(
+        employee_id=employee_id,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        kind=kind,
+        exclude_appointment_id=exclude_appointment_id,
+    )
+    result = bookings_check([request], now=now)[0]
+    if isinstance(result, DomainError):
+        raise result
+    return result
 
 
 def _save_occupying(appointment: Appointment) -> None:
@@ -102,7 +162,66 @@ def _save_occupying(appointment: Appointment) -> None:
         raise
 
 
+def _insert_occupying(appointments: list[Appointment]) -> list[Appointment | SlotTakenError]:
+    """Insert in one statement. When the no-overlap rule trips (a concurrent booking took one of the times), each is
+    inserted on its own to find which ones lost."""
+    try:
+        with transaction.atomic():
+            Appointment.objects.bulk_create(appointments)
+        return list(appointments)
+    except IntegrityError as error:
+        if "scheduling_appointment_no_overlap" not in str(error):
+            raise
+        if len(appointments) == 1:
+            return [SlotTakenError(_("Ten termin został właśnie zajęty. Wybierz inny wolny termin."))]
+    results: list[Appointment | SlotTakenError] = []
+    for appointment in appointments:
+        try:
+            with transaction.atomic():
+                _save_occupying(appointment)
+            results.append(appointment)
+        except SlotTakenError as taken:
+            results.append(taken)
+    return results
+
+
 @transaction.atomic
+def appointments_book(
+    requests: Sequence[BookingRequest], *, source: str, actor=None, now: datetime | None = None
+) -> list[Appointment | DomainError]:
+    """Book each request for its patient: the appointment, or the DomainError that refused it. Many at once (a page
+    of online bookings) cost the same few queries as one, and each doctor's slots are republished and calendars
+    refreshed once."""
+    results: list = bookings_check(requests, now=now)
+    made = []
+    for index, (request, result) in enumerate(zip(requests, results, strict=True)):
+        if isinstance(result, DomainError):
+            continue
+        schedule, end = result
+        made.append(index)
+        results[index] = Appointment(
+            employee=schedule.employee,
+            cell_id=schedule.cell_id,
+            schedule=schedule,
+            patient=request.patient,
+            starts_at=request.starts_at,
+            ends_at=end,
+            source=source,
+            kind=request.kind,
+            is_nfz=schedule.is_nfz,
+            notes=request.notes,
+            booked_by=actor,
+            booked_by_label=actor_label_of(actor, source),
+        )
+    with publication_batch(), live.calendar_changes():
+        for index, result in zip(made, _insert_occupying([results[i] for i in made]), strict=True):
+            results[index] = result
+            if isinstance(result, Appointment):
+                publication_enqueue(kind=OutboxKind.SLOTS, object_id=result.employee_id)
+                live.calendar_changed(employee_id=result.employee_id, day=result.starts_at)
+    return results
+
+
 def appointment_book(
     *,
     employee_id: int,
@@ -114,25 +233,14 @@ def appointment_book(
     kind: str = AppointmentKind.VISIT,
     notes: str = "",
 ) -> Appointment:
-    schedule, end = booking_check(employee_id=employee_id, starts_at=starts_at, ends_at=ends_at, kind=kind)
-    appointment = Appointment(
-        employee=schedule.employee,
-        cell_id=schedule.cell_id,
-        schedule=schedule,
-        patient=patient,
-        starts_at=starts_at,
-        ends_at=end,
-        source=source,
-        kind=kind,
-        is_nfz=schedule.is_nfz,
-        notes=notes,
-        booked_by=actor,
-        booked_by_label=actor_label_of(actor, source),
+    """One appointment (`appointments_book` of one), or the DomainError that refuses it raised."""
+    request = BookingRequest(
+        employee_id=employee_id, starts_at=starts_at, ends_at=ends_at, kind=kind, patient=patient, notes=notes
     )
-    _save_occupying(appointment)
-    publication_enqueue(kind=OutboxKind.SLOTS, object_id=employee_id)
-    live.calendar_changed(employee_id=employee_id, day=starts_at)
-    return appointment
+    result = appointments_book([request], source=source, actor=actor)[0]
+    if isinstance(result, DomainError):
+        raise result
+    return result
 
 
 def _locked(appointment: Appointment) -> Appointment:
@@ -246,7 +354,8 @@ def slot_remove(*, employee_id: int, starts_at: datetime, actor, reason: str = "
     if covering is None:
         raise DomainError(_("W tym czasie lekarz nie ma harmonogramu."), code="outside_schedule")
     schedule, _block, end = covering
-    if overlapping_appointments(employee_id=employee_id, starts_at=starts_at, ends_at=end).exists():
+    occupied = occupancy(employee_ids=[employee_id], start=starts_at, end=end)
+    if occupied.appointment_overlaps(employee_id=employee_id, starts_at=starts_at, ends_at=end):
         raise SlotTakenError(_("Ten termin jest zajęty przez umówienie – najpierw je odwołaj lub przesuń."))
     removed, created = RemovedSlot.objects.get_or_create(
         employee_id=employee_id,

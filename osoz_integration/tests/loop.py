@@ -295,9 +295,9 @@ def loop_clinic(*, requirement: str = "") -> SimpleNamespace:
     return SimpleNamespace(location=location, cell=cell, doctor=doctor, private=private, nfz=nfz)
 
 
-def drain() -> None:
+def drain(*, seconds: float = 60) -> None:
     """Deliver the whole outbox now, as the worker's drains would."""
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + seconds
     while publication.outbox_drain().more:
         assert time.monotonic() < deadline, "the outbox did not drain"
 

@@ -5,10 +5,12 @@ to the location's public key."""
 
 import json
 import uuid
-from datetime import timedelta
+from datetime import date, timedelta
 
 import httpx
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from core.crypto import keypair_generate
@@ -36,6 +38,7 @@ from osoz_integration.tests.osoz_bookings import (
     when,
 )
 from patients.models import OsozCardSource, OsozCardStatus, Patient
+from patients.pesel import FEMALE, MALE, pesel_make
 from patients.tests.factories import OsozCardFactory, PatientFactory
 from scheduling.models import Appointment, AppointmentSource, AppointmentStatus, WaitingCategory, WaitingListEntry
 from scheduling.selectors import booking_settings
@@ -327,6 +330,55 @@ def test_a_slot_taken_meanwhile_is_rejected_and_the_new_patient_rolled_back(clin
     assert not AuditEvent.objects.filter(action__in=["patient_created", "osoz_card_added"]).exists()
 
 
+def test_a_page_is_applied_as_one_set_as_if_booking_by_booking(clinic, osoz):
+    """Two new patients ask for one slot in the same page: the first wins, the second is refused and leaves no
+    record behind, and the bookings around them are accepted; one new PESEL booking twice gets one record."""
+    known = PatientFactory(pesel=PESEL_JAN, birth_date=None, sex="")
+    pesel_ola, pesel_adam = (pesel_make(birth_date=date(1975, 1, 9), sex=sex, serial=77) for sex in (FEMALE, MALE))
+    slot = next_weekday(1, 9)
+    documents = [
+        booking_document(clinic, starts_at=next_weekday(1, 8), pesel=PESEL_JAN),
+        booking_document(clinic, starts_at=slot, pesel=pesel_ola, first_name="Ola"),
+        booking_document(clinic, starts_at=slot, pesel=pesel_adam, first_name="Adam"),
+        booking_document(clinic, starts_at=next_weekday(1, 10), pesel=pesel_ola, first_name="Ola"),
+    ]
+    osoz.events += [event(CREATED, document) for document in documents]
+
+    assert pull().applied == 4
+
+    states = [(booking_row(d).state, booking_row(d).reason) for d in documents]
+    assert states == [("accepted", ""), ("accepted", ""), ("rejected", bookings.SLOT_TAKEN), ("accepted", "")]
+    assert not Patient.objects.filter(pesel=pesel_adam).exists()
+    ola = Patient.objects.get(pesel=pesel_ola)
+    assert [booking_row(d).appointment.patient for d in documents if booking_row(d).appointment] == [known, ola, ola]
+    created = AuditEvent.objects.filter(action="patient_created")
+    assert list(created.values_list("object_id", flat=True)) == [str(ola.pk)]
+    accepted = AuditEvent.objects.filter(action="osoz_booking_accepted").order_by("id")
+    assert ["Założono kartotekę nowego pacjenta" in e.message for e in accepted] == [False, True, False]
+
+
+def test_a_page_costs_the_same_queries_for_three_bookings_as_for_thirty(clinic, osoz):
+    def page(first_week: int, count: int) -> CaptureQueriesContext:
+        starts = [
+            next_weekday(0, 8) + timedelta(weeks=first_week + n // 12, minutes=20 * (n % 12)) for n in range(count)
+        ]
+        pesels = [
+            pesel_make(birth_date=date(1980, 1, 1) + timedelta(days=first_week * 100 + n), sex=MALE, serial=5)
+            for n in range(count)
+        ]
+        osoz.events += [
+            event(CREATED, booking_document(clinic, starts_at=s, pesel=p)) for s, p in zip(starts, pesels, strict=True)
+        ]
+        with CaptureQueriesContext(connection) as queries:
+            assert pull().applied == count
+        return queries
+
+    page(0, 1)  # the first page also creates the outbox rows that the next ones raise
+    many, few = page(1, 30), page(4, 3)
+    assert Appointment.objects.count() == 34
+    assert len(many) == len(few)
+
+
 def test_a_doctor_no_longer_visible_in_osoz_rejects_the_booking(clinic, osoz):
     clinic.doctor.osoz_enabled = False
     clinic.doctor.save()
@@ -352,26 +404,32 @@ def test_personal_data_sealed_to_another_key_are_rejected_and_audited_as_a_failu
 
 def test_a_worker_dying_mid_page_leaves_the_cursor_and_applies_nothing(clinic, osoz, monkeypatch):
     documents = [booking_document(clinic, starts_at=next_weekday(0, 8, 20 * n)) for n in range(3)]
-    osoz.events += [event(CREATED, document) for document in documents]
-    real_apply = bookings.booking_apply
-    calls = []
+    cancelled = {**documents[0], "status": "cancelled_by_patient", "reason": "Wyjazd."}
+    # Two runs of new bookings with the patient's cancellation between them: the worker dies in the second.
+    osoz.events += [event(CREATED, documents[0]), event(CREATED, documents[1]), event(CANCELLED, cancelled)]
+    osoz.events.append(event(CREATED, documents[2]))
+    real_apply = bookings.bookings_apply
+    runs = []
 
-    def dies_on_the_second(**kwargs):
-        calls.append(kwargs["booking"].booking_id)
-        if len(calls) == 2:
+    def dies_in_the_second_run(applied, **kwargs):
+        runs.append([booking.booking_id for booking in applied])
+        if len(runs) == 2:
             raise SystemExit("worker killed")
-        return real_apply(**kwargs)
+        return real_apply(applied, **kwargs)
 
-    monkeypatch.setattr(bookings, "booking_apply", dies_on_the_second)
+    monkeypatch.setattr(bookings, "bookings_apply", dies_in_the_second_run)
     with pytest.raises(SystemExit):
         pull()
 
+    assert runs == [[documents[0]["booking_id"], documents[1]["booking_id"]], [documents[2]["booking_id"]]]
     assert Connection.objects.get().booking_cursor == ""
     assert not OsozBooking.objects.exists() and not Appointment.objects.exists() and not InboundEvent.objects.exists()
 
-    monkeypatch.setattr(bookings, "booking_apply", real_apply)
-    assert pull().applied == 3
-    assert Appointment.objects.count() == 3 and Connection.objects.get().booking_cursor == "c3"
+    monkeypatch.setattr(bookings, "bookings_apply", real_apply)
+    assert pull().applied == 4
+    assert Connection.objects.get().booking_cursor == "c4"
+    statuses = Appointment.objects.order_by("starts_at").values_list("status", flat=True)
+    assert list(statuses) == [AppointmentStatus.CANCELLED, AppointmentStatus.BOOKED, AppointmentStatus.BOOKED]
 
 
 def test_the_feed_is_read_page_by_page(clinic, osoz):

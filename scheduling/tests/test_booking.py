@@ -2,6 +2,7 @@ from datetime import date, datetime, time, timedelta
 
 import pytest
 from django.db import IntegrityError, connection, transaction
+from django.test.utils import CaptureQueriesContext
 
 from core.errors import DomainError
 from patients.tests.factories import PatientFactory
@@ -153,3 +154,62 @@ def test_the_database_refuses_overlaps_whatever_the_path(schedule):
     book(schedule, at(8))
     with pytest.raises(IntegrityError), transaction.atomic():
         Appointment.objects.filter(pk=first.pk).update(status=AppointmentStatus.BOOKED, cancelled_at=None)
+
+
+def test_many_requests_are_judged_in_order_as_if_booked_one_by_one(schedule, bob):
+    other = ScheduleFactory()
+    services.slot_remove(employee_id=schedule.employee_id, starts_at=at(11, 40), actor=bob)
+    taken = book(schedule, at(10))
+    patient = PatientFactory()
+
+    def request(on, starts_at, **kwargs):
+        return services.BookingRequest(employee_id=on.employee_id, starts_at=starts_at, patient=patient, **kwargs)
+
+    requests = [
+        request(schedule, at(8)),
+        request(schedule, at(8, 10)),  # overlaps the one before it
+        request(schedule, at(13)),  # outside the schedule: refused, so it takes no time...
+        request(schedule, at(12, 50), ends_at=at(13, 10)),  # ...and this one is refused for its own reason
+        request(schedule, at(10)),  # taken before
+        request(schedule, at(11, 40)),  # removed from the schedule
+        request(other, at(8)),  # another doctor's 08:00
+        request(schedule, at(8, 20)),
+    ]
+    results = services.appointments_book(requests, source=AppointmentSource.OSOZ)
+
+    booked = [result for result in results if isinstance(result, Appointment)]
+    assert [(a.employee_id, a.starts_at) for a in booked] == [
+        (schedule.employee_id, at(8)),
+        (other.employee_id, at(8)),
+        (schedule.employee_id, at(8, 20)),
+    ]
+    assert all(a.pk and a.patient == patient and a.booked_by_label == "OSOZ" for a in booked)
+    refusals = [(type(r).__name__, r.message) for r in results if not isinstance(r, Appointment)]
+    assert refusals == [
+        ("SlotTakenError", "Ten termin jest już zajęty. Wybierz inny wolny termin."),
+        ("DomainError", "Wybrany czas nie mieści się w harmonogramie lekarza. Wybierz wolny termin z kalendarza."),
+        ("DomainError", "Wybrany czas nie mieści się w harmonogramie lekarza. Wybierz wolny termin z kalendarza."),
+        ("SlotTakenError", "Ten termin jest już zajęty. Wybierz inny wolny termin."),
+        ("SlotTakenError", "Ten termin został usunięty z harmonogramu."),
+    ]
+    assert Appointment.objects.exclude(pk=taken.pk).count() == 3
+
+
+def test_booking_many_costs_the_queries_of_booking_one(schedule):
+    patient = PatientFactory()
+    doctors = [schedule, *(ScheduleFactory() for _ in range(4))]
+
+    def requests(count):
+        days = [MONDAY + timedelta(days=7 * week) for week in range(count)]
+        return [
+            services.BookingRequest(employee_id=on.employee_id, starts_at=at(9, day=day), patient=patient)
+            for day in days
+            for on in doctors
+        ]
+
+    with CaptureQueriesContext(connection) as one:
+        services.appointments_book(requests(1)[:1], source=AppointmentSource.OSOZ)
+    with CaptureQueriesContext(connection) as many:
+        results = services.appointments_book(requests(8)[1:], source=AppointmentSource.OSOZ)
+    assert all(isinstance(result, Appointment) for result in results) and len(results) == 39
+    assert len(many) == len(one)

@@ -7,7 +7,7 @@ from clinic.tests.factories import CellFactory
 from core.errors import DomainError
 from patients.tests.factories import PatientFactory
 from scheduling.models import AppointmentStatus, RemovedSlot, WaitingCategory, WaitingListEntry
-from scheduling.selectors import patient_is_first_time
+from scheduling.selectors import patients_returning
 from scheduling.services import waiting_list_add
 from scheduling.slots import WARSAW
 from scheduling.tests.factories import AppointmentFactory, ScheduleFactory
@@ -98,14 +98,20 @@ def test_a_patient_is_entered_once_per_cell(schedule):
 
 
 def test_first_time_patients_are_those_without_an_earlier_appointment_in_the_cell(schedule):
-    patient = PatientFactory()
-    assert patient_is_first_time(patient=patient, cell=schedule.cell)
+    patient, other = PatientFactory(), PatientFactory()
+    pairs = {(patient.pk, schedule.cell_id), (other.pk, schedule.cell_id)}
+    assert patients_returning(pairs) == set()
     AppointmentFactory(schedule=schedule, patient=patient, status=AppointmentStatus.CANCELLED, cancelled_at=NOW)
-    assert patient_is_first_time(patient=patient, cell=schedule.cell)
-    AppointmentFactory(schedule=ScheduleFactory(), patient=patient)
-    assert patient_is_first_time(patient=patient, cell=schedule.cell)
+    assert patients_returning(pairs) == set()
+    elsewhere = AppointmentFactory(schedule=ScheduleFactory(), patient=patient)
+    assert patients_returning(pairs) == set()
+    # His visit in the other cell is not mixed in, though that cell is asked about for another patient.
+    assert patients_returning({(patient.pk, schedule.cell_id), (other.pk, elsewhere.cell_id)}) == set()
     AppointmentFactory(schedule=schedule, patient=patient, status=AppointmentStatus.DONE)
-    assert not patient_is_first_time(patient=patient, cell=schedule.cell)
+    assert patients_returning(pairs) == {(patient.pk, schedule.cell_id)}
+    assert patients_returning({(other.pk, elsewhere.cell_id), (patient.pk, elsewhere.cell_id)}) == {
+        (patient.pk, elsewhere.cell_id)
+    }
 
 
 def test_reception_sees_the_queue_filtered_by_cell_and_category(client_for, bob, schedule):
