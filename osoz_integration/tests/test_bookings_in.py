@@ -1,7 +1,7 @@
 """Bookings made on OSOZ reaching the calendar exactly once (OSZ-4…OSZ-7, SET-1, PAT-2): the events feed pulled with
-its cursor, and `booking_apply`, which both the feed and the approval webhook use. OSOZ's feed is an in-memory
-stand-in behind httpx.MockTransport whose pages are checked against the contract; personal data are sealed for real
-to the location's public key."""
+its cursor, and `bookings_apply`, which the feed (a page at once) and the approval webhook (one booking) use. OSOZ's
+feed is an in-memory stand-in behind httpx.MockTransport whose pages are checked against the contract; personal data
+are sealed for real to the location's public key."""
 
 import json
 import uuid
