@@ -86,16 +86,24 @@ def _shown(resources: Collection[tuple[str, int]]) -> set[tuple[str, int]]:
     return shown
 
 
-def _affected(kind: str, object_id: int) -> list[tuple[str, int]]:
-    """The resources whose documents a change of this one may alter: a doctor's visibility and cells decide his
-    schedules and slots (STR-5), a schedule's settings decide its doctor's slots (SCH-5)."""
-    if kind == OutboxKind.DOCTOR:
-        schedules = Schedule.objects.filter(employee_id=object_id).values_list("pk", flat=True)
-        return [(kind, object_id), *((OutboxKind.SCHEDULE, pk) for pk in schedules), (OutboxKind.SLOTS, object_id)]
-    if kind == OutboxKind.SCHEDULE:
-        employee_id = Schedule.objects.values_list("employee_id", flat=True).get(pk=object_id)
-        return [(kind, object_id), (OutboxKind.SLOTS, employee_id)]
-    return [(kind, object_id)]
+def _affected(resources: Collection[tuple[str, int]]) -> list[tuple[str, int]]:
+    """The resources and those whose documents a change of them may alter: a doctor's visibility and cells decide his
+    schedules and slots (STR-5), a schedule's settings decide its doctor's slots (SCH-5). A query per kind."""
+    doctors = [object_id for kind, object_id in resources if kind == OutboxKind.DOCTOR]
+    schedules_of: dict[int, list[int]] = {}
+    for employee_id, pk in Schedule.objects.filter(employee_id__in=doctors).values_list("employee_id", "pk"):
+        schedules_of.setdefault(employee_id, []).append(pk)
+    schedules = [object_id for kind, object_id in resources if kind == OutboxKind.SCHEDULE]
+    doctor_of = dict(Schedule.objects.filter(pk__in=schedules).values_list("pk", "employee_id"))
+    affected: dict[tuple[str, int], None] = {}  # an ordered set
+    for kind, object_id in resources:
+        affected[(kind, object_id)] = None
+        if kind == OutboxKind.DOCTOR:
+            affected |= dict.fromkeys((OutboxKind.SCHEDULE, pk) for pk in schedules_of.get(object_id, ()))
+            affected[(OutboxKind.SLOTS, object_id)] = None
+        elif kind == OutboxKind.SCHEDULE:
+            affected[(OutboxKind.SLOTS, doctor_of[object_id])] = None
+    return list(affected)
 
 
 def _version_at(moment: datetime) -> int:
@@ -150,7 +158,7 @@ def outbox_upsert(*, kind: str, object_ids: Iterable[int], now: datetime) -> Non
 
 def _enqueue(resources: Iterable[tuple[str, int]], now: datetime) -> None:
     """Raise the outbox rows of the resources and of what they affect, for those OSOZ shows now or showed last."""
-    affected = list(dict.fromkeys(pair for kind, object_id in resources for pair in _affected(kind, object_id)))
+    affected = _affected(list(resources))
     keys = {outbox_key(kind, object_id): (kind, object_id) for kind, object_id in affected}
     shown_last = set(OutboxMessage.objects.filter(key__in=keys, visible_sent=True).values_list("key", flat=True))
     shown_now = _shown(affected)

@@ -9,10 +9,12 @@ import uuid
 from datetime import date, datetime, time, timedelta
 from types import SimpleNamespace
 
+import httpx
 from django.utils import timezone
 
 from clinic.tests.factories import CellFactory, EmployeeFactory, LocationFactory
 from core.crypto import keypair_generate, seal, secret_encrypt
+from osoz_integration.client import OsozClient
 from osoz_integration.selectors import connection_get
 from patients.pesel import FEMALE, MALE, pesel_make
 from scheduling.slots import WARSAW
@@ -65,6 +67,21 @@ def connected(*, enabled: bool = True):
     connection.enabled = enabled
     connection.save()
     return connection
+
+
+def osoz_stand_in(monkeypatch, module, handle, **client_options) -> None:
+    """Point `module`'s OSOZ client at an in-memory stand-in: every request goes to `handle` (httpx.MockTransport)."""
+
+    def client_of(connection) -> OsozClient:
+        return OsozClient(
+            base_url="http://osoz.test",
+            client_id=connection.client_id,
+            client_secret="secret",
+            transport=httpx.MockTransport(handle),
+            **client_options,
+        )
+
+    monkeypatch.setattr(module, "connection_client", client_of)
 
 
 def next_weekday(weekday: int, hour: int, minute: int = 0) -> datetime:

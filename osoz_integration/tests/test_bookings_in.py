@@ -16,7 +16,6 @@ from django.utils import timezone
 from core.crypto import keypair_generate
 from core.models import AuditEvent, AuditOutcome
 from osoz_integration import bookings, bookings_out, feed, interface
-from osoz_integration.client import OsozClient
 from osoz_integration.models import (
     Connection,
     InboundEvent,
@@ -35,6 +34,7 @@ from osoz_integration.tests.osoz_bookings import (
     event,
     keyed_clinic,
     next_weekday,
+    osoz_stand_in,
     when,
 )
 from patients.models import OsozCardSource, OsozCardStatus, Patient
@@ -94,16 +94,7 @@ def osoz(monkeypatch) -> FakeFeed:
     """The clinic connected to the stand-in OSOZ with the integration on."""
     connected()
     fake = FakeFeed()
-
-    def client_of(connection) -> OsozClient:
-        return OsozClient(
-            base_url="http://osoz.test",
-            client_id=connection.client_id,
-            client_secret="secret",
-            transport=httpx.MockTransport(fake.handle),
-        )
-
-    monkeypatch.setattr(feed, "connection_client", client_of)
+    osoz_stand_in(monkeypatch, feed, fake.handle)
     return fake
 
 

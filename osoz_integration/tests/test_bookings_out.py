@@ -20,10 +20,9 @@ from core.crypto import keypair_generate, seal, secret_encrypt
 from core.models import AuditEvent, AuditOutcome
 from osoz_integration import feed, publication
 from osoz_integration.bookings_out import CANCEL_REASON, MOVE_REASON, booking_enqueue
-from osoz_integration.client import OsozClient
 from osoz_integration.models import OsozBooking, OsozBookingPath, OsozBookingState, OutboxMessage, outbox_key
-from osoz_integration.selectors import connection_get
 from osoz_integration.tests.conftest import SANDBOX_ENTITY_ID, connect
+from osoz_integration.tests.osoz_bookings import connected, osoz_stand_in
 from osoz_integration.tests.test_publication import engine_slots
 from patients.models import Sex
 from patients.pesel import pesel_make
@@ -126,22 +125,9 @@ class FakeOsoz:
 @pytest.fixture
 def osoz(monkeypatch) -> FakeOsoz:
     """The clinic connected, with the integration on, to the stand-in OSOZ."""
-    connection = connection_get()
-    connection.client_id = "poradnia-test"
-    connection.client_secret_encrypted = secret_encrypt(b"secret")
-    connection.enabled = True
-    connection.save()
+    connected()
     fake = FakeOsoz()
-
-    def client_of(connection) -> OsozClient:
-        return OsozClient(
-            base_url="http://osoz.test",
-            client_id=connection.client_id,
-            client_secret="secret",
-            transport=httpx.MockTransport(fake.handle),
-        )
-
-    monkeypatch.setattr(publication, "connection_client", client_of)
+    osoz_stand_in(monkeypatch, publication, fake.handle)
     return fake
 
 

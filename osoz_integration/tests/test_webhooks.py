@@ -14,7 +14,6 @@ from kombu.exceptions import OperationalError
 
 from core.models import AuditCategory, AuditEvent, AuditOutcome
 from osoz_integration import feed, services
-from osoz_integration.client import OsozClient
 from osoz_integration.models import Connection, InboundEvent, OsozBooking, OsozBookingPath
 from osoz_integration.tests import contract
 from osoz_integration.tests.conftest import connect
@@ -26,6 +25,7 @@ from osoz_integration.tests.osoz_bookings import (
     connected,
     keyed_clinic,
     next_weekday,
+    osoz_stand_in,
     signed_headers,
 )
 from patients.models import Patient
@@ -250,16 +250,7 @@ def test_switching_the_integration_tells_osoz_where_to_call(monkeypatch, setting
     settings.OSOZ_CALLBACK_BASE_URL = "https://poradnia.example.pl"
     connected(enabled=False)
     fake = FakeIntegration()
-
-    def client_of(connection) -> OsozClient:
-        return OsozClient(
-            base_url="http://osoz.test",
-            client_id=connection.client_id,
-            client_secret="secret",
-            transport=httpx.MockTransport(fake.handle),
-        )
-
-    monkeypatch.setattr(services, "connection_client", client_of)
+    osoz_stand_in(monkeypatch, services, fake.handle)
 
     services.connection_switch(enabled=True, actor=alice)
     services.connection_switch(enabled=False, actor=alice)
@@ -282,19 +273,10 @@ def test_switching_the_integration_tells_osoz_where_to_call(monkeypatch, setting
 def test_osoz_unreachable_when_told_the_addresses_is_audited_and_the_switch_stays_on(monkeypatch, alice):
     connected(enabled=False)
 
-    def client_of(connection) -> OsozClient:
-        def down(request):
-            raise httpx.ConnectError("refused")
+    def down(request):
+        raise httpx.ConnectError("refused")
 
-        return OsozClient(
-            base_url="http://osoz.test",
-            client_id=connection.client_id,
-            client_secret="secret",
-            max_attempts=1,
-            transport=httpx.MockTransport(down),
-        )
-
-    monkeypatch.setattr(services, "connection_client", client_of)
+    osoz_stand_in(monkeypatch, services, down, max_attempts=1)
 
     services.connection_switch(enabled=True, actor=alice)
 
