@@ -67,39 +67,79 @@ def _when(moment: datetime) -> str:
     return moment.astimezone(WARSAW).strftime("%d.%m.%Y %H:%M")
 
 
+def _location_keyed(unit_number: int) -> tuple[Location | None, bytes]:
+    """The location OSOZ knows by this unit number and its decrypted private key (b"" when it has none)."""
+    location = Location.objects.filter(osoz_unit_number=unit_number).first()
+    key = b""
+    if location is not None and location.private_key_encrypted:
+        try:
+            key = secret_decrypt(location.private_key_encrypted)
+        except CryptoError:
+            # None of SECRETS_ENCRYPTION_KEYS opens it: the booking is refused as unreadable, not stuck.
+            key = b""
+    return location, key
+
+
+# Threads opening personal data ahead: the machine's two cores.
+OPEN_THREADS = 2
+
+
+class Opening:
+    """The feed's bookings' personal data, opened ahead on threads: a private-key operation per booking, whose
+    arithmetic releases the GIL. The feed hands each page's new bookings over as soon as the page is read, before the
+    page before it is applied, so one page's bookings are opened on one core while the other is written on the
+    other. A booking already recorded is not opened: its decision is repeated without reading it.
+
+    What was opened is used only if the location still has the key it was opened with."""
+
+    def __init__(self):
+        self._pool = ThreadPoolExecutor(OPEN_THREADS, thread_name_prefix="osoz-opening")
+        self._keys: dict[int, tuple[Location | None, bytes]] = {}
+        self._started: dict[str, tuple[bytes, Future]] = {}  # by booking id: the key used and the opening
+
+    def __enter__(self) -> "Opening":
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self._pool.shutdown(cancel_futures=True)
+
+    def ahead(self, bookings: Sequence[interface.Booking]) -> None:
+        recorded = set(
+            OsozBooking.objects.filter(booking_id__in=[booking.booking_id for booking in bookings]).values_list(
+                "booking_id", flat=True
+            )
+        )
+        for booking in bookings:
+            if booking.booking_id in self._started or uuid.UUID(booking.booking_id) in recorded:
+                continue
+            unit_number = booking.location_unit_number
+            if unit_number not in self._keys:
+                self._keys[unit_number] = _location_keyed(unit_number)
+            location, key = self._keys[unit_number]
+            if location is not None:
+                self._started[booking.booking_id] = (key, self._pool.submit(_personal_data, booking, location, key))
+
+    def take(self, booking: interface.Booking, key: bytes) -> Future | None:
+        """The opening started for this booking, if it was started with this key."""
+        key_used, opening = self._started.pop(booking.booking_id, (None, None))
+        return opening if key_used == key else None
+
+
 @dataclass
 class ApplyCache:
     """What the events of one feed page share — locations with their private keys, the schedules OSOZ may book
-    and the booking settings — read once per page instead of once per event. Valid within one transaction.
-
-    With a `pool`, the feed has each booking's personal data opened on its threads as soon as the booking is read
-    (`open_ahead`): a private-key operation per booking, whose arithmetic releases the GIL, so the reading of the
-    next events goes on meanwhile on the other core."""
+    and the booking settings — read once per page instead of once per event. Valid within one transaction. With
+    `opening`, the bookings' personal data opened ahead are taken from it."""
 
     locations: dict[int, tuple[Location | None, bytes]] = field(default_factory=dict)
     schedules: dict[tuple[str, str], Schedule | None] = field(default_factory=dict)
     nfz_first_time_online: bool | None = None
-    pool: ThreadPoolExecutor | None = None
-    opening: dict[str, Future] = field(default_factory=dict)  # by booking id
-
-    def open_ahead(self, booking: interface.Booking) -> None:
-        if self.pool is not None:
-            location, key = self.location(booking.location_unit_number)
-            if location is not None:
-                self.opening[booking.booking_id] = self.pool.submit(_personal_data, booking, location, key)
+    opening: Opening | None = None
 
     def location(self, unit_number: int) -> tuple[Location | None, bytes]:
         """The location OSOZ knows by this unit number and its decrypted private key (b"" when it has none)."""
         if unit_number not in self.locations:
-            location = Location.objects.filter(osoz_unit_number=unit_number).first()
-            key = b""
-            if location is not None and location.private_key_encrypted:
-                try:
-                    key = secret_decrypt(location.private_key_encrypted)
-                except CryptoError:
-                    # None of SECRETS_ENCRYPTION_KEYS opens it: the booking is refused as unreadable, not stuck.
-                    key = b""
-            self.locations[unit_number] = (location, key)
+            self.locations[unit_number] = _location_keyed(unit_number)
         return self.locations[unit_number]
 
     def schedule(self, *, doctor_id: str, schedule_id: str) -> Schedule | None:
@@ -145,14 +185,12 @@ class _Raced(Exception):
 
 # Each attempt that a concurrent write spoils is made again, up to this many times in all.
 ATTEMPTS = 5
-# Threads opening personal data ahead (ApplyCache.pool): the machine's two cores.
-OPEN_THREADS = 2
 
 
 @dataclass
 class _Opened:
-    """A booking read once per call, outside the attempts: its schedule and its personal data, opened with the
-    location's private key — or why it cannot be honoured whatever the calendar holds."""
+    """A booking read once per call: its schedule and, once it is known not to be recorded yet, its personal data
+    opened with the location's private key — or why it cannot be honoured whatever the calendar holds."""
 
     booking: interface.Booking
     key: uuid.UUID
@@ -222,16 +260,13 @@ def _offered(booking: interface.Booking, cache: ApplyCache) -> _Opened:
 
 
 def _open(opened: _Opened, cache: ApplyCache) -> None:
-    """The personal data of an offered booking, opened ahead (`ApplyCache.open_ahead`) or now."""
-    ahead = cache.opening.pop(opened.booking.booking_id, None)
-    if opened.refusal is not None:
+    """The personal data of an offered booking, once: opened ahead (`Opening`) or now."""
+    if opened.refusal is not None or opened.data is not None:
         return
+    location, key = cache.location(opened.booking.location_unit_number)
+    ahead = cache.opening.take(opened.booking, key) if cache.opening is not None else None
     try:
-        if ahead is not None:
-            opened.data = ahead.result()
-        else:
-            location, key = cache.location(opened.booking.location_unit_number)
-            opened.data = _personal_data(opened.booking, location, key)
+        opened.data = ahead.result() if ahead is not None else _personal_data(opened.booking, location, key)
         if not opened.data.pesel:
             raise _Refused(PESEL_NEEDED, detail="rezerwacja bez numeru PESEL")
     except _Refused as refusal:
@@ -239,12 +274,9 @@ def _open(opened: _Opened, cache: ApplyCache) -> None:
 
 
 def _opened(bookings: Sequence[interface.Booking], cache: ApplyCache) -> list[_Opened]:
-    """The bookings read once per call, outside the attempts."""
+    """The bookings with their schedules, read once per call, outside the attempts."""
     cache.schedules_load((booking.doctor_id, booking.schedule_id) for booking in bookings)
-    opened = [_offered(booking, cache) for booking in bookings]
-    for item in opened:
-        _open(item, cache)
-    return opened
+    return [_offered(booking, cache) for booking in bookings]
 
 
 def _new_patient(data: interface.PersonalData) -> Patient:
@@ -497,6 +529,8 @@ def bookings_apply(
             new = [item for item in opened if item.key not in decisions]
             if not new:
                 break
+            for item in new:
+                _open(item, cache)
             try:
                 with transaction.atomic():
                     decisions.update(_apply_new(new, refused, path=path, cache=cache, now=now))

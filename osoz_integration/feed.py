@@ -1,7 +1,8 @@
 """The booking events feed (OSZ-4): the catch-up path that makes sure no booking made on OSOZ is missed.
 
-Pulled every OSOZ_BOOKING_PULL_SECONDS by the beat and at once when OSOZ nudges. Pages are fetched outside any
-transaction; each page is then applied in one transaction that also stores the cursor after it, so a worker killed
+Pulled every OSOZ_BOOKING_PULL_SECONDS by the beat and at once when OSOZ nudges. Pages are read outside any
+transaction, ahead of the page being applied (`_Reader`), so that the bookings of one are opened while the other is
+written; each page is then applied in one transaction that also stores the cursor after it, so a worker killed
 mid-page leaves the cursor where it was and nothing of the page applied, and the next pull repeats it harmlessly.
 Pullers never apply the same page twice: the page's transaction locks the connection row and goes ahead only if the
 cursor is still the one the page was fetched after. Each event id is applied once (`InboundEvent`), each booking
@@ -9,7 +10,7 @@ once (`bookings.bookings_apply`, which takes a page's new bookings as one set)."
 
 import logging
 import uuid
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -21,7 +22,7 @@ from kombu.exceptions import OperationalError
 from core.models import AuditCategory, AuditOutcome
 from core.services import audit_record
 from osoz_integration import bookings, interface, monitor, publication, tasks
-from osoz_integration.client import OsozError, OsozPermanentError
+from osoz_integration.client import OsozClient, OsozError, OsozPermanentError
 from osoz_integration.models import Connection, InboundEvent, InboundEventSource, OsozBookingPath
 from osoz_integration.selectors import connection_client, connection_get
 from scheduling import live
@@ -48,71 +49,140 @@ def booking_events_pull_request() -> None:
         logger.warning("Celery broker unreachable; the OSOZ booking feed waits for the periodic pull")
 
 
-def _event_booking(event: interface.BookingEvent) -> interface.Booking | None:
-    """The booking an event is about, or None for an event to skip."""
+@dataclass(frozen=True)
+class _Event:
+    """An event as read, with the booking it is about, parsed once when its page is read."""
+
+    event: interface.BookingEvent
+    booking: interface.Booking | None = None  # None: an event to skip
+    malformed: str = ""  # why its booking cannot be read; audited when the page is applied
+
+
+@dataclass(frozen=True)
+class _Page:
+    events: list[_Event]
+    next_cursor: str
+    has_more: bool
+
+    @property
+    def created(self) -> list[interface.Booking]:
+        return [item.booking for item in self.events if item.booking and item.event.type == interface.BOOKING_CREATED]
+
+
+def _event_read(event: interface.BookingEvent) -> _Event:
     if event.type not in (interface.BOOKING_CREATED, interface.BOOKING_CANCELLED_BY_PATIENT):
-        return None  # a newer event type: the contract says to skip it
+        return _Event(event)  # a newer event type: the contract says to skip it
     try:
-        return interface.Booking.from_json(event.booking)
+        return _Event(event, booking=interface.Booking.from_json(event.booking))
     except interface.PayloadError as error:
-        # It can never be applied; holding the feed back for it would stop every later booking.
-        audit_record(
-            category=AuditCategory.INTEGRATION,
-            action="osoz_event_malformed",
-            message=f"Pominięto zdarzenie z OSOZ {event.event_id} ({event.type}): {error.message}",
-            actor_label="OSOZ",
-            outcome=AuditOutcome.FAILURE,
-        )
-        return None
+        return _Event(event, malformed=error.message)
 
 
-def _events_apply(events: list[interface.BookingEvent], now: datetime) -> None:
+def _page_fetch(client: OsozClient, *, after: str, limit: int) -> _Page:
+    page = client.booking_events_list(after=after, limit=limit)
+    return _Page(
+        events=[_event_read(event) for event in page.events], next_cursor=page.next_cursor, has_more=page.has_more
+    )
+
+
+class _Reader:
+    """The feed, read ahead of the page being applied. When a page is taken, the page after it is taken too: its
+    bookings start being opened (`bookings.Opening`) while this one is written, and the page after that is fetched
+    meanwhile on a thread that only talks HTTP and parses — the database stays with the caller's thread."""
+
+    def __init__(self, client: OsozClient, *, limit: int, opening: bookings.Opening):
+        self._client, self._limit, self._opening = client, limit, opening
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="osoz-feed")
+        # By the cursor each page comes after: the pages being fetched, and those taken ahead.
+        self._fetching: dict[str, Future] = {}
+        self._taken: dict[str, _Page | OsozError] = {}
+
+    def __enter__(self) -> "_Reader":
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self._pool.shutdown(cancel_futures=True)
+
+    def page(self, after: str) -> _Page | OsozError:
+        """The page after this cursor, or the error that stopped its reading."""
+        page = self._taken.pop(after, None) or self._take(after)
+        if isinstance(page, _Page) and page.has_more and page.next_cursor != after:
+            self._taken[page.next_cursor] = self._take(page.next_cursor)
+        return page
+
+    def _take(self, after: str) -> _Page | OsozError:
+        self._fetch(after)
+        try:
+            page = self._fetching.pop(after).result()
+        except OsozError as error:
+            return error
+        self._opening.ahead(page.created)
+        if page.has_more:
+            self._fetch(page.next_cursor)
+        return page
+
+    def _fetch(self, after: str) -> None:
+        if after not in self._fetching:
+            self._fetching[after] = self._pool.submit(_page_fetch, self._client, after=after, limit=self._limit)
+
+
+def _malformed_audit(item: _Event) -> None:
+    # It can never be applied; holding the feed back for it would stop every later booking.
+    audit_record(
+        category=AuditCategory.INTEGRATION,
+        action="osoz_event_malformed",
+        message=f"Pominięto zdarzenie z OSOZ {item.event.event_id} ({item.event.type}): {item.malformed}",
+        actor_label="OSOZ",
+        outcome=AuditOutcome.FAILURE,
+    )
+
+
+def _events_apply(events: list[_Event], now: datetime, opening: bookings.Opening) -> None:
     """Apply events in feed order. Each run of new bookings is applied as one set (`bookings.bookings_apply`); a
-    cancellation, or a booking already in the run, closes the run first, so nothing is applied out of order. Each
-    new booking's personal data start being opened on the pool's threads as soon as it is read."""
+    cancellation, or a booking already in the run, closes the run first, so nothing is applied out of order."""
     run: dict[str, interface.Booking] = {}
-    with ThreadPoolExecutor(bookings.OPEN_THREADS) as pool:
-        cache = bookings.ApplyCache(pool=pool)
+    cache = bookings.ApplyCache(opening=opening)
 
-        def run_apply() -> None:
-            if run:
-                bookings.bookings_apply(list(run.values()), path=OsozBookingPath.FEED, cache=cache, now=now)
-                run.clear()
+    def run_apply() -> None:
+        if run:
+            bookings.bookings_apply(list(run.values()), path=OsozBookingPath.FEED, cache=cache, now=now)
+            run.clear()
 
-        for event in events:
-            booking = _event_booking(event)
-            if booking is None:
-                continue
-            if event.type != interface.BOOKING_CREATED or booking.booking_id in run:
-                run_apply()
-            if event.type == interface.BOOKING_CREATED:
-                run[booking.booking_id] = booking
-                cache.open_ahead(booking)
-            else:
-                bookings.booking_patient_cancel_apply(booking=booking, cache=cache, now=now)
-        run_apply()
+    for item in events:
+        if item.malformed:
+            _malformed_audit(item)
+        booking = item.booking
+        if booking is None:
+            continue
+        if item.event.type != interface.BOOKING_CREATED or booking.booking_id in run:
+            run_apply()
+        if item.event.type == interface.BOOKING_CREATED:
+            run[booking.booking_id] = booking
+        else:
+            bookings.booking_patient_cancel_apply(booking=booking, cache=cache, now=now)
+    run_apply()
 
 
 @transaction.atomic
-def _page_apply(page: interface.BookingEventPage, *, after: str, now: datetime, result: PullResult) -> bool:
+def _page_apply(page: _Page, *, after: str, now: datetime, result: PullResult, opening: bookings.Opening) -> bool:
     """Apply the page's new events and store the cursor after it; False if another puller got there first."""
     connection = Connection.objects.select_for_update().get(pk=Connection.SINGLETON_ID)
     if connection.booking_cursor != after:
         return False
-    ids = [uuid.UUID(event.event_id) for event in page.events]
+    ids = [uuid.UUID(item.event.event_id) for item in page.events]
     seen = set(InboundEvent.objects.filter(event_id__in=ids).values_list("event_id", flat=True))
     new = []
-    for event_id, event in zip(ids, page.events, strict=True):
+    for event_id, item in zip(ids, page.events, strict=True):
         if event_id in seen:
             result.duplicates += 1
             continue
         seen.add(event_id)
-        new.append(event)
+        new.append(item)
     # A doctor's free slots are republished, and his open calendars refreshed, once per page rather than per event.
     with publication.publication_batch(), live.calendar_changes():
-        _events_apply(new, now)
+        _events_apply(new, now, opening)
     InboundEvent.objects.bulk_create(
-        InboundEvent(event_id=event.event_id, source=InboundEventSource.FEED, received_at=now) for event in new
+        InboundEvent(event_id=item.event.event_id, source=InboundEventSource.FEED, received_at=now) for item in new
     )
     result.applied += len(new)
     connection.booking_cursor = page.next_cursor
@@ -168,23 +238,22 @@ def booking_events_pull(*, limit: int = PAGE_LIMIT, now: datetime | None = None)
     if not connection.is_active:
         return result
     cursor = connection.booking_cursor
-    with connection_client(connection) as client:
+    with (
+        connection_client(connection) as client,
+        bookings.Opening() as opening,
+        _Reader(client, limit=limit, opening=opening) as reader,
+    ):
         while True:
-            try:
-                page = client.booking_events_list(after=cursor, limit=limit)
-            except OsozPermanentError as error:
-                if error.status == 400 and cursor:
-                    _cursor_reset(cursor, error)
-                    cursor = connection_get().booking_cursor
-                    continue
-                _pull_failed(error)
+            page = reader.page(cursor)
+            if isinstance(page, OsozPermanentError) and page.status == 400 and cursor:
+                _cursor_reset(cursor, page)
+                cursor = connection_get().booking_cursor
+                continue
+            if isinstance(page, OsozError):
+                _pull_failed(page)
                 result.failed = True
                 return result
-            except OsozError as error:
-                _pull_failed(error)
-                result.failed = True
-                return result
-            if not _page_apply(page, after=cursor, now=now or timezone.now(), result=result):
+            if not _page_apply(page, after=cursor, now=now or timezone.now(), result=result, opening=opening):
                 # Another puller applied this page; go on from where it stopped.
                 cursor = connection_get().booking_cursor
                 continue

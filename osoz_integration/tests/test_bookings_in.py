@@ -13,7 +13,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from core.crypto import keypair_generate
+from core.crypto import keypair_generate, unseal
 from core.models import AuditEvent, AuditOutcome
 from osoz_integration import bookings, bookings_out, feed, interface
 from osoz_integration.models import (
@@ -24,6 +24,7 @@ from osoz_integration.models import (
     OutboxMessage,
     outbox_key,
 )
+from osoz_integration.selectors import connection_get
 from osoz_integration.tests import contract
 from osoz_integration.tests.osoz_bookings import (
     PESEL_EWA,
@@ -33,6 +34,7 @@ from osoz_integration.tests.osoz_bookings import (
     connected,
     event,
     keyed_clinic,
+    location_keys,
     next_weekday,
     osoz_stand_in,
     when,
@@ -466,10 +468,11 @@ def test_an_unreachable_feed_is_recorded_and_audited_once_per_outage(clinic, oso
 def test_a_page_another_puller_applied_first_is_not_applied_again(clinic, osoz):
     osoz.events.append(event(CREATED, booking_document(clinic, starts_at=next_weekday(0, 9))))
     pull()
-    page = interface.BookingEventPage.from_json({"events": osoz.events, "next_cursor": "c1", "has_more": False})
 
     # A second puller that fetched the same page after the old cursor finds the cursor moved and applies nothing.
-    assert not feed._page_apply(page, after="", now=timezone.now(), result=feed.PullResult())
+    with feed.connection_client(connection_get()) as client, bookings.Opening() as opening:
+        page = feed._page_fetch(client, after="", limit=feed.PAGE_LIMIT)
+        assert not feed._page_apply(page, after="", now=timezone.now(), result=feed.PullResult(), opening=opening)
     assert Appointment.objects.count() == 1 and Connection.objects.get().booking_cursor == "c1"
 
 
@@ -491,6 +494,32 @@ def test_the_approval_path_and_the_feed_apply_one_booking_once(clinic, osoz):
     osoz.events.append(event(CREATED, booking))
     assert pull().applied == 1
     assert Appointment.objects.count() == 1 and booking_row(booking).path == OsozBookingPath.APPROVAL
+
+
+def test_personal_data_are_opened_once_per_booking_whichever_path_and_however_often_it_comes(clinic, osoz, monkeypatch):
+    opened = []
+    monkeypatch.setattr(bookings, "unseal", lambda **kwargs: opened.append(1) or unseal(**kwargs))
+    first, second = (booking_document(clinic, starts_at=next_weekday(1, hour)) for hour in (9, 10))
+    bookings.booking_apply(booking=interface.Booking.from_json(first), path=OsozBookingPath.APPROVAL)
+    bookings.booking_apply(booking=interface.Booking.from_json(first), path=OsozBookingPath.APPROVAL)
+    assert len(opened) == 1
+
+    # The feed brings the approved booking again, a new one, and both once more: only the new one is opened.
+    osoz.events += [event(CREATED, first), event(CREATED, second), event(CREATED, first), event(CREATED, second)]
+    assert pull().applied == 4
+    assert len(opened) == 2 and Appointment.objects.count() == 2
+
+
+def test_data_opened_ahead_with_a_key_the_location_no_longer_has_are_not_used(clinic):
+    booking = interface.Booking.from_json(booking_document(clinic, starts_at=next_weekday(1, 9)))
+    private_pem, _public_pem = location_keys()
+
+    with bookings.Opening() as opening:
+        opening.ahead([booking])
+        assert opening.take(booking, b"the location's new key") is None
+    with bookings.Opening() as opening:
+        opening.ahead([booking])
+        assert opening.take(booking, private_pem).result().pesel == PESEL_JAN
 
 
 @pytest.mark.parametrize("taken", [False, True])
