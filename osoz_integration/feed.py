@@ -60,9 +60,15 @@ class _Event:
 
 @dataclass(frozen=True)
 class _Page:
+    after: str  # the cursor it was read after
     events: list[_Event]
     next_cursor: str
     has_more: bool
+
+    @property
+    def following(self) -> str | None:
+        """The cursor to read the next page after; None at the feed's end, or if OSOZ hands the same cursor back."""
+        return self.next_cursor if self.has_more and self.next_cursor != self.after else None
 
     @property
     def created(self) -> list[interface.Booking]:
@@ -80,9 +86,8 @@ def _event_read(event: interface.BookingEvent) -> _Event:
 
 def _page_fetch(client: OsozClient, *, after: str, limit: int) -> _Page:
     page = client.booking_events_list(after=after, limit=limit)
-    return _Page(
-        events=[_event_read(event) for event in page.events], next_cursor=page.next_cursor, has_more=page.has_more
-    )
+    events = [_event_read(event) for event in page.events]
+    return _Page(after=after, events=events, next_cursor=page.next_cursor, has_more=page.has_more)
 
 
 class _Reader:
@@ -106,8 +111,8 @@ class _Reader:
     def page(self, after: str) -> _Page | OsozError:
         """The page after this cursor, or the error that stopped its reading."""
         page = self._taken.pop(after, None) or self._take(after)
-        if isinstance(page, _Page) and page.has_more and page.next_cursor != after:
-            self._taken[page.next_cursor] = self._take(page.next_cursor)
+        if isinstance(page, _Page) and page.following:
+            self._taken[page.following] = self._take(page.following)
         return page
 
     def _take(self, after: str) -> _Page | OsozError:
@@ -117,8 +122,8 @@ class _Reader:
         except OsozError as error:
             return error
         self._opening.ahead(page.created)
-        if page.has_more:
-            self._fetch(page.next_cursor)
+        if page.following:
+            self._fetch(page.following)
         return page
 
     def _fetch(self, after: str) -> None:
@@ -258,6 +263,6 @@ def booking_events_pull(*, limit: int = PAGE_LIMIT, now: datetime | None = None)
                 cursor = connection_get().booking_cursor
                 continue
             publication.connection_exchange_record()
-            if not page.has_more or page.next_cursor == cursor:
+            if page.following is None:
                 return result
-            cursor = page.next_cursor
+            cursor = page.following
