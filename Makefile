@@ -10,8 +10,13 @@ OSOZ_CALLBACK_BASE_URL ?= http://$(DEMO_HOST):$(DEMO_PORT)
 export DEMO_HOST DEMO_PORT OSOZ_CALLBACK_BASE_URL
 # The OSOZ sandbox (osoz_sandbox/) is a separate Django project with its own settings and database.
 SANDBOX := DJANGO_SETTINGS_MODULE=osoz_sandbox.settings $(BIN)/python -m django
+# The product's suite in parallel, then the sandbox's own (a separate Django project).
+TEST_PRODUCT := $(BIN)/python -m pytest --numprocesses auto
+TEST_SANDBOX := $(BIN)/python -m pytest osoz_sandbox --ds=osoz_sandbox.settings -p no:cacheprovider
+# A year from the real today, for test-ahead (Debian's faketime, libfaketime's relative format).
+AHEAD := +365d
 
-.PHONY: install setup demo test lint format bench lock check-deploy
+.PHONY: install setup demo test test-ahead lint format bench lock check-deploy
 
 # (Re)install whenever the dependency pins change.
 $(INSTALLED): pyproject.toml constraints.txt
@@ -38,8 +43,15 @@ demo: setup
 
 test: install lint
 	$(BIN)/python manage.py translations_compile --verbosity 0
-	$(BIN)/python -m pytest --numprocesses auto
-	$(BIN)/python -m pytest osoz_sandbox --ds=osoz_sandbox.settings -p no:cacheprovider
+	$(TEST_PRODUCT)
+	$(TEST_SANDBOX)
+
+# Both suites again with every process's clock a year ahead: a test that depends on today's date fails here.
+test-ahead: install
+	@command -v faketime >/dev/null || { echo "test-ahead needs faketime (apt-get install faketime)"; exit 1; }
+	$(BIN)/python manage.py translations_compile --verbosity 0
+	faketime -f $(AHEAD) $(TEST_PRODUCT)
+	faketime -f $(AHEAD) $(TEST_SANDBOX)
 
 lint:
 	$(BIN)/ruff check .

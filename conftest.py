@@ -6,18 +6,38 @@ import shutil
 import socket
 import threading
 import time
+from datetime import datetime
 from types import SimpleNamespace
 
 import pytest
+import time_machine
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.oath import totp
 
 from accounts import roles
 from accounts.tests.factories import TOTPDeviceFactory, UserFactory
 from devtools.sandbox import SandboxServer
+from scheduling.slots import WARSAW
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+
+# The tests' today, a Tuesday in early December 2026: the dates the tests book (January and March 2027) lie ahead of
+# it whatever the real date is, and the clock ticks on from it. A test that starts another process (the OSOZ sandbox, a
+# Celery worker) cannot freeze that process's clock, so it runs on the real one and books relative to the real today.
+TESTS_NOW = datetime(2026, 12, 1, 9, 0, tzinfo=WARSAW)
+OTHER_PROCESS_FIXTURES = frozenset({"osoz_sandbox_server", "sandbox_server", "celery_worker"})
+
+
+@pytest.fixture(autouse=True)
+def clock(request):
+    """Every test runs at TESTS_NOW (time-machine; yields the traveller), except those that start another process."""
+    if OTHER_PROCESS_FIXTURES.intersection(request.fixturenames):
+        yield None
+        return
+    with time_machine.travel(TESTS_NOW, tick=True) as traveller:
+        yield traveller
 
 
 def totp_now(device) -> str:

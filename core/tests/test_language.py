@@ -1,6 +1,7 @@
 import pytest
 from django.conf import settings
 from django.urls import reverse
+from django.utils import translation
 
 pytestmark = pytest.mark.django_db
 
@@ -21,3 +22,9 @@ def test_the_switch_sets_english_and_back(client):
 def test_unknown_language_cookie_falls_back_to_polish(client):
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "xx"
     assert '<html lang="pl">' in client.get(reverse("login")).text
+
+
+def test_a_chosen_language_ends_with_its_request(client):
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    assert '<html lang="en">' in client.get(reverse("login")).text
+    assert translation.get_language() == settings.LANGUAGE_CODE

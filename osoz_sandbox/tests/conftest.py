@@ -6,6 +6,7 @@ import os
 import shutil
 
 import pytest
+import time_machine
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from django.contrib.auth import get_user_model
@@ -20,6 +21,14 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 PASSWORD = "Sandbox-test-2026"
 RETURN_URL = "http://127.0.0.1:8000/ustawienia/osoz/powrot/"
+# The tests' today (the clock ticks on from it), so that no test depends on the real date.
+TESTS_NOW = datetime.datetime(2026, 12, 1, 9, 0, tzinfo=services.WARSAW)
+
+
+@pytest.fixture(autouse=True)
+def clock():
+    with time_machine.travel(TESTS_NOW, tick=True) as traveller:
+        yield traveller
 
 
 @pytest.fixture(autouse=True)

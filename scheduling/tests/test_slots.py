@@ -1,9 +1,13 @@
 from datetime import date, datetime, time
 
+import pytest
+
 from scheduling.slots import WARSAW, Slot, WeeklyBlock, first_free_per_day, instant, slots_compute, to_epoch
 
-SPRING_FORWARD = date(2026, 3, 29)  # 02:00 CET -> 03:00 CEST
-FALL_BACK = date(2026, 10, 25)  # 03:00 CEST -> 02:00 CET
+# The change days of 2026 and of a later year: the last Sundays of March (02:00 CET -> 03:00 CEST) and of October
+# (03:00 CEST -> 02:00 CET).
+SPRING_FORWARD = [date(2026, 3, 29), date(2027, 3, 28)]
+FALL_BACK = [date(2026, 10, 25), date(2027, 10, 31)]
 MONDAY = date(2026, 11, 23)
 
 
@@ -38,20 +42,24 @@ def test_only_the_blocks_weekday_and_validity_count():
     assert {s.local_date for s in compute([ended], date_to=date(2026, 12, 7))[1]} == {MONDAY}
 
 
-def test_spring_forward_night_block_has_two_real_hours():
-    slots = compute([block(6, (1, 0), (4, 0), minutes=60)], date_from=SPRING_FORWARD)[1]
+@pytest.mark.parametrize("day", SPRING_FORWARD)
+def test_spring_forward_night_block_has_two_real_hours(day):
+    slots = compute([block(6, (1, 0), (4, 0), minutes=60)], date_from=day)[1]
     assert [local(s) for s in slots] == ["01:00+0100", "03:00+0200"]
 
 
-def test_fall_back_night_block_has_four_real_hours():
-    slots = compute([block(6, (1, 0), (4, 0), minutes=60)], date_from=FALL_BACK)[1]
+@pytest.mark.parametrize("day", FALL_BACK)
+def test_fall_back_night_block_has_four_real_hours(day):
+    slots = compute([block(6, (1, 0), (4, 0), minutes=60)], date_from=day)[1]
     assert [local(s) for s in slots] == ["01:00+0200", "02:00+0200", "02:00+0100", "03:00+0100"]
 
 
-def test_day_blocks_on_dst_days_keep_their_wall_clock_times():
-    for day, offset in ((SPRING_FORWARD, "+0200"), (FALL_BACK, "+0100")):
-        slots = compute([block(6, (8, 0), (9, 0), minutes=20)], date_from=day)[1]
-        assert [local(s) for s in slots] == [f"08:00{offset}", f"08:20{offset}", f"08:40{offset}"]
+@pytest.mark.parametrize(
+    ("day", "offset"), [*((day, "+0200") for day in SPRING_FORWARD), *((day, "+0100") for day in FALL_BACK)]
+)
+def test_day_blocks_on_dst_days_keep_their_wall_clock_times(day, offset):
+    slots = compute([block(6, (8, 0), (9, 0), minutes=20)], date_from=day)[1]
+    assert [local(s) for s in slots] == [f"08:00{offset}", f"08:20{offset}", f"08:40{offset}"]
 
 
 def test_busy_intervals_remove_every_slot_they_touch():
