@@ -10,13 +10,13 @@ from django.db.models import Max
 from django.http import HttpRequest
 from django.utils import translation
 
+from clinic.changes import EmployeeChanged, LocationChanged
 from clinic.models import Address, Cell, Clinic, Employee, EmployeeCell, Location, Specialisation
 from clinic.selectors import clinic_get, location_visible_doctors
+from core.changes import changes_record
 from core.crypto import CryptoError, keypair_generate, secret_decrypt, secret_encrypt, secret_reencrypt, unseal
 from core.models import AuditCategory
 from core.services import audit_record
-from osoz_integration.models import OutboxKind
-from osoz_integration.publication import publication_enqueue
 
 LOCATION_FIELDS = ("name", "osoz_location_id", "osoz_enabled", "osoz_unit_name", *Address.ADDRESS_FIELDS)
 CELL_FIELDS = ("name", *Address.ADDRESS_FIELDS)
@@ -181,7 +181,7 @@ def location_create(*, data: dict[str, Any], actor=None, request: HttpRequest | 
     _apply(location, data, LOCATION_FIELDS)
     _copy_entity_id(location, clinic)
     generated = _location_save(location, was_enabled=False)
-    publication_enqueue(kind=OutboxKind.LOCATION, object_id=location.pk)
+    changes_record(LocationChanged(location_id=location.pk))
     details = [f"numer jednostki w systemie OSOZ {location.osoz_unit_number}"]
     if location.osoz_enabled:
         details.append("włączono rejestrację on-line w OSOZ")
@@ -209,7 +209,7 @@ def location_update(
     _apply(current, data, LOCATION_FIELDS)
     _copy_entity_id(current, clinic)
     generated = _location_save(current, was_enabled=before["osoz_enabled"])
-    publication_enqueue(kind=OutboxKind.LOCATION, object_id=current.pk)
+    changes_record(LocationChanged(location_id=current.pk))
     phrases = _changes(current, before, LOCATION_SWITCHES)
     if generated:
         phrases.append("wygenerowano parę kluczy lokalizacji")
@@ -258,7 +258,7 @@ def cell_create(*, location: Location, data: dict[str, Any], actor=None, request
     cell = Cell(location=location)
     _apply(cell, data, CELL_FIELDS)
     _save_validated(cell)
-    publication_enqueue(kind=OutboxKind.LOCATION, object_id=location.pk)
+    changes_record(LocationChanged(location_id=location.pk))
     audit_record(
         category=AuditCategory.CONFIGURATION,
         action="cell_created",
@@ -276,7 +276,7 @@ def cell_update(*, cell: Cell, data: dict[str, Any], actor=None, request: HttpRe
     before = _snapshot(current, CELL_FIELDS)
     _apply(current, data, CELL_FIELDS)
     _save_validated(current)
-    publication_enqueue(kind=OutboxKind.LOCATION, object_id=current.location_id)
+    changes_record(LocationChanged(location_id=current.location_id))
     phrases = _changes(current, before, {})
     if phrases:
         audit_record(
@@ -366,7 +366,7 @@ def employee_create(
     _apply(employee, data, EMPLOYEE_FIELDS)
     _save_validated(employee)
     phrases = _employee_relations_save(employee, specialisations=specialisations, cells=cells, osoz_cells=osoz_cells)
-    publication_enqueue(kind=OutboxKind.DOCTOR, object_id=employee.pk)
+    changes_record(EmployeeChanged(employee_id=employee.pk))
     if employee.osoz_enabled:
         phrases.insert(0, "włączono rejestrację online w OSOZ")
     details = f": {'; '.join(phrases)}" if phrases else ""
@@ -400,7 +400,7 @@ def employee_update(
     _save_validated(current)
     phrases = _changes(current, before, EMPLOYEE_SWITCHES)
     phrases += _employee_relations_save(current, specialisations=specialisations, cells=cells, osoz_cells=osoz_cells)
-    publication_enqueue(kind=OutboxKind.DOCTOR, object_id=current.pk)
+    changes_record(EmployeeChanged(employee_id=current.pk))
     if phrases:
         audit_record(
             category=AuditCategory.CONFIGURATION,

@@ -37,6 +37,10 @@ app.conf.beat_schedule = {
         "schedule": 60.0,
         "options": {"expires": 60},
     },
+    "osoz-inbound-events-prune": {
+        "task": "osoz_integration.tasks.inbound_events_prune",
+        "schedule": crontab(hour=3, minute=20),
+    },
     # The published window of free slots moves on by a day; the nightly resend also repairs any drift.
     "osoz-publication-refresh": {
         "task": "osoz_integration.tasks.publication_refresh",

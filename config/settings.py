@@ -78,6 +78,13 @@ INSTALLED_APPS = [
     "osoz_integration",
 ]
 
+# Who hears the changes the domains record (core.changes), in this order, inside the transaction that made them:
+# the OSOZ outbox, then the live calendar (which broadcasts after commit). A lower layer never imports these.
+CHANGE_LISTENERS = [
+    "osoz_integration.changes.outbox_write",
+    "scheduling.live.calendar_broadcast",
+]
+
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",

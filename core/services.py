@@ -1,7 +1,5 @@
 """Writes shared by every app: the audit helper and nightly housekeeping."""
 
-from datetime import timedelta
-
 from axes.helpers import get_client_ip_address
 from axes.models import AccessAttempt
 from django.conf import settings
@@ -11,12 +9,8 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from core.models import AuditCategory, AuditEvent, AuditOutcome
-from osoz_integration.models import InboundEvent
 
 SYSTEM_ACTOR = "System"
-# A webhook older than five minutes is refused and a feed page is read again within seconds, so event ids this old
-# cannot come back; a booking the feed replays after a cursor reset is still recognised by its OSOZ booking id.
-INBOUND_EVENT_RETENTION = timedelta(days=2)
 
 
 def audit_event(
@@ -58,10 +52,8 @@ def audit_record(**event) -> AuditEvent:
 
 
 def housekeeping_run(*, now=None) -> dict[str, int]:
-    """Drop expired sessions, login-failure counters whose cool-off has passed, and the ids of events received from
-    OSOZ once they are too old to be delivered again."""
+    """Drop expired sessions and login-failure counters whose cool-off has passed."""
     now = now or timezone.now()
     sessions, _ = Session.objects.filter(expire_date__lt=now).delete()
     attempts, _ = AccessAttempt.objects.filter(attempt_time__lt=now - settings.AXES_COOLOFF_TIME).delete()
-    events, _ = InboundEvent.objects.filter(received_at__lt=now - INBOUND_EVENT_RETENTION).delete()
-    return {"sessions": sessions, "login_attempts": attempts, "inbound_events": events}
+    return {"sessions": sessions, "login_attempts": attempts}

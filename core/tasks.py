@@ -12,8 +12,4 @@ logger = logging.getLogger(__name__)
 @shared_task(acks_late=True)
 def housekeeping() -> None:
     removed = housekeeping_run()
-    logger.info(
-        "Housekeeping removed %(sessions)d sessions, %(login_attempts)d login counters and %(inbound_events)d OSOZ "
-        "event ids",
-        removed,
-    )
+    logger.info("Housekeeping removed %(sessions)d sessions and %(login_attempts)d login counters", removed)

@@ -9,12 +9,13 @@ recorded in the same transaction that marks the row sent; a remaining step raise
 at once. The Idempotency-Key names the booking, the step and the row's version, so a retry of a send whose answer was
 lost replays the answer instead of repeating the change."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime
 
 from django.utils import timezone
 
+from core.changes import Change, changes_record
 from osoz_integration import interface, publication
 from osoz_integration.client import OsozClient, OsozPermanentError, OsozTransientError
 from osoz_integration.models import OsozBooking, OsozBookingState, OutboxKind
@@ -26,14 +27,30 @@ CANCEL_REASON = "Wizyta została odwołana przez placówkę."
 MOVE_REASON = "Placówka zmieniła termin wizyty."
 
 
+@dataclass(frozen=True)
+class OsozBookingChanged(Change):
+    """OSOZ should hear what changed about this booking (its outbox row is raised by the listener, changes.py)."""
+
+    booking_id: int
+
+
 def booking_enqueue(*osoz_bookings: OsozBooking) -> None:
-    """Record, in the caller's transaction, that OSOZ should hear what changed about these bookings, and ask for a
-    drain once the transaction commits. Sent whether or not the integration is switched on now: the row waits in
-    the outbox until a drain can deliver it, as the patient must learn the news in any case."""
-    publication.outbox_upsert(
-        kind=OutboxKind.BOOKING, object_ids=[booking.pk for booking in osoz_bookings], now=timezone.now()
-    )
-    publication.outbox_drain_after_commit()
+    """Record, in the caller's transaction, that OSOZ should hear what changed about these bookings; the listener
+    raises their rows and asks for one drain after commit. Sent whether or not the integration is switched on now:
+    the row waits in the outbox until a drain can deliver it, as the patient must learn the news in any case."""
+    changes_record(*(OsozBookingChanged(booking_id=booking.pk) for booking in osoz_bookings))
+
+
+def clinic_changes_apply(*, moved: Collection[int], cancelled: Collection[int]) -> list[int]:
+    """OSZ-8: the clinic moved or cancelled these appointments; those OSOZ holds as accepted online bookings must be
+    told to OSOZ, which notifies the patient. A cancellation is recorded on the booking at once. Returns the ids of
+    the bookings to send. The patient's own cancellations on OSOZ are never passed here."""
+    accepted = OsozBooking.objects.filter(appointment_id__in={*moved, *cancelled}, state=OsozBookingState.ACCEPTED)
+    told = dict(accepted.values_list("pk", "appointment_id"))
+    OsozBooking.objects.filter(
+        pk__in=[pk for pk, appointment_id in told.items() if appointment_id in cancelled]
+    ).update(state=OsozBookingState.CANCELLED_BY_CLINIC)
+    return list(told)
 
 
 def _when(moment: datetime) -> str:

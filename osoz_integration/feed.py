@@ -19,13 +19,13 @@ from django.db import transaction
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
+from core.changes import changes_collect
 from core.models import AuditCategory, AuditOutcome
 from core.services import audit_record
 from osoz_integration import bookings, interface, monitor, publication, tasks
 from osoz_integration.client import OsozClient, OsozError, OsozPermanentError
 from osoz_integration.models import Connection, InboundEvent, InboundEventSource, OsozBookingPath
 from osoz_integration.selectors import connection_client, connection_get
-from scheduling import live
 
 logger = logging.getLogger(__name__)
 
@@ -184,7 +184,7 @@ def _page_apply(page: _Page, *, after: str, now: datetime, result: PullResult, o
         seen.add(event_id)
         new.append(item)
     # A doctor's free slots are republished, and his open calendars refreshed, once per page rather than per event.
-    with publication.publication_batch(), live.calendar_changes():
+    with changes_collect():
         _events_apply(new, now, opening)
     InboundEvent.objects.bulk_create(
         InboundEvent(event_id=item.event.event_id, source=InboundEventSource.FEED, received_at=now) for item in new

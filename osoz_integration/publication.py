@@ -1,7 +1,8 @@
 """Publication to OSOZ (OSZ-2, OSZ-3): the transactional outbox and its delivery.
 
-A change that alters what OSOZ should show calls `publication_enqueue` inside its own transaction; the outbox row
-of the resource ("slots:12") is upserted, so a burst of changes leaves one pending message. Workers drain the outbox:
+A change that alters what OSOZ should show is recorded by its domain (core.changes); the listener in changes.py
+hears it inside the change's transaction and upserts the outbox row of the resource ("slots:12"), so a burst of
+changes leaves one pending message. Workers drain the outbox:
 they claim a row with a conditional update, build the document from the database at send time (a snapshot, never a
 stored payload), PUT it with the row's version and mark that version sent. A change that lands during the send
 raises the version again, so the row is sent once more afterwards. OSOZ answers an old or repeated version with
@@ -11,10 +12,8 @@ down: the rows stay pending until a drain gets through.
 
 import logging
 import random
-from collections.abc import Callable, Collection, Iterable, Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
-from dataclasses import dataclass, field
+from collections.abc import Callable, Collection, Iterable
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
@@ -170,50 +169,14 @@ def _enqueue(resources: Iterable[tuple[str, int]], now: datetime) -> None:
         outbox_upsert(kind=kind, object_ids=object_ids, now=now)
 
 
-@dataclass
-class _Batch:
-    resources: dict[tuple[str, int], None] = field(default_factory=dict)  # an ordered set
-    drain: bool = False
-
-
-# The outbox changes collected by the innermost open batch of this thread or task.
-_batch: ContextVar[_Batch | None] = ContextVar("publication_batch", default=None)
-
-
-@contextmanager
-def publication_batch() -> Iterator[None]:
-    """Collect the outbox changes made inside the block: each resource's row is raised once when the block ends,
-    still in the caller's transaction, and one drain is asked for after it commits. A page of online bookings
-    raises a doctor's "slots" row once instead of once per booking. A block inside another one joins it. A change
-    in a savepoint rolled back later still raises the row: OSOZ then gets the same document once more, harmlessly."""
-    if _batch.get() is not None:
-        yield
-        return
-    batch = _Batch()
-    token = _batch.set(batch)
-    try:
-        yield
-    finally:
-        _batch.reset(token)
-    if batch.resources and _integration_active():
-        _enqueue(batch.resources, timezone.now())
-        batch.drain = True
-    if batch.drain:
-        transaction.on_commit(outbox_drain_request)
-
-
-def publication_enqueue(*, kind: str, object_id: int) -> None:
-    """Record, in the caller's transaction, that OSOZ should get the current state of a resource and of what it
-    affects. Only with the integration on and connected, and only for what OSOZ shows now or showed last (so a
-    withdrawal is sent once and never-published data stays private)."""
-    with publication_batch():
-        _batch.get().resources[(kind, object_id)] = None
-
-
-def outbox_drain_after_commit() -> None:
-    """Ask a worker to drain once the caller's transaction commits (once per batch)."""
-    with publication_batch():
-        _batch.get().drain = True
+def resources_enqueue(resources: Collection[tuple[str, int]]) -> bool:
+    """Raise, in the caller's transaction, the outbox rows of these resources (kind, id) and of what they affect —
+    only with the integration on and connected, and only for what OSOZ shows now or showed last (so a withdrawal is
+    sent once and never-published data stays private). True when rows were raised and a drain is due."""
+    if not resources or not _integration_active():
+        return False
+    _enqueue(resources, timezone.now())
+    return True
 
 
 @transaction.atomic
@@ -225,7 +188,7 @@ def publication_enqueue_all() -> None:
     locations = [(OutboxKind.LOCATION, pk) for pk in Location.objects.values_list("pk", flat=True)]
     doctors = [(OutboxKind.DOCTOR, pk) for pk in Employee.objects.filter(is_medical=True).values_list("pk", flat=True)]
     _enqueue([*locations, *doctors], timezone.now())
-    outbox_drain_after_commit()
+    transaction.on_commit(outbox_drain_request)
 
 
 def outbox_drain_request() -> None:

@@ -2,6 +2,7 @@
 the connection settings, the integration switch and the connection check. Publication itself is in publication.py."""
 
 import hashlib
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -17,9 +18,13 @@ from core.models import AuditCategory, AuditOutcome
 from core.services import audit_record
 from osoz_integration import interface
 from osoz_integration.client import OsozClient, OsozError
-from osoz_integration.models import Connection
+from osoz_integration.models import Connection, InboundEvent
 from osoz_integration.publication import connection_exchange_record, publication_enqueue_all
 from osoz_integration.selectors import connection_client, connection_get, outbox_pending
+
+# A webhook older than five minutes is refused and a feed page is read again within seconds, so event ids this old
+# cannot come back; a booking the feed replays after a cursor reset is still recognised by its OSOZ booking id.
+INBOUND_EVENT_RETENTION = timedelta(days=2)
 
 
 def _locked_connection() -> Connection:
@@ -266,3 +271,10 @@ def connection_check(*, actor=None, request: HttpRequest | None = None) -> inter
         target=connection,
     )
     return entity
+
+
+def inbound_events_prune(*, now: datetime | None = None) -> int:
+    """Forget the ids of events received from OSOZ once they are too old to be delivered again."""
+    now = now or timezone.now()
+    removed, _ = InboundEvent.objects.filter(received_at__lt=now - INBOUND_EVENT_RETENTION).delete()
+    return removed

@@ -28,6 +28,14 @@ def publication_refresh() -> None:
 
 
 @shared_task
+def inbound_events_prune() -> None:
+    """Nightly: forget event ids too old to come back."""
+    from osoz_integration import services
+
+    services.inbound_events_prune()
+
+
+@shared_task
 def connection_monitor() -> None:
     """Every minute: tell administrators once when OSOZ has been unreachable for longer than they allow (OSZ-10)."""
     monitor.outage_alert()

@@ -10,7 +10,6 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.errors import DomainError
 from patients.models import Patient
 from scheduling import selectors, services
 from scheduling.models import Appointment, AppointmentKind, AppointmentSource, Schedule, ScheduleBlock
@@ -140,9 +139,7 @@ class AppointmentViewSet(viewsets.ReadOnlyModelViewSet):
     def create(self, request):
         data = AppointmentSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        employee = data.validated_data["employee"]
-        if not selectors.calendar_employees_for_user(request.user).filter(pk=employee.pk).exists():
-            raise DomainError("Nie masz dostępu do kalendarza tego lekarza.", code="forbidden_employee")
+        employee = selectors.employee_for_user(user=request.user, employee_id=data.validated_data["employee"].pk)
         appointment = services.appointment_book(
             employee_id=employee.pk,
             starts_at=data.validated_data["starts_at"],

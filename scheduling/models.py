@@ -3,7 +3,10 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from scheduling.slots import WARSAW
 
 
 class Weekday(models.IntegerChoices):
@@ -198,9 +201,35 @@ class Appointment(models.Model):
     def __str__(self):
         return f"{self.patient} – {self.employee}, {self.starts_at:%Y-%m-%d %H:%M}"
 
+    # What may be done with an appointment: the one statement of each rule, used by the services that do it, the
+    # views and templates that offer it and the API alike.
+
     @property
     def is_cancelled(self) -> bool:
         return self.status == AppointmentStatus.CANCELLED
+
+    def can_move(self) -> bool:
+        """Przesuń: booked, the patient not yet arrived (the new time is judged by bookings_check)."""
+        return self.status == AppointmentStatus.BOOKED
+
+    def can_cancel(self) -> bool:
+        return self.status in (AppointmentStatus.BOOKED, AppointmentStatus.CONFIRMED)
+
+    def can_confirm(self, now=None) -> bool:
+        """Potwierdź przybycie: booked, and only on the day of the visit (Warsaw)."""
+        today = timezone.localdate(now or timezone.now(), WARSAW)
+        return self.status == AppointmentStatus.BOOKED and timezone.localdate(self.starts_at, WARSAW) == today
+
+    def can_open_visit(self) -> bool:
+        """Otwórz wizytę: once the patient has arrived; an open or finished visit is shown again."""
+        return self.status in (AppointmentStatus.CONFIRMED, AppointmentStatus.IN_VISIT, AppointmentStatus.DONE)
+
+    def can_write_visit(self) -> bool:
+        """The visit's notes are written while it is open, and may be corrected after it ended."""
+        return self.status in (AppointmentStatus.IN_VISIT, AppointmentStatus.DONE)
+
+    def can_finish_visit(self) -> bool:
+        return self.status == AppointmentStatus.IN_VISIT
 
 
 class RemovedSlot(models.Model):

@@ -207,6 +207,11 @@ def calendar_employees_for_user(user) -> QuerySet[Employee]:
     return employees.filter(user=user)
 
 
+def employee_for_user(*, user, employee_id: int) -> Employee:
+    """One doctor whose calendar this user may see, or Http404 (the same answer as for one that does not exist)."""
+    return get_object_or_404(calendar_employees_for_user(user), pk=employee_id)
+
+
 def appointments_for_user(user) -> QuerySet[Appointment]:
     return Appointment.objects.filter(employee__in=calendar_employees_for_user(user))
 

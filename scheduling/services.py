@@ -12,14 +12,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from clinic.models import Employee, EmployeeCell
+from core.changes import changes_collect, changes_record
 from core.errors import ConflictError, DomainError
 from core.models import AuditCategory
 from core.services import audit_record
-from osoz_integration.bookings_out import booking_enqueue
-from osoz_integration.models import OsozBooking, OsozBookingState, OutboxKind
-from osoz_integration.publication import publication_batch, publication_enqueue
 from patients.models import Patient
-from scheduling import live
+from scheduling.changes import AppointmentCancelled, AppointmentMoved, CalendarChanged, ScheduleChanged, SlotsChanged
 from scheduling.models import (
     Appointment,
     AppointmentKind,
@@ -213,12 +211,11 @@ def appointments_book(
             booked_by=actor,
             booked_by_label=actor_label_of(actor, source),
         )
-    with publication_batch(), live.calendar_changes():
+    with changes_collect():
         for index, result in zip(made, _insert_occupying([results[i] for i in made]), strict=True):
             results[index] = result
             if isinstance(result, Appointment):
-                publication_enqueue(kind=OutboxKind.SLOTS, object_id=result.employee_id)
-                live.calendar_changed(employee_id=result.employee_id, day=result.starts_at)
+                _calendar_changed(result.employee_id, result.starts_at, slots=True)
     return results
 
 
@@ -247,23 +244,22 @@ def _locked(appointment: Appointment) -> Appointment:
     return Appointment.objects.select_for_update().get(pk=appointment.pk)
 
 
-def _osoz_booking_changed(appointment: Appointment, *, cancelled: bool) -> None:
-    """OSZ-8: the clinic cancelled or moved an online booking OSOZ holds as accepted, so OSOZ is told and notifies
-    the patient. Changes OSOZ made itself (a patient's cancellation) are recorded as known by the caller instead."""
-    booking = OsozBooking.objects.filter(appointment=appointment, state=OsozBookingState.ACCEPTED).first()
-    if booking is None:
-        return
-    if cancelled:
-        booking.state = OsozBookingState.CANCELLED_BY_CLINIC
-        booking.save(update_fields=["state"])
-    booking_enqueue(booking)
+def _calendar_changed(employee_id: int, *moments: datetime, slots: bool, also=()) -> None:
+    """Record that the doctor's calendar changed on the days of these moments, and his free slots with it if `slots`,
+    with any further changes in `also`."""
+    changes = [CalendarChanged.at(employee_id=employee_id, moment=moment) for moment in moments]
+    if slots:
+        changes.append(SlotsChanged(employee_id=employee_id))
+    changes_record(*also, *changes)
 
 
 @transaction.atomic
 def appointment_move(*, appointment: Appointment, starts_at: datetime, actor=None) -> Appointment:
     appointment = _locked(appointment)
-    if appointment.status not in (AppointmentStatus.BOOKED,):
-        raise DomainError(_("Przesunąć można tylko umówioną wizytę, na którą pacjent jeszcze nie przybył."))
+    if not appointment.can_move():
+        raise DomainError(
+            _("Przesunąć można tylko umówioną wizytę, na którą pacjent jeszcze nie przybył."), code="not_movable"
+        )
     old_start = appointment.starts_at
     schedule, end = booking_check(
         employee_id=appointment.employee_id,
@@ -274,10 +270,13 @@ def appointment_move(*, appointment: Appointment, starts_at: datetime, actor=Non
     appointment.starts_at, appointment.ends_at = starts_at, end
     appointment.schedule, appointment.cell_id, appointment.is_nfz = schedule, schedule.cell_id, schedule.is_nfz
     _save_occupying(appointment)
-    _osoz_booking_changed(appointment, cancelled=False)
-    publication_enqueue(kind=OutboxKind.SLOTS, object_id=appointment.employee_id)
-    live.calendar_changed(employee_id=appointment.employee_id, day=old_start)
-    live.calendar_changed(employee_id=appointment.employee_id, day=starts_at)
+    _calendar_changed(
+        appointment.employee_id,
+        old_start,
+        starts_at,
+        slots=True,
+        also=[AppointmentMoved(appointment_id=appointment.pk)],
+    )
     return appointment
 
 
@@ -286,7 +285,7 @@ def appointment_cancel(
     *, appointment: Appointment, source: str, reason: str = "", actor=None, now: datetime | None = None
 ) -> Appointment:
     appointment = _locked(appointment)
-    if appointment.status not in (AppointmentStatus.BOOKED, AppointmentStatus.CONFIRMED):
+    if not appointment.can_cancel():
         raise DomainError(_("Tej wizyty nie można już odwołać."), code="not_cancellable")
     appointment.status = AppointmentStatus.CANCELLED
     appointment.cancelled_at = now or timezone.now()
@@ -295,10 +294,12 @@ def appointment_cancel(
     appointment.cancel_reason = reason.strip()
     appointment.cancel_source = source
     appointment.save()
-    if source != AppointmentSource.OSOZ:
-        _osoz_booking_changed(appointment, cancelled=True)
-    publication_enqueue(kind=OutboxKind.SLOTS, object_id=appointment.employee_id)
-    live.calendar_changed(employee_id=appointment.employee_id, day=appointment.starts_at)
+    _calendar_changed(
+        appointment.employee_id,
+        appointment.starts_at,
+        slots=True,
+        also=[AppointmentCancelled(appointment_id=appointment.pk, source=source)],
+    )
     return appointment
 
 
@@ -306,19 +307,22 @@ def appointment_cancel(
 def appointment_confirm(*, appointment: Appointment, now: datetime | None = None) -> Appointment:
     """The patient has arrived (CAL-4)."""
     appointment = _locked(appointment)
+    now = now or timezone.now()
     if appointment.status != AppointmentStatus.BOOKED:
         raise DomainError(_("Przybycie można potwierdzić tylko dla umówionej wizyty."), code="not_booked")
+    if not appointment.can_confirm(now):
+        raise DomainError(_("Przybycie pacjenta można potwierdzić tylko w dniu wizyty."), code="not_today")
     appointment.status = AppointmentStatus.CONFIRMED
-    appointment.confirmed_at = now or timezone.now()
+    appointment.confirmed_at = now
     appointment.save(update_fields=["status", "confirmed_at", "updated_at"])
-    live.calendar_changed(employee_id=appointment.employee_id, day=appointment.starts_at)
+    _calendar_changed(appointment.employee_id, appointment.starts_at, slots=False)
     return appointment
 
 
 @transaction.atomic
 def appointment_open_visit(*, appointment: Appointment) -> Appointment:
     appointment = _locked(appointment)
-    if appointment.status not in (AppointmentStatus.CONFIRMED, AppointmentStatus.IN_VISIT):
+    if not appointment.can_open_visit():
         raise DomainError(_("Wizytę można otworzyć po potwierdzeniu przybycia pacjenta."), code="not_confirmed")
     if appointment.status == AppointmentStatus.CONFIRMED:
         appointment.status = AppointmentStatus.IN_VISIT
@@ -329,11 +333,11 @@ def appointment_open_visit(*, appointment: Appointment) -> Appointment:
 @transaction.atomic
 def appointment_finish_visit(*, appointment: Appointment) -> Appointment:
     appointment = _locked(appointment)
-    if appointment.status != AppointmentStatus.IN_VISIT:
+    if not appointment.can_finish_visit():
         raise DomainError(_("Zakończyć można tylko otwartą wizytę."), code="not_in_visit")
     appointment.status = AppointmentStatus.DONE
     appointment.save(update_fields=["status", "updated_at"])
-    live.calendar_changed(employee_id=appointment.employee_id, day=appointment.starts_at)
+    _calendar_changed(appointment.employee_id, appointment.starts_at, slots=False)
     return appointment
 
 
@@ -341,9 +345,11 @@ def appointment_finish_visit(*, appointment: Appointment) -> Appointment:
 def appointment_notes_update(*, appointment: Appointment, notes: str) -> Appointment:
     """ "Notatki związane z wizytą" (CAL-6), written in the visit view; the calendar's side panel shows them."""
     appointment = _locked(appointment)
+    if not appointment.can_write_visit():
+        raise DomainError(_("Notatki wizyty zapisuje się w otwartej wizycie."), code="visit_not_open")
     appointment.notes = notes.strip()
     appointment.save(update_fields=["notes", "updated_at"])
-    live.calendar_changed(employee_id=appointment.employee_id, day=appointment.starts_at)
+    _calendar_changed(appointment.employee_id, appointment.starts_at, slots=False)
     return appointment
 
 
@@ -363,8 +369,7 @@ def slot_remove(*, employee_id: int, starts_at: datetime, actor, reason: str = "
         defaults={"schedule": schedule, "ends_at": end, "reason": reason.strip(), "removed_by": actor},
     )
     if created:
-        publication_enqueue(kind=OutboxKind.SLOTS, object_id=employee_id)
-        live.calendar_changed(employee_id=employee_id, day=starts_at)
+        _calendar_changed(employee_id, starts_at, slots=True)
     return removed
 
 
@@ -372,8 +377,7 @@ def slot_remove(*, employee_id: int, starts_at: datetime, actor, reason: str = "
 def slot_restore(*, removed: RemovedSlot) -> None:
     employee_id, starts_at = removed.employee_id, removed.starts_at
     removed.delete()
-    publication_enqueue(kind=OutboxKind.SLOTS, object_id=employee_id)
-    live.calendar_changed(employee_id=employee_id, day=starts_at)
+    _calendar_changed(employee_id, starts_at, slots=True)
 
 
 @transaction.atomic
@@ -506,7 +510,6 @@ def schedule_save(*, schedule: Schedule, blocks: list[BlockSpec], actor) -> Sche
         )
         for block in blocks
     )
-    publication_enqueue(kind=OutboxKind.SCHEDULE, object_id=schedule.pk)
     audit_record(
         category=AuditCategory.CONFIGURATION,
         action="schedule_created" if created else "schedule_changed",
@@ -515,7 +518,9 @@ def schedule_save(*, schedule: Schedule, blocks: list[BlockSpec], actor) -> Sche
         actor=actor,
         target=schedule,
     )
-    live.calendar_changed(employee_id=schedule.employee_id, day=timezone.now())
+    _calendar_changed(
+        schedule.employee_id, timezone.now(), slots=False, also=[ScheduleChanged(schedule_id=schedule.pk)]
+    )
     return schedule
 
 

@@ -1,4 +1,3 @@
-import uuid
 from datetime import timedelta
 
 import pytest
@@ -7,7 +6,6 @@ from django.contrib.sessions.backends.db import SessionStore
 from django.utils import timezone
 
 from core.tasks import housekeeping
-from osoz_integration.models import InboundEvent, InboundEventSource
 
 pytestmark = pytest.mark.django_db
 
@@ -25,17 +23,3 @@ def test_housekeeping_drops_expired_sessions_and_old_login_counters():
 
     assert not SessionStore().exists(expired.session_key) and SessionStore().exists(live.session_key)
     assert list(AccessAttempt.objects.values_list("pk", flat=True)) == [fresh.pk]
-
-
-def test_housekeeping_forgets_osoz_event_ids_older_than_two_days():
-    now = timezone.now()
-    for days, source in ((3, InboundEventSource.FEED), (2.1, InboundEventSource.WEBHOOK)):
-        InboundEvent.objects.create(event_id=uuid.uuid4(), source=source, received_at=now - timedelta(days=days))
-    kept = [
-        InboundEvent.objects.create(event_id=uuid.uuid4(), source=source, received_at=now - timedelta(days=days))
-        for days, source in ((1.9, InboundEventSource.FEED), (0, InboundEventSource.WEBHOOK))
-    ]
-
-    housekeeping()
-
-    assert set(InboundEvent.objects.values_list("event_id", flat=True)) == {event.event_id for event in kept}

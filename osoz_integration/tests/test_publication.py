@@ -10,6 +10,7 @@ import pytest
 from django.utils import timezone
 
 from clinic.services import employee_update, location_update
+from core.changes import changes_record
 from core.crypto import secret_decrypt
 from core.models import AuditCategory, AuditEvent, AuditOutcome
 from osoz_integration import client as osoz_client
@@ -18,6 +19,7 @@ from osoz_integration.models import OutboxMessage
 from osoz_integration.selectors import connection_get, outbox_pending, published_schedules
 from osoz_integration.tests.conftest import SANDBOX_ENTITY_ID, connect
 from patients.tests.factories import PatientFactory
+from scheduling.changes import ScheduleChanged
 from scheduling.models import AppointmentSource
 from scheduling.selectors import free_slots
 from scheduling.services import (
@@ -306,7 +308,7 @@ def test_nothing_is_queued_while_the_integration_is_off_or_for_doctors_osoz_does
     published_schedules(employee_id=doctor.pk).update(osoz_online=False)
     hidden = published_clinic.schedule
     hidden.refresh_from_db()
-    publication.publication_enqueue(kind="schedule", object_id=hidden.pk)
+    changes_record(ScheduleChanged(schedule_id=hidden.pk))
     publication.outbox_drain()
     assert not outbox_pending().exists()
     book(doctor, min(engine_slots_all(doctor)))

@@ -1,4 +1,4 @@
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 
 import pytest
 
@@ -76,6 +76,23 @@ def test_cancel_move_and_confirm(client_for, bob, schedule):
     cancelled = client.post(f"{URL}{pk}/cancel/", {"reason": "Pacjent zrezygnował"}, content_type="application/json")
     assert cancelled.json()["status"] == AppointmentStatus.CANCELLED
     assert client.post(f"{URL}{pk}/confirm/").status_code == 400
+
+
+def test_arrival_is_confirmed_only_on_the_day_of_the_visit(client_for, bob, schedule, clock):
+    clock.move_to(datetime.fromisoformat(at(7, 50)))
+    client = client_for(bob)
+    today, tomorrow = (
+        client.post(
+            URL,
+            {"employee": schedule.employee_id, "patient": PatientFactory().pk, "starts_at": starts_at},
+            content_type="application/json",
+        ).json()["id"]
+        for starts_at in (at(8), (datetime.fromisoformat(at(8)) + timedelta(days=1)).isoformat())
+    )
+    early = client.post(f"{URL}{tomorrow}/confirm/")
+    assert early.status_code == 400 and early.json()["error"]["code"] == "not_today"
+    assert Appointment.objects.get(pk=tomorrow).status == AppointmentStatus.BOOKED
+    assert client.post(f"{URL}{today}/confirm/").json()["status"] == AppointmentStatus.CONFIRMED
 
 
 def test_doctors_see_only_their_own_calendar_and_cannot_book(client_for, carol, schedule):

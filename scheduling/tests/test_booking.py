@@ -105,10 +105,13 @@ def test_moving_keeps_the_slot_rule(schedule, bob):
     assert services.appointment_move(appointment=second, starts_at=at(9, 10)).starts_at == at(9, 10)
 
 
-def test_lifecycle_booked_confirmed_visit_done(schedule):
+def test_lifecycle_booked_confirmed_visit_done(schedule, clock):
     appointment = book(schedule, at(8))
     with pytest.raises(DomainError):
         services.appointment_open_visit(appointment=appointment)
+    with pytest.raises(DomainError, match="tylko w dniu wizyty"):
+        services.appointment_confirm(appointment=appointment)
+    clock.move_to(at(7, 55))
     services.appointment_confirm(appointment=appointment)
     services.appointment_open_visit(appointment=appointment)
     services.appointment_finish_visit(appointment=appointment)
@@ -213,3 +216,17 @@ def test_booking_many_costs_the_queries_of_booking_one(schedule):
         results = services.appointments_book(requests(8)[1:], source=AppointmentSource.OSOZ)
     assert all(isinstance(result, Appointment) for result in results) and len(results) == 39
     assert len(many) == len(one)
+
+
+@pytest.mark.parametrize(
+    ("moment", "allowed"),
+    [
+        (at(0, 0), True),
+        (at(23, 59), True),
+        (at(23, 59, day=MONDAY - timedelta(days=1)), False),
+        (at(8, 0, day=MONDAY + timedelta(days=4)), False),
+    ],
+)
+def test_arrival_is_confirmed_only_on_the_day_of_the_visit(schedule, moment, allowed):
+    appointment = book(schedule, at(8))
+    assert appointment.can_confirm(moment) is allowed

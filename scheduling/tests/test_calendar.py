@@ -254,8 +254,9 @@ def test_search_by_surname(client_for, bob):
     assert "Zielińska" in search(client_for(bob), "zielin")
 
 
-def test_panel_shows_the_appointment(client_for, bob, schedule):
+def test_panel_shows_the_appointment(client_for, bob, schedule, clock):
     appointment = book(schedule, at(8), actor=bob, notes="Chcę przesłać lekarzowi wyniki")
+    clock.move_to(at(7, 30))
     html = client_for(bob).get(reverse("scheduling:calendar_appointment", args=[appointment.pk]), headers=HTMX)
     html = html.content.decode()
     assert "Chcę przesłać lekarzowi wyniki" in html and "Płatnik" in html and "Usługi" in html
@@ -263,7 +264,31 @@ def test_panel_shows_the_appointment(client_for, bob, schedule):
     assert "Bogdan Rejestrator (bob)" in html and "Potwierdź przybycie" in html
 
 
-def test_confirm_move_and_cancel(client_for, bob, schedule):
+def test_arrival_is_neither_offered_nor_taken_before_the_day_of_the_visit(client_for, bob, schedule):
+    appointment = book(schedule, at(8))
+    client = client_for(bob)
+    panel = client.get(reverse("scheduling:calendar_appointment", args=[appointment.pk]), headers=HTMX)
+    assert "Potwierdź przybycie" not in panel.content.decode() and "Otwórz wizytę" not in panel.content.decode()
+    refused = client.post(reverse("scheduling:calendar_confirm", args=[appointment.pk]), headers=HTMX)
+    assert refused.status_code == 422 and "tylko w dniu wizyty" in refused.content.decode()
+    appointment.refresh_from_db()
+    assert appointment.status == AppointmentStatus.BOOKED and appointment.confirmed_at is None
+
+
+def test_a_cancelled_appointment_offers_no_visit(client_for, bob, schedule, clock):
+    appointment = book(schedule, at(8))
+    clock.move_to(at(7, 30))
+    services.appointment_cancel(appointment=appointment, source=AppointmentSource.CALENDAR, reason="Choroba")
+    client = client_for(bob)
+    panel = client.get(reverse("scheduling:calendar_appointment", args=[appointment.pk]), headers=HTMX).content
+    assert "Otwórz wizytę" not in panel.decode() and "Potwierdź przybycie" not in panel.decode()
+    visit = client.get(reverse("scheduling:visit", args=[appointment.pk]))
+    assert "Wizytę można otworzyć po potwierdzeniu przybycia pacjenta." in visit.content.decode()
+    appointment.refresh_from_db()
+    assert appointment.status == AppointmentStatus.CANCELLED
+
+
+def test_confirm_move_and_cancel(client_for, bob, schedule, clock):
     appointment = book(schedule, at(8))
     client = client_for(bob)
     moved = client.post(reverse("scheduling:calendar_move", args=[appointment.pk]), {"start": epoch(at(10))})
@@ -276,6 +301,8 @@ def test_confirm_move_and_cancel(client_for, bob, schedule):
         headers=HTMX,
     )
     assert typed.status_code == 200 and "Przesunięto wizytę." in typed.content.decode()
+    clock.move_to(at(10, 55))
+    client = client_for(bob)  # the session of a month ago has expired
     confirmed = client.post(reverse("scheduling:calendar_confirm", args=[appointment.pk]), headers=HTMX)
     assert "Potwierdzono przybycie pacjenta." in confirmed.content.decode()
     no_reason = client.post(reverse("scheduling:calendar_cancel", args=[appointment.pk]), {"reason": ""}, headers=HTMX)

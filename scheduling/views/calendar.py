@@ -8,7 +8,7 @@ from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import Http404
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
@@ -31,7 +31,7 @@ from scheduling.forms import (
     SlotForm,
     SlotRemoveForm,
 )
-from scheduling.models import AppointmentKind, AppointmentSource, AppointmentStatus, Schedule
+from scheduling.models import AppointmentKind, AppointmentSource, Schedule
 from scheduling.slots import WARSAW
 
 SEARCH_LIMIT = 20
@@ -273,7 +273,7 @@ def _slot(request, data) -> tuple:
     form = SlotForm(data)
     if not form.is_valid():
         raise Http404
-    employee = get_object_or_404(selectors.calendar_employees_for_user(request.user), pk=form.cleaned_data["lekarz"])
+    employee = selectors.employee_for_user(user=request.user, employee_id=form.cleaned_data["lekarz"])
     return employee, datetime.fromtimestamp(form.cleaned_data["start"], UTC)
 
 
@@ -294,7 +294,7 @@ def _appointment_panel(
 ):
     user = request.user
     can_change = user.has_perm("scheduling.change_appointment")
-    can_move = can_change and appointment.status == AppointmentStatus.BOOKED
+    can_move = can_change and appointment.can_move()
     move_slots = []
     if can_move:
         now = timezone.now()
@@ -311,9 +311,9 @@ def _appointment_panel(
         "message": message,
         "error": error,
         "can_view_patient": user.has_perm("patients.view_patient"),
-        "can_confirm": can_change and appointment.status == AppointmentStatus.BOOKED,
+        "can_confirm": can_change and appointment.can_confirm(),
         "can_move": can_move,
-        "can_cancel": can_change and appointment.status in (AppointmentStatus.BOOKED, AppointmentStatus.CONFIRMED),
+        "can_cancel": can_change and appointment.can_cancel(),
         "move_slots": [(slot.start, slot.starts_at.astimezone(WARSAW)) for slot in move_slots],
         "move_form": move_form or MoveForm(),
         "cancel_form": cancel_form or CancelForm(),

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from core.errors import DomainError
 from scheduling.forms import VisitNotesForm
-from scheduling.models import AppointmentKind, AppointmentStatus
+from scheduling.models import AppointmentKind
 from scheduling.selectors import appointment_for_user
 from scheduling.services import appointment_finish_visit, appointment_notes_update, appointment_open_visit
 
@@ -31,12 +31,12 @@ def _visit_appointment(request, pk):
 def visit(request, pk):
     appointment = _visit_appointment(request, pk)
     refusal = None
-    if request.method == "GET" and appointment.status == AppointmentStatus.CONFIRMED:
-        # The calendar opens a visit by following a link; opening an already open visit changes nothing.
-        appointment = appointment_open_visit(appointment=appointment)
-    elif appointment.status in (AppointmentStatus.BOOKED, AppointmentStatus.CANCELLED):
+    if not appointment.can_open_visit():
         refusal = _("Wizytę można otworzyć po potwierdzeniu przybycia pacjenta.")
-    editable = appointment.status in (AppointmentStatus.IN_VISIT, AppointmentStatus.DONE)
+    elif request.method == "GET":
+        # The calendar opens a visit by following a link; opening an open or finished visit changes nothing.
+        appointment = appointment_open_visit(appointment=appointment)
+    editable = appointment.can_write_visit()
     form = VisitNotesForm(request.POST if request.method == "POST" else None, instance=appointment)
     if request.method == "POST":
         if not editable:
