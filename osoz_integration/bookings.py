@@ -3,13 +3,15 @@
 Both paths — the synchronous approval and the events feed — end in `bookings_apply`: one booking from the approval
 call, a page's new bookings from the feed, applied as one set in a few queries whatever their number. Bookings whose
 `OsozBooking` row exists (the other path came first, a retry, a duplicate delivery) get the decision already taken.
-The others are judged in an attempt made in a savepoint: personal data, patient record and SET-1 before anything is
-written, then the calendar's rules by booking them all at once. Bookings the calendar refuses are left out of a new
-attempt, so a refused booking writes nothing but its rejected record, and nothing half-applied remains. The unique
-booking id makes the record the proof of "once". A concurrent write that spoils an attempt (the other path recording
-one of the bookings, a patient or a time taken meanwhile) rolls the savepoint back, and the attempt is made again
-from what the database holds then. What OSOZ still has to be told (an accept or reject of a booking that came
-through the feed) goes to the outbox in the same transaction (bookings_out)."""
+The others are judged in an attempt made in a savepoint: personal data and patient record before anything is
+written, then the booking rules every channel shares (`scheduling.services.bookings_check`: the slot grid, SCH-2's
+online offer, SCH-3, SET-1) by booking them all at once; this module only maps a refusal to the reason OSOZ shows.
+Bookings the calendar refuses are left out of a new attempt, so a refused booking writes nothing but its rejected
+record, and nothing half-applied remains. The unique booking id makes the record the proof of "once". A concurrent
+write that spoils an attempt (the other path recording one of the bookings, a patient or a time taken meanwhile)
+rolls the savepoint back, and the attempt is made again from what the database holds then. What OSOZ still has to be
+told (an accept or reject of a booking that came through the feed) goes to the outbox in the same transaction
+(bookings_out)."""
 
 import json
 import uuid
@@ -30,26 +32,21 @@ from core.models import AuditCategory, AuditEvent, AuditOutcome
 from core.services import audit_event, audit_record
 from osoz_integration import bookings_out, interface
 from osoz_integration.models import OsozBooking, OsozBookingPath, OsozBookingState
-from osoz_integration.selectors import published_schedules
 from patients.models import OsozCardSource, OsozCardStatus, Patient, phone_normalise
 from patients.services import osoz_card_add, patients_create
-from scheduling.models import Appointment, AppointmentSource, AppointmentStatus, Schedule, WaitingCategory
-from scheduling.selectors import booking_settings, patients_returning
+from scheduling.models import Appointment, AppointmentSource, AppointmentStatus, Schedule, WaitingListEntry
+from scheduling.selectors import online_schedules
 from scheduling.services import (
     BookingRequest,
     SlotTakenError,
     appointment_cancel,
     appointments_book,
-    waiting_list_add,
 )
 from scheduling.slots import WARSAW
 
 OSOZ_ACTOR = "OSOZ"
 
-# The reasons OSOZ shows the patient (OSZ-7). SET-1's wording is the specification's, verbatim.
-NFZ_FIRST_TIME_REFUSED = (
-    "Przepraszamy, ale nie możesz się umówić się na pierwszą wizytę NFZ samodzielnie. Prosimy o kontakt z placówką"
-)
+# The reasons OSOZ shows the patient (OSZ-7); SET-1's is the booking rules' own (scheduling.services).
 NOT_OFFERED = "Lekarz lub placówka nie przyjmuje już rejestracji online. Prosimy wybrać inny termin."
 SLOT_TAKEN = "Wybrany termin jest już zajęty. Prosimy wybrać inny."
 SLOT_GONE = "Wybrany termin nie jest już dostępny. Prosimy wybrać inny."
@@ -60,7 +57,7 @@ PATIENT_DATA_INVALID = "Podane dane pacjenta są nieprawidłowe ({details}). Pro
 CANCELLED_BEFORE = "Rezerwacja została już odwołana przez pacjenta."
 PATIENT_CANCEL_REASON = "Odwołana przez pacjenta w OSOZ"
 # Domain refusals whose own message is meant for whoever books, so the patient may read it as it is.
-PATIENT_READABLE_CODES = {"televisit_not_allowed", "televisit_only"}
+PATIENT_READABLE_CODES = {"televisit_not_allowed", "televisit_only", "not_first_free", "nfz_first_time"}
 
 
 def _when(moment: datetime) -> str:
@@ -127,13 +124,12 @@ class Opening:
 
 @dataclass
 class ApplyCache:
-    """What the events of one feed page share — locations with their private keys, the schedules OSOZ may book
-    and the booking settings — read once per page instead of once per event. Valid within one transaction. With
-    `opening`, the bookings' personal data opened ahead are taken from it."""
+    """What the events of one feed page share — locations with their private keys and the schedules OSOZ may book —
+    read once per page instead of once per event. Valid within one transaction. With `opening`, the bookings'
+    personal data opened ahead are taken from it."""
 
     locations: dict[int, tuple[Location | None, bytes]] = field(default_factory=dict)
     schedules: dict[tuple[str, str], Schedule | None] = field(default_factory=dict)
-    nfz_first_time_online: bool | None = None
     opening: Opening | None = None
 
     def location(self, unit_number: int) -> tuple[Location | None, bytes]:
@@ -155,18 +151,13 @@ class ApplyCache:
         numeric = {key: (int(key[0]), int(key[1])) for key in wanted if key[0].isdigit() and key[1].isdigit()}
         found = {}
         if numeric:
-            schedules = published_schedules().filter(pk__in={schedule_id for _doctor, schedule_id in numeric.values()})
+            schedules = online_schedules().filter(pk__in={schedule_id for _doctor, schedule_id in numeric.values()})
             found = {
                 (schedule.employee_id, schedule.pk): schedule
                 for schedule in schedules.select_related("employee", "cell__location")
             }
         for key in wanted:
             self.schedules[key] = found.get(numeric.get(key))
-
-    def first_time_nfz_allowed(self) -> bool:
-        if self.nfz_first_time_online is None:
-            self.nfz_first_time_online = booking_settings().nfz_first_time_online
-        return self.nfz_first_time_online
 
 
 class _Refused(Exception):
@@ -210,7 +201,6 @@ class _Outcome:
     opened: _Opened
     refusal: _Refused | None = None
     patient: Patient | None = None
-    first_time_nfz: bool = False
     appointment: Appointment | None = None
     notes: list[str] = field(default_factory=list)
 
@@ -319,30 +309,17 @@ def _patients_find(outcomes: list[_Outcome]) -> None:
         outcome.patient = patients[pesel]
 
 
-def _set1_apply(outcomes: list[_Outcome], cache: ApplyCache) -> None:
-    """SET-1, asked before booking, as the booking itself makes the patient a returning one: a first-time NFZ patient
-    is refused unless the setting allows him, and then queued. A booking earlier in the same call that was not
-    refused here counts as a visit."""
-    nfz = [outcome for outcome in outcomes if outcome.opened.schedule.is_nfz]
-    returning = patients_returning({(o.patient.pk, o.opened.schedule.cell_id) for o in nfz if o.patient.pk})
-    booked_now: set[tuple[int, int]] = set()  # (id() of the patient, cell id)
-    for outcome in nfz:
-        cell_id = outcome.opened.schedule.cell_id
-        earlier = (outcome.patient.pk, cell_id) in returning or (id(outcome.patient), cell_id) in booked_now
-        outcome.first_time_nfz = not earlier
-        if outcome.first_time_nfz and not cache.first_time_nfz_allowed():
-            outcome.refusal = _Refused(
-                NFZ_FIRST_TIME_REFUSED, detail="pierwszorazowy pacjent NFZ, rejestracja online wyłączona (SET-1)"
-            )
-        else:
-            booked_now.add((id(outcome.patient), cell_id))
-
-
 def _refusal_of(error: DomainError) -> _Refused:
+    """What the patient is told of the booking rules' refusal (`bookings_check`); the rule's own words go to the
+    audit log."""
     if isinstance(error, SlotTakenError):
         return _Refused(SLOT_TAKEN, detail=error.message)
     if error.code == "past":
         return _Refused(SLOT_PAST, detail=error.message)
+    if error.code == "not_offered_online":
+        return _Refused(NOT_OFFERED, detail=error.message)
+    if error.code == "nfz_first_time":
+        return _Refused(error.message, detail="pierwszorazowy pacjent NFZ, rejestracja online wyłączona (SET-1)")
     return _Refused(error.message if error.code in PATIENT_READABLE_CODES else SLOT_GONE, detail=error.message)
 
 
@@ -391,9 +368,15 @@ def _book(outcomes: list[_Outcome], refused: dict[uuid.UUID, _Refused]) -> None:
         raise _Raced("the calendar refused some of the bookings; they are left out of the next attempt")
 
 
-def _extras_add(outcome: _Outcome) -> None:
-    """PAT-2 and SET-1 for an accepted booking: the card arrives as Nieaktywna, a first-time NFZ patient is queued."""
-    booking, patient, schedule = outcome.opened.booking, outcome.patient, outcome.opened.schedule
+def _queued(outcomes: list[_Outcome]) -> set[int]:
+    """The appointments whose first-time NFZ patient the booking rules entered in the waiting queue (SET-1)."""
+    appointments = [outcome.appointment.pk for outcome in outcomes]
+    return set(WaitingListEntry.objects.filter(appointment__in=appointments).values_list("appointment_id", flat=True))
+
+
+def _extras_add(outcome: _Outcome, *, queued: bool) -> None:
+    """PAT-2 for an accepted booking: the card arrives as Nieaktywna; and the audit's word on the waiting queue."""
+    booking, patient = outcome.opened.booking, outcome.patient
     if booking.osoz_card_number:
         cards = patient.osoz_cards.values_list("number", flat=True)
         if booking.osoz_card_number not in cards:
@@ -404,20 +387,8 @@ def _extras_add(outcome: _Outcome) -> None:
                 source=OsozCardSource.ONLINE,
             )
             outcome.notes.append("dodano kartę OSOZ ze statusem Nieaktywna")
-    if outcome.first_time_nfz:
-        try:
-            waiting_list_add(
-                cell=schedule.cell,
-                patient=patient,
-                category=WaitingCategory.STABLE,
-                added_by_label=OSOZ_ACTOR,
-                appointment=outcome.appointment,
-            )
-            outcome.notes.append("pacjent pierwszorazowy NFZ – wpisano go do kolejki oczekujących (przypadek stabilny)")
-        except DomainError as error:
-            if error.code != "already_waiting":
-                raise
-            outcome.notes.append("pacjent pierwszorazowy NFZ – był już w kolejce oczekujących tej komórki")
+    if queued:
+        outcome.notes.append("pacjent pierwszorazowy NFZ – wpisano go do kolejki oczekujących (przypadek stabilny)")
 
 
 def _doctor_and_time(booking: interface.Booking, cache: ApplyCache) -> str:
@@ -481,10 +452,10 @@ def _apply_new(
     it, or the calendar refused bookings (now in `refused`)."""
     outcomes = [_Outcome(opened=item, refusal=item.refusal or refused.get(item.key)) for item in opened]
     _patients_find(_live(outcomes))
-    _set1_apply(_live(outcomes), cache)
     _book(outcomes, refused)
+    queued = _queued(_live(outcomes))
     for outcome in _live(outcomes):
-        _extras_add(outcome)
+        _extras_add(outcome, queued=outcome.appointment.pk in queued)
     # The unique booking id makes each booking's record the proof it was applied once: a record written meanwhile
     # by the other path trips it (IntegrityError) and the next attempt finds that record.
     records = OsozBooking.objects.bulk_create(_record_of(outcome, path=path, now=now) for outcome in outcomes)

@@ -39,9 +39,9 @@ from core.services import audit_record
 from osoz_integration import bookings_out, interface, monitor, tasks
 from osoz_integration.client import OsozClient, OsozPermanentError, OsozTransientError
 from osoz_integration.models import KIND_PRIORITY, Connection, OutboxKind, OutboxMessage, outbox_key
-from osoz_integration.selectors import connection_client, connection_get, published_schedules
+from osoz_integration.selectors import connection_client, connection_get
 from scheduling.models import Schedule
-from scheduling.selectors import free_slots
+from scheduling.selectors import free_slots, online_schedules
 from scheduling.slots import WARSAW
 
 logger = logging.getLogger(__name__)
@@ -74,8 +74,8 @@ def _shown(resources: Collection[tuple[str, int]]) -> set[tuple[str, int]]:
     shown_where = {
         OutboxKind.LOCATION: (Location.objects.filter(osoz_enabled=True), "pk"),
         OutboxKind.DOCTOR: (Employee.objects.filter(osoz_enabled=True, is_medical=True), "pk"),
-        OutboxKind.SCHEDULE: (published_schedules(), "pk"),
-        OutboxKind.SLOTS: (published_schedules(), "employee_id"),
+        OutboxKind.SCHEDULE: (online_schedules(), "pk"),
+        OutboxKind.SLOTS: (online_schedules(), "employee_id"),
     }
     shown: set[tuple[str, int]] = set()
     for kind, kind_ids in ids.items():
@@ -307,7 +307,7 @@ def _doctor_document(employee_id: int, version: int) -> Document:
 
 def _schedule_document(schedule_id: int, version: int) -> Document:
     schedule = Schedule.objects.select_related("employee", "cell__location").get(pk=schedule_id)
-    visible = published_schedules(employee_id=schedule.employee_id).filter(pk=schedule.pk).exists()
+    visible = online_schedules(employee_id=schedule.employee_id).filter(pk=schedule.pk).exists()
     # OSZ-11: offered on ZnanyLekarz as ordinary visits, also "Możliwa telewizyta"; "Tylko telewizyta" never.
     znanylekarz = schedule.osoz_online and not schedule.televisit_only
     document = interface.Schedule(
@@ -351,7 +351,7 @@ def _slots_document(employee_id: int, version: int) -> Document:
     employee = Employee.objects.get(pk=employee_id)
     now = timezone.now()
     date_from, date_to = publication_window(timezone.localdate(now))
-    schedules = published_schedules(employee_id=employee_id)
+    schedules = online_schedules(employee_id=employee_id)
     slots = free_slots(
         employee_ids=[employee_id], date_from=date_from, date_to=date_to, not_before=now, schedules=schedules
     ).get(employee_id, [])

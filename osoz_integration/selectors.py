@@ -6,10 +6,9 @@ from datetime import datetime, timedelta
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
-from django.db.models import Count, Exists, F, Max, Min, OuterRef, Q, QuerySet
+from django.db.models import Count, F, Max, Min, Q, QuerySet
 from django.utils import timezone
 
-from clinic.models import EmployeeCell
 from core.crypto import secret_decrypt
 from core.models import AuditCategory, AuditEvent, AuditOutcome
 from osoz_integration.client import OsozClient
@@ -21,7 +20,6 @@ from osoz_integration.models import (
     OsozBookingState,
     OutboxMessage,
 )
-from scheduling.models import Schedule
 from scheduling.slots import WARSAW
 
 RECENT_ERRORS = 5
@@ -130,15 +128,3 @@ def connection_administrators() -> QuerySet:
         .distinct()
         .order_by("last_name", "first_name", "username")
     )
-
-
-def published_schedules(*, employee_id: int | None = None) -> QuerySet[Schedule]:
-    """SCH-2: schedules with "Rejestracja on-line (OSOZ)" of an OSOZ-enabled employee, in a cell passed to OSOZ; of
-    one employee, or of all of them."""
-    published_cell = EmployeeCell.objects.filter(
-        employee_id=OuterRef("employee_id"), cell_id=OuterRef("cell_id"), osoz_published=True
-    )
-    schedules = Schedule.objects.filter(
-        osoz_online=True, employee__osoz_enabled=True, employee__is_medical=True
-    ).filter(Exists(published_cell))
-    return schedules if employee_id is None else schedules.filter(employee_id=employee_id)

@@ -4,7 +4,7 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
 from clinic.models import Cell, Employee, EmployeeCell
@@ -188,6 +188,23 @@ class Occupancy:
         for day in self._days(starts_at, ends_at):
             self.appointments.setdefault((employee_id, day), []).append((starts_at, ends_at, None))
 
+    def first_free(
+        self, blocks: Iterable[ScheduleBlock], *, schedule_id: int, employee_id: int, day: date, not_before: datetime
+    ) -> datetime | None:
+        """SCH-3: the start of the schedule's first slot on `day` among the day's `blocks` that is neither occupied
+        (counting what was occupied since this was read) nor removed, and not before `not_before`. Slots are cut as
+        the slot engine cuts them: from the block's start, in whole visits of absolute time."""
+        for block in sorted((b for b in blocks if b.schedule_id == schedule_id), key=lambda b: b.start_time):
+            visit = timedelta(minutes=block.visit_minutes)
+            start = datetime.combine(day, block.start_time, tzinfo=WARSAW)
+            block_end = datetime.combine(day, block.end_time, tzinfo=WARSAW)
+            while start + visit <= block_end:
+                times = {"employee_id": employee_id, "starts_at": start, "ends_at": start + visit}
+                if start >= not_before and not (self.appointment_overlaps(**times) or self.removed_overlaps(**times)):
+                    return start
+                start += visit
+        return None
+
 
 def occupancy(*, employee_ids: Collection[int], start: datetime, end: datetime) -> Occupancy:
     """What takes the doctors' time within [start, end): two queries however many doctors and times."""
@@ -197,6 +214,18 @@ def occupancy(*, employee_ids: Collection[int], start: datetime, end: datetime) 
     removed = RemovedSlot.objects.filter(employee_id__in=employee_ids, starts_at__lt=end, ends_at__gt=start)
     removed_rows = ((*row, None) for row in removed.values_list("employee_id", "starts_at", "ends_at"))
     return Occupancy(appointments=Occupancy._index(appointments.order_by()), removed=Occupancy._index(removed_rows))
+
+
+def online_schedules(*, employee_id: int | None = None) -> QuerySet[Schedule]:
+    """SCH-2: the schedules offered online (through OSOZ, to patients and payers): those with "Rejestracja on-line
+    (OSOZ)" of an OSOZ-enabled employee, in a cell passed to OSOZ; of one employee, or of all of them."""
+    published_cell = EmployeeCell.objects.filter(
+        employee_id=OuterRef("employee_id"), cell_id=OuterRef("cell_id"), osoz_published=True
+    )
+    schedules = Schedule.objects.filter(
+        osoz_online=True, employee__osoz_enabled=True, employee__is_medical=True
+    ).filter(Exists(published_cell))
+    return schedules if employee_id is None else schedules.filter(employee_id=employee_id)
 
 
 def calendar_employees_for_user(user) -> QuerySet[Employee]:

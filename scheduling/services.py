@@ -4,7 +4,7 @@ the calendar, the API, the OSOZ integration and the portal all book through `app
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -27,14 +27,19 @@ from scheduling.models import (
     RemovedSlot,
     Schedule,
     ScheduleBlock,
+    WaitingCategory,
     WaitingListEntry,
 )
 from scheduling.selectors import (
     block_covering,
+    booking_settings,
     occupancy,
+    online_schedules,
+    patients_returning,
     schedule_block_covering,
     schedule_blocks_on,
     waiting_list_first_free,
+    window_bounds,
 )
 from scheduling.slots import WARSAW
 
@@ -56,6 +61,16 @@ def actor_label_of(actor, source: str) -> str:
     )
 
 
+# The channels through which patients and payers book themselves: only what is offered online (SCH-2), under SCH-3
+# and SET-1. Staff (the calendar, the API) book any free slot of a schedule.
+ONLINE_SOURCES = frozenset({AppointmentSource.OSOZ, AppointmentSource.PAYER, AppointmentSource.PORTAL})
+
+# SET-1's refusal, in the specification's words, verbatim: the patient reads it wherever he booked.
+NFZ_FIRST_TIME_REFUSED = (
+    "Przepraszamy, ale nie możesz się umówić się na pierwszą wizytę NFZ samodzielnie. Prosimy o kontakt z placówką"
+)
+
+
 @dataclass(frozen=True)
 class BookingRequest:
     """A time asked for with a doctor: to check (`bookings_check`) or to book for `patient` (`appointments_book`).
@@ -70,14 +85,45 @@ class BookingRequest:
     exclude_appointment_id: int | None = None
 
 
+@dataclass(frozen=True)
+class Placement:
+    """A request that may be booked: the schedule and slot it takes, and whether it is a first-time NFZ patient's
+    online booking, which SET-1 enters in the waiting queue."""
+
+    schedule: Schedule
+    ends_at: datetime
+    first_time_nfz: bool = False
+
+
+def _off_grid(block: ScheduleBlock, *, starts_at: datetime, ends_at: datetime | None) -> bool:
+    """Whether the time is not one of the block's slots: slots are cut from the block's start in whole visits of
+    absolute time (slots.py), so a start must be a whole number of visits after it and a visit exactly one long."""
+    block_start = datetime.combine(starts_at.astimezone(WARSAW).date(), block.start_time, tzinfo=WARSAW)
+    visit = timedelta(minutes=block.visit_minutes)
+    return (starts_at - block_start) % visit != timedelta(0) or ends_at not in (None, starts_at + visit)
+
+
 def bookings_check(
-    requests: Sequence[BookingRequest], *, now: datetime | None = None
-) -> list[tuple[Schedule, datetime] | DomainError]:
-    """Whether each request may be booked: its schedule and end time, or the DomainError (Polish message) of the rule
-    that refuses it — SlotTakenError when the time is taken. Requests are judged in order as if each one that passes
-    were booked before the next, so a later request overlapping an earlier one is refused. Three queries whatever the
-    number of requests; this is the one place those rules live."""
+    requests: Sequence[BookingRequest],
+    *,
+    source: str = AppointmentSource.CALENDAR,
+    now: datetime | None = None,
+) -> list[Placement | DomainError]:
+    """Whether each request may be booked through `source`: its Placement, or the DomainError (Polish message) of the
+    rule that refuses it — SlotTakenError when the time is taken. This is the one place the booking rules live, for
+    every channel:
+
+    - the time is timezone-aware, not past, and one of the free slots the slot engine offers: inside a block of the
+      doctor's schedules, on the block's grid, one visit long, neither booked nor removed;
+    - a televisit only where the schedule allows one, an ordinary visit not where it allows televisits only;
+    - online (ONLINE_SOURCES) only in a schedule offered online (SCH-2), only the day's first free slot where the
+      schedule says "Wybieraj pierwszy wolny termin" (SCH-3), and a first-time NFZ patient only where SET-1 allows
+      it (he is then queued).
+
+    Requests are judged in order as if each one that passes were booked before the next, so a later request
+    overlapping an earlier one is refused. A few queries whatever the number of requests."""
     now = now or timezone.now()
+    online = source in ONLINE_SOURCES
     results: list = [None] * len(requests)
     for index, request in enumerate(requests):
         if timezone.is_naive(request.starts_at) or (request.ends_at is not None and timezone.is_naive(request.ends_at)):
@@ -87,6 +133,7 @@ def bookings_check(
     timed = [index for index, result in enumerate(results) if result is None]
     days = {i: (requests[i].employee_id, requests[i].starts_at.astimezone(WARSAW).date()) for i in timed}
     blocks = schedule_blocks_on(set(days.values()))
+    covered = {}
     for index in timed:
         request = requests[index]
         covering = block_covering(blocks[days[index]], starts_at=request.starts_at, ends_at=request.ends_at)
@@ -96,33 +143,88 @@ def bookings_check(
                 code="outside_schedule",
             )
             continue
-        schedule, _block, end = covering
+        schedule, block, end = covering
         if end <= request.starts_at:
             results[index] = DomainError(_("Koniec wizyty musi być późniejszy niż jej początek."), code="times_order")
+        elif _off_grid(block, starts_at=request.starts_at, ends_at=request.ends_at):
+            results[index] = DomainError(
+                _(
+                    "Wizyta musi zaczynać się o godzinie jednego z wolnych terminów harmonogramu (co %(minutes)s min "
+                    "od %(start)s). Wybierz wolny termin z kalendarza."
+                )
+                % {"minutes": block.visit_minutes, "start": block.start_time.strftime("%H:%M")},
+                code="off_grid",
+            )
         elif request.kind == AppointmentKind.TELEVISIT and not (schedule.televisit_possible or schedule.televisit_only):
             results[index] = DomainError(_("Ten harmonogram nie przewiduje telewizyt."), code="televisit_not_allowed")
         elif request.kind != AppointmentKind.TELEVISIT and schedule.televisit_only:
             results[index] = DomainError(_("Ten harmonogram przewiduje wyłącznie telewizyty."), code="televisit_only")
         else:
-            results[index] = (schedule, end)
-    placed = [index for index in timed if isinstance(results[index], tuple)]
-    if not placed:
+            covered[index] = (schedule, end)
+    if online and covered:
+        offered = set(
+            online_schedules()
+            .filter(pk__in={schedule.pk for schedule, _end in covered.values()})
+            .values_list("pk", flat=True)
+        )
+        for index in [i for i, (schedule, _end) in covered.items() if schedule.pk not in offered]:
+            del covered[index]
+            results[index] = DomainError(
+                _("Ten termin nie jest udostępniony do rejestracji online."), code="not_offered_online"
+            )
+    if not covered:
         return results
     occupied = occupancy(
-        employee_ids={requests[i].employee_id for i in placed},
-        start=min(requests[i].starts_at for i in placed),
-        end=max(results[i][1] for i in placed),
+        employee_ids={requests[i].employee_id for i in covered},
+        # From the first day's midnight: SCH-3 looks for the first free slot before the time asked for.
+        start=window_bounds(min(days[i][1] for i in covered), min(days[i][1] for i in covered))[0],
+        end=max(end for _schedule, end in covered.values()),
     )
-    for index in placed:
-        request, (_schedule, end) = requests[index], results[index]
+    first_time = _first_time_nfz(requests, covered) if online else {}
+    nfz_first_time_allowed = booking_settings().nfz_first_time_online if first_time else True
+    booked_now: set[tuple[int, int]] = set()  # (id() of the patient, cell id) booked earlier in this call
+    for index, (schedule, end) in covered.items():
+        request = requests[index]
         times = {"employee_id": request.employee_id, "starts_at": request.starts_at, "ends_at": end}
+        patient_in_cell = (id(request.patient), schedule.cell_id)
+        first_time_nfz = first_time.get(index, False) and patient_in_cell not in booked_now
         if occupied.removed_overlaps(**times):
             results[index] = SlotTakenError(_("Ten termin został usunięty z harmonogramu."))
         elif occupied.appointment_overlaps(**times, exclude_id=request.exclude_appointment_id):
             results[index] = SlotTakenError(_("Ten termin jest już zajęty. Wybierz inny wolny termin."))
+        elif (
+            online
+            and schedule.first_free_only
+            and request.starts_at
+            != occupied.first_free(
+                blocks[days[index]],
+                schedule_id=schedule.pk,
+                employee_id=request.employee_id,
+                day=days[index][1],
+                not_before=now,
+            )
+        ):
+            results[index] = DomainError(
+                _("W tym harmonogramie można umówić tylko pierwszy wolny termin dnia. Prosimy wybrać ten termin."),
+                code="not_first_free",
+            )
+        elif first_time_nfz and not nfz_first_time_allowed:
+            results[index] = DomainError(NFZ_FIRST_TIME_REFUSED, code="nfz_first_time")
         else:
             occupied.occupy(**times)
+            booked_now.add(patient_in_cell)
+            results[index] = Placement(schedule=schedule, ends_at=end, first_time_nfz=first_time_nfz)
     return results
+
+
+def _first_time_nfz(requests: Sequence[BookingRequest], covered: dict) -> dict[int, bool]:
+    """SET-1: which online NFZ requests are of a pacjent pierwszorazowy — one with no earlier appointment in that
+    cell that was not cancelled (a new patient, not saved yet, has none). One query."""
+    nfz = {index: schedule.cell_id for index, (schedule, _end) in covered.items() if schedule.is_nfz}
+    returning = patients_returning(
+        {(requests[i].patient.pk, cell_id) for i, cell_id in nfz.items() if requests[i].patient.pk}
+    )
+    return {i: (requests[i].patient.pk, cell_id) not in returning for i, cell_id in nfz.items()}
 
 
 def booking_check(
@@ -132,10 +234,11 @@ def booking_check(
     ends_at: datetime | None = None,
     kind: str = AppointmentKind.VISIT,
     exclude_appointment_id: int | None = None,
+    source: str = AppointmentSource.CALENDAR,
     now: datetime | None = None,
-) -> tuple[Schedule, datetime]:
-    """Whether [starts_at, ends_at) may be booked with this doctor (`bookings_check` of one); returns the schedule and
-    the end time, or raises the DomainError that refuses it."""
+) -> Placement:
+    """Whether [starts_at, ends_at) may be booked with this doctor (`bookings_check` of one); returns its Placement,
+    or raises the DomainError that refuses it."""
     request = BookingRequest(
         employee_id=employee_id,
         starts_at=starts_at,
@@ -143,7 +246,7 @@ def booking_check(
         kind=kind,
         exclude_appointment_id=exclude_appointment_id,
     )
-    result = bookings_check([request], now=now)[0]
+    result = bookings_check([request], source=source, now=now)[0]
     if isinstance(result, DomainError):
         raise result
     return result
@@ -189,14 +292,14 @@ def appointments_book(
 ) -> list[Appointment | DomainError]:
     """Book each request for its patient: the appointment, or the DomainError that refused it. Many at once (a page
     of online bookings) cost the same few queries as one, and each doctor's slots are republished and calendars
-    refreshed once."""
-    results: list = bookings_check(requests, now=now)
-    made = []
+    refreshed once. A first-time NFZ patient booked online is entered in the cell's waiting queue (SET-1)."""
+    results: list = bookings_check(requests, source=source, now=now)
+    placements: dict[int, Placement] = {}
     for index, (request, result) in enumerate(zip(requests, results, strict=True)):
         if isinstance(result, DomainError):
             continue
-        schedule, end = result
-        made.append(index)
+        placements[index] = result
+        schedule, end = result.schedule, result.ends_at
         results[index] = Appointment(
             employee=schedule.employee,
             cell_id=schedule.cell_id,
@@ -212,11 +315,28 @@ def appointments_book(
             booked_by_label=actor_label_of(actor, source),
         )
     with changes_collect():
-        for index, result in zip(made, _insert_occupying([results[i] for i in made]), strict=True):
+        for index, result in zip(placements, _insert_occupying([results[i] for i in placements]), strict=True):
             results[index] = result
             if isinstance(result, Appointment):
                 _calendar_changed(result.employee_id, result.starts_at, slots=True)
+                if placements[index].first_time_nfz:
+                    _first_time_nfz_queue(result, label=actor_label_of(actor, source), now=now)
     return results
+
+
+def _first_time_nfz_queue(appointment: Appointment, *, label: str, now: datetime | None) -> None:
+    try:
+        waiting_list_add(
+            cell=appointment.cell,
+            patient=appointment.patient,
+            category=WaitingCategory.STABLE,
+            added_by_label=label,
+            appointment=appointment,
+            now=now,
+        )
+    except DomainError as error:
+        if error.code != "already_waiting":
+            raise
 
 
 def appointment_book(
@@ -261,13 +381,14 @@ def appointment_move(*, appointment: Appointment, starts_at: datetime, actor=Non
             _("Przesunąć można tylko umówioną wizytę, na którą pacjent jeszcze nie przybył."), code="not_movable"
         )
     old_start = appointment.starts_at
-    schedule, end = booking_check(
+    placement = booking_check(
         employee_id=appointment.employee_id,
         starts_at=starts_at,
         kind=appointment.kind,
         exclude_appointment_id=appointment.pk,
     )
-    appointment.starts_at, appointment.ends_at = starts_at, end
+    schedule = placement.schedule
+    appointment.starts_at, appointment.ends_at = starts_at, placement.ends_at
     appointment.schedule, appointment.cell_id, appointment.is_nfz = schedule, schedule.cell_id, schedule.is_nfz
     _save_occupying(appointment)
     _calendar_changed(

@@ -5,6 +5,10 @@ the OSOZ publication and the portal all share it through `scheduling.selectors.f
 Times are handled as absolute instants (epoch seconds). A block's wall-clock bounds are placed on the Europe/Warsaw
 timeline day by day, and slots are cut in absolute time inside them, so DST change days come out right: on the
 spring-forward Sunday a 01:00–04:00 block is two real hours long, on the autumn Sunday it is four.
+
+The slots cut here are the only times that may be booked: a visit starts a whole number of visit lengths after its
+block's start and lasts one visit. A start off this grid is refused by every channel alike
+(`scheduling.services.bookings_check`), so no visit can straddle two slots and block both.
 """
 
 from bisect import bisect_right

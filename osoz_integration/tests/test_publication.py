@@ -16,12 +16,12 @@ from core.models import AuditCategory, AuditEvent, AuditOutcome
 from osoz_integration import client as osoz_client
 from osoz_integration import publication
 from osoz_integration.models import OutboxMessage
-from osoz_integration.selectors import connection_get, outbox_pending, published_schedules
+from osoz_integration.selectors import connection_get, outbox_pending
 from osoz_integration.tests.conftest import SANDBOX_ENTITY_ID, connect
 from patients.tests.factories import PatientFactory
 from scheduling.changes import ScheduleChanged
 from scheduling.models import AppointmentSource
-from scheduling.selectors import free_slots
+from scheduling.selectors import free_slots, online_schedules
 from scheduling.services import (
     BlockSpec,
     appointment_book,
@@ -74,7 +74,7 @@ def engine_slots(doctor) -> set[tuple[str, datetime]]:
         date_from=date_from,
         date_to=date_to,
         not_before=timezone.now(),
-        schedules=published_schedules(employee_id=doctor.pk),
+        schedules=online_schedules(employee_id=doctor.pk),
     )[doctor.pk]
     return _later({(str(slot.schedule_id), slot.starts_at) for slot in found})
 
@@ -305,7 +305,7 @@ def test_nothing_is_queued_while_the_integration_is_off_or_for_doctors_osoz_does
     client_for(alice).post("/ustawienia/osoz/integracja/", {"enabled": "on"})
     assert OutboxMessage.objects.count() == 4
     publication.outbox_drain()
-    published_schedules(employee_id=doctor.pk).update(osoz_online=False)
+    online_schedules(employee_id=doctor.pk).update(osoz_online=False)
     hidden = published_clinic.schedule
     hidden.refresh_from_db()
     changes_record(ScheduleChanged(schedule_id=hidden.pk))

@@ -10,7 +10,8 @@ from scheduling.slots import WARSAW
 
 
 class ScheduleFactory(factory.django.DjangoModelFactory):
-    """A weekday schedule, 08:00–12:00 in 20-minute visits, from 2026-01-01 on, in a cell the doctor works in."""
+    """A weekday schedule, 08:00–12:00 in 20-minute visits, from 2026-01-01 on, in a cell the doctor works in. With
+    osoz_online=True it is offered online (SCH-2): the cell is passed to OSOZ too."""
 
     class Meta:
         model = Schedule
@@ -26,7 +27,7 @@ class ScheduleFactory(factory.django.DjangoModelFactory):
     def works_in_cell(self, create, extracted, **kwargs):
         if create:
             EmployeeCell.objects.get_or_create(
-                employee=self.employee, cell=self.cell, defaults={"osoz_published": bool(extracted)}
+                employee=self.employee, cell=self.cell, defaults={"osoz_published": bool(extracted) or self.osoz_online}
             )
 
     @factory.post_generation

@@ -4,14 +4,22 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
+from accounts.tests.factories import UserFactory
 from core.errors import DomainError
 from patients.tests.factories import PatientFactory
 from scheduling import services
-from scheduling.models import Appointment, AppointmentKind, AppointmentSource, AppointmentStatus
+from scheduling.models import (
+    Appointment,
+    AppointmentKind,
+    AppointmentSource,
+    AppointmentStatus,
+    WaitingCategory,
+    WaitingListEntry,
+)
 from scheduling.selectors import free_slots
 from scheduling.services import SlotTakenError
 from scheduling.slots import WARSAW
-from scheduling.tests.factories import ScheduleFactory
+from scheduling.tests.factories import AppointmentFactory, ScheduleFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -47,14 +55,86 @@ def test_booking_a_free_slot(schedule, bob):
     assert at(8, 20) not in [slot.starts_at for slot in slots] and len(slots) == 11
 
 
-def test_a_time_inside_a_block_may_be_booked_off_the_grid(schedule):
-    assert book(schedule, at(9, 5)).ends_at == at(9, 25)
-    with pytest.raises(SlotTakenError):
-        book(schedule, at(9, 0))  # 09:00–09:20 overlaps 09:05–09:25
+@pytest.mark.parametrize(
+    ("starts_at", "ends_at"),
+    [(at(9, 5), None), (at(9) + timedelta(seconds=30), None), (at(9, 7), None), (at(9), at(9, 40)), (at(9), at(9, 10))],
+)
+def test_only_a_slot_of_the_schedules_grid_may_be_booked(schedule, starts_at, ends_at):
+    with pytest.raises(DomainError, match="co 20 min od 08:00") as refused:
+        book(schedule, starts_at, ends_at=ends_at)
+    assert refused.value.code == "off_grid" and not Appointment.objects.exists()
 
 
-def test_online_bookings_are_booked_by_osoz(schedule):
-    assert book(schedule, at(8), source=AppointmentSource.OSOZ).booked_by_label == "OSOZ"
+def test_a_move_off_the_grid_is_refused_and_blocks_nothing(schedule, bob):
+    appointment = book(schedule, at(8))
+    with pytest.raises(DomainError, match="co 20 min"):
+        services.appointment_move(appointment=appointment, starts_at=at(9, 7), actor=bob)
+    appointment.refresh_from_db()
+    assert appointment.starts_at == at(8)
+    free = free_slots(employee_ids=[schedule.employee_id], date_from=MONDAY, date_to=MONDAY)[schedule.employee_id]
+    assert {at(9), at(9, 20)} <= {slot.starts_at for slot in free}
+
+
+def test_online_bookings_are_booked_by_osoz():
+    online = ScheduleFactory(osoz_online=True, is_nfz=False)
+    assert book(online, at(8), source=AppointmentSource.OSOZ).booked_by_label == "OSOZ"
+
+
+@pytest.mark.parametrize("source", [AppointmentSource.OSOZ, AppointmentSource.PAYER, AppointmentSource.PORTAL])
+def test_online_channels_book_only_schedules_offered_online(schedule, source):
+    with pytest.raises(DomainError, match="nie jest udostępniony do rejestracji online"):
+        book(schedule, at(8), source=source)
+    assert not Appointment.objects.exists()
+    assert book(schedule, at(8), source=AppointmentSource.CALENDAR).pk, "staff book any free slot"
+
+
+def test_first_free_slot_schedules_take_online_only_the_days_first_free_slot():
+    first_free = ScheduleFactory(osoz_online=True, is_nfz=False, first_free_only=True)
+    book(first_free, at(8))
+    services.slot_remove(employee_id=first_free.employee_id, starts_at=at(8, 20), actor=UserFactory())
+    with pytest.raises(DomainError, match="tylko pierwszy wolny termin dnia"):
+        book(first_free, at(9), source=AppointmentSource.OSOZ)
+    assert book(first_free, at(8, 40), source=AppointmentSource.OSOZ).starts_at == at(8, 40)
+    assert book(first_free, at(11), source=AppointmentSource.CALENDAR).pk, "the rule is the online channels' only"
+    results = services.appointments_book(
+        [
+            services.BookingRequest(employee_id=first_free.employee_id, starts_at=starts_at, patient=PatientFactory())
+            for starts_at in (at(9), at(9, 20), at(10))
+        ],
+        source=AppointmentSource.OSOZ,
+    )
+    assert [getattr(result, "code", "booked") for result in results] == ["booked", "booked", "not_first_free"]
+
+
+@pytest.mark.parametrize("allowed", [False, True])
+def test_set1_decides_online_nfz_bookings_of_first_time_patients(allowed):
+    services.booking_settings_update(nfz_first_time_online=allowed)
+    online = ScheduleFactory(osoz_online=True)
+    returning, first_time = PatientFactory(), PatientFactory()
+    AppointmentFactory(schedule=online, patient=returning, starts_at=at(8, day=MONDAY - timedelta(days=7)))
+    results = services.appointments_book(
+        [
+            services.BookingRequest(employee_id=online.employee_id, starts_at=at(9), patient=returning),
+            services.BookingRequest(employee_id=online.employee_id, starts_at=at(10), patient=first_time),
+            # His second booking in the same call: the first one, if taken, makes him a returning patient.
+            services.BookingRequest(employee_id=online.employee_id, starts_at=at(11), patient=first_time),
+        ],
+        source=AppointmentSource.OSOZ,
+    )
+    assert isinstance(results[0], Appointment)
+    if allowed:
+        assert all(isinstance(result, Appointment) for result in results)
+        entry = WaitingListEntry.objects.get()
+        assert (entry.patient, entry.appointment, entry.category, entry.added_by_label) == (
+            first_time,
+            results[1],
+            WaitingCategory.STABLE,
+            "OSOZ",
+        )
+    else:
+        assert [result.message for result in results[1:]] == [services.NFZ_FIRST_TIME_REFUSED] * 2
+        assert not WaitingListEntry.objects.exists()
+    assert book(online, at(11, 20), patient=first_time, source=AppointmentSource.CALENDAR).pk, "staff may book him"
 
 
 @pytest.mark.parametrize(
@@ -101,8 +181,8 @@ def test_moving_keeps_the_slot_rule(schedule, bob):
         services.appointment_move(appointment=first, starts_at=at(9), actor=bob)
     moved = services.appointment_move(appointment=first, starts_at=at(10), actor=bob)
     assert (moved.starts_at, moved.ends_at) == (at(10), at(10, 20))
-    # Moving onto its own time range shifted a little is fine: it does not collide with itself.
-    assert services.appointment_move(appointment=second, starts_at=at(9, 10)).starts_at == at(9, 10)
+    # Moving onto its own time is fine: it does not collide with itself.
+    assert services.appointment_move(appointment=second, starts_at=at(9)).starts_at == at(9)
 
 
 def test_lifecycle_booked_confirmed_visit_done(schedule, clock):
@@ -159,8 +239,8 @@ def test_the_database_refuses_overlaps_whatever_the_path(schedule):
         Appointment.objects.filter(pk=first.pk).update(status=AppointmentStatus.BOOKED, cancelled_at=None)
 
 
-def test_many_requests_are_judged_in_order_as_if_booked_one_by_one(schedule, bob):
-    other = ScheduleFactory()
+def test_many_requests_are_judged_in_order_as_if_booked_one_by_one(bob):
+    schedule, other = ScheduleFactory(osoz_online=True, is_nfz=False), ScheduleFactory(osoz_online=True, is_nfz=False)
     services.slot_remove(employee_id=schedule.employee_id, starts_at=at(11, 40), actor=bob)
     taken = book(schedule, at(10))
     patient = PatientFactory()
@@ -170,7 +250,7 @@ def test_many_requests_are_judged_in_order_as_if_booked_one_by_one(schedule, bob
 
     requests = [
         request(schedule, at(8)),
-        request(schedule, at(8, 10)),  # overlaps the one before it
+        request(schedule, at(8)),  # the one before it took this time
         request(schedule, at(13)),  # outside the schedule: refused, so it takes no time...
         request(schedule, at(12, 50), ends_at=at(13, 10)),  # ...and this one is refused for its own reason
         request(schedule, at(10)),  # taken before
@@ -198,9 +278,9 @@ def test_many_requests_are_judged_in_order_as_if_booked_one_by_one(schedule, bob
     assert Appointment.objects.exclude(pk=taken.pk).count() == 3
 
 
-def test_booking_many_costs_the_queries_of_booking_one(schedule):
+def test_booking_many_costs_the_queries_of_booking_one():
     patient = PatientFactory()
-    doctors = [schedule, *(ScheduleFactory() for _ in range(4))]
+    doctors = [ScheduleFactory(osoz_online=True, is_nfz=False) for _ in range(5)]
 
     def requests(count):
         days = [MONDAY + timedelta(days=7 * week) for week in range(count)]

@@ -73,7 +73,8 @@ def book_post(client, schedule, starts_at, **data):
     )
 
 
-def test_day_view_shows_doctors_free_slots_and_appointments_with_icons(client_for, bob, schedule):
+def test_day_view_shows_doctors_free_slots_and_appointments_with_icons(client_for, bob):
+    schedule = ScheduleFactory(osoz_online=True, is_nfz=False)
     other = ScheduleFactory(employee__last_name="Zawada")
     book(schedule, at(8), source=AppointmentSource.OSOZ, patient=PatientFactory(last_name="Kowalska"))
     page = client_for(bob).get(calendar_url(data=MONDAY))

@@ -51,7 +51,7 @@ def book(schedule, hour):
         employee_id=schedule.employee_id,
         starts_at=datetime.combine(MONDAY, time(hour), tzinfo=WARSAW),
         patient=PatientFactory(),
-        source=AppointmentSource.OSOZ,
+        source=AppointmentSource.CALENDAR,
     )
 
 
