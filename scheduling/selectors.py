@@ -21,7 +21,7 @@ from scheduling.models import (
     ScheduleBlock,
     WaitingListEntry,
 )
-from scheduling.slots import WARSAW, Slot, WeeklyBlock, slots_compute, to_epoch
+from scheduling.slots import WARSAW, Slot, WeeklyBlock, block_slots, slots_compute, to_epoch
 
 
 def booking_settings() -> BookingSettings:
@@ -192,17 +192,18 @@ class Occupancy:
         self, blocks: Iterable[ScheduleBlock], *, schedule_id: int, employee_id: int, day: date, not_before: datetime
     ) -> datetime | None:
         """SCH-3: the start of the schedule's first slot on `day` among the day's `blocks` that is neither occupied
-        (counting what was occupied since this was read) nor removed, and not before `not_before`. Slots are cut as
-        the slot engine cuts them: from the block's start, in whole visits of absolute time."""
+        (counting what was occupied since this was read) nor removed, and not before `not_before`."""
         for block in sorted((b for b in blocks if b.schedule_id == schedule_id), key=lambda b: b.start_time):
-            visit = timedelta(minutes=block.visit_minutes)
-            start = datetime.combine(day, block.start_time, tzinfo=WARSAW)
-            block_end = datetime.combine(day, block.end_time, tzinfo=WARSAW)
-            while start + visit <= block_end:
-                times = {"employee_id": employee_id, "starts_at": start, "ends_at": start + visit}
-                if start >= not_before and not (self.appointment_overlaps(**times) or self.removed_overlaps(**times)):
-                    return start
-                start += visit
+            for start, end in block_slots(day, start=block.start_time, end=block.end_time, minutes=block.visit_minutes):
+                times = {
+                    "employee_id": employee_id,
+                    "starts_at": datetime.fromtimestamp(start, WARSAW),
+                    "ends_at": datetime.fromtimestamp(end, WARSAW),
+                }
+                if times["starts_at"] >= not_before and not (
+                    self.appointment_overlaps(**times) or self.removed_overlaps(**times)
+                ):
+                    return times["starts_at"]
         return None
 
 

@@ -4,7 +4,7 @@ the calendar, the API, the OSOZ integration and the portal all book through `app
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import datetime, time
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -41,7 +41,7 @@ from scheduling.selectors import (
     waiting_list_first_free,
     window_bounds,
 )
-from scheduling.slots import WARSAW
+from scheduling.slots import WARSAW, block_slots
 
 OSOZ_ACTOR = "OSOZ"
 
@@ -96,11 +96,12 @@ class Placement:
 
 
 def _off_grid(block: ScheduleBlock, *, starts_at: datetime, ends_at: datetime | None) -> bool:
-    """Whether the time is not one of the block's slots: slots are cut from the block's start in whole visits of
-    absolute time (slots.py), so a start must be a whole number of visits after it and a visit exactly one long."""
-    block_start = datetime.combine(starts_at.astimezone(WARSAW).date(), block.start_time, tzinfo=WARSAW)
-    visit = timedelta(minutes=block.visit_minutes)
-    return (starts_at - block_start) % visit != timedelta(0) or ends_at not in (None, starts_at + visit)
+    """Whether the time is not one of the block's slots (slots.block_slots): a start off the grid, or a length
+    other than one visit."""
+    day = starts_at.astimezone(WARSAW).date()
+    grid = dict(block_slots(day, start=block.start_time, end=block.end_time, minutes=block.visit_minutes))
+    start = starts_at.timestamp()
+    return start not in grid or (ends_at is not None and ends_at.timestamp() != grid[start])
 
 
 def bookings_check(

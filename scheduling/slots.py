@@ -90,11 +90,12 @@ def _days(date_from: date, date_to: date) -> Iterator[date]:
         day += timedelta(days=1)
 
 
-def block_slots(block: WeeklyBlock, day: date) -> Iterator[tuple[int, int]]:
-    """The slots one block cuts on one day, whether free or not."""
-    start, end = instant(day, block.start), instant(day, block.end)
-    step = block.minutes * 60
-    for slot_start in range(start, end - step + 1, step):
+def block_slots(day: date, *, start: time, end: time, minutes: int) -> Iterator[tuple[int, int]]:
+    """The slots a block from `start` to `end` in visits of `minutes` cuts on one day, whether free or not: the grid
+    `slots_compute` cuts free slots from, and the only times that may be booked."""
+    first, last = instant(day, start), instant(day, end)
+    step = minutes * 60
+    for slot_start in range(first, last - step + 1, step):
         yield slot_start, slot_start + step
 
 
@@ -169,18 +170,3 @@ def slots_compute(
                     position += 1
         free[employee_id] = result
     return free
-
-
-def first_free_per_day(slots: Iterable[Slot], *, schedule_ids: set[int]) -> list[Slot]:
-    """'Wybieraj pierwszy wolny termin' (SCH-3): for the given schedules only the first free slot of each day is
-    offered; once it is booked the next free one becomes the first. Other schedules' slots pass through."""
-    seen: set[tuple[int, date]] = set()
-    offered = []
-    for slot in sorted(slots):
-        if slot.schedule_id in schedule_ids:
-            key = (slot.schedule_id, slot.local_date)
-            if key in seen:
-                continue
-            seen.add(key)
-        offered.append(slot)
-    return offered

@@ -260,7 +260,7 @@ def test_panel_shows_the_appointment(client_for, bob, schedule, clock):
     clock.move_to(at(7, 30))
     html = client_for(bob).get(reverse("scheduling:calendar_appointment", args=[appointment.pk]), headers=HTMX)
     html = html.content.decode()
-    assert "Chcę przesłać lekarzowi wyniki" in html and "Płatnik" in html and "Usługi" in html
+    assert "Chcę przesłać lekarzowi wyniki" in html and "Płatnik" not in html
     assert reverse("patients:patient_detail", kwargs={"patient_id": appointment.patient_id}) in html
     assert "Bogdan Rejestrator (bob)" in html and "Potwierdź przybycie" in html
 

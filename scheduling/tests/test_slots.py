@@ -2,7 +2,7 @@ from datetime import date, datetime, time
 
 import pytest
 
-from scheduling.slots import WARSAW, Slot, WeeklyBlock, first_free_per_day, instant, slots_compute, to_epoch
+from scheduling.slots import WARSAW, Slot, WeeklyBlock, block_slots, instant, slots_compute, to_epoch
 
 # The change days of 2026 and of a later year: the last Sundays of March (02:00 CET -> 03:00 CEST) and of October
 # (03:00 CEST -> 02:00 CET).
@@ -91,16 +91,10 @@ def test_several_doctors_at_once():
     assert {employee: len(slots) for employee, slots in free.items()} == {1: 2, 2: 2}
 
 
-def test_first_free_slot_per_day_moves_on_when_booked():
-    blocks = [block(0, (8, 0), (10, 0), schedule=10), block(0, (12, 0), (13, 0), schedule=11)]
-    free = compute(blocks, date_to=date(2026, 11, 30))[1]
-    offered = first_free_per_day(free, schedule_ids={10})
-    assert [(s.local_date.day, local(s)) for s in offered if s.schedule_id == 10] == [
-        (23, "08:00+0100"),
-        (30, "08:00+0100"),
-    ]
-    assert len([s for s in offered if s.schedule_id == 11]) == 4  # schedule 11 offers all its slots
-
-    eight = instant(MONDAY, time(8, 0))
-    free = compute(blocks, busy=[(1, eight, eight + 1800)])[1]
-    assert local(first_free_per_day(free, schedule_ids={10})[0]) == "08:30+0100"
+@pytest.mark.parametrize("day", [MONDAY, *SPRING_FORWARD, *FALL_BACK])
+def test_free_slots_are_cut_from_the_blocks_grid_whatever_is_busy(day):
+    night = block(day.weekday(), (1, 0), (5, 0), minutes=45)
+    grid = list(block_slots(day, start=night.start, end=night.end, minutes=night.minutes))
+    stray = (1, grid[1][0] + 600, grid[1][0] + 900)  # busy inside the second slot, off the grid
+    free = compute([night], busy=[stray], date_from=day)[1]
+    assert [(slot.start, slot.end) for slot in free] == [grid[0], *grid[2:]]

@@ -1,6 +1,6 @@
-"""The visit (wizyta, SPEC CAL-4): opened from a confirmed appointment in the calendar, with its notes and the
-sections later parts of the visit fill (Usługi prywatne, Skierowania, telewizyta). The appointment's own doctor
-conducts it; reception and administrators may open it too."""
+"""The visit (wizyta, SPEC CAL-4): opened from a confirmed appointment in the calendar, with its notes; the payers,
+referrals and televisit apps add their sections when they come. The appointment's own doctor conducts it; reception
+and administrators may open it too."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
@@ -11,7 +11,6 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from core.errors import DomainError
 from scheduling.forms import VisitNotesForm
-from scheduling.models import AppointmentKind
 from scheduling.selectors import appointment_for_user
 from scheduling.services import appointment_finish_visit, appointment_notes_update, appointment_open_visit
 
@@ -50,7 +49,6 @@ def visit(request, pk):
         "form": form,
         "editable": editable,
         "refusal": refusal,
-        "is_televisit": appointment.kind == AppointmentKind.TELEVISIT,
     }
     return render(request, "scheduling/visit.html", context)
 
