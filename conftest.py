@@ -16,8 +16,8 @@ from django_otp.oath import totp
 
 from accounts import roles
 from accounts.tests.factories import TOTPDeviceFactory, UserFactory
+from core.time import WARSAW
 from devtools.sandbox import SandboxServer
-from scheduling.slots import WARSAW
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]

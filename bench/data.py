@@ -24,9 +24,9 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from accounts.models import User
 from accounts.roles import RECEPTION
 from clinic.models import Cell, Employee, EmployeeCell, Location
+from core.time import WARSAW
 from patients.models import DocumentType, Patient
 from scheduling.models import Appointment, AppointmentSource, Schedule, ScheduleBlock
-from scheduling.slots import WARSAW
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCTORS = 100

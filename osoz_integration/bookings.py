@@ -30,6 +30,7 @@ from core.crypto import CryptoError, secret_decrypt, unseal
 from core.errors import DomainError
 from core.models import AuditCategory, AuditEvent, AuditOutcome
 from core.services import audit_event, audit_record
+from core.time import datetime_pl
 from osoz_integration import bookings_out, interface
 from osoz_integration.models import OsozBooking, OsozBookingPath, OsozBookingState
 from patients.models import OsozCardSource, OsozCardStatus, Patient, phone_normalise
@@ -42,7 +43,6 @@ from scheduling.services import (
     appointment_cancel,
     appointments_book,
 )
-from scheduling.slots import WARSAW
 
 OSOZ_ACTOR = "OSOZ"
 
@@ -58,10 +58,6 @@ CANCELLED_BEFORE = "Rezerwacja została już odwołana przez pacjenta."
 PATIENT_CANCEL_REASON = "Odwołana przez pacjenta w OSOZ"
 # Domain refusals whose own message is meant for whoever books, so the patient may read it as it is.
 PATIENT_READABLE_CODES = {"televisit_not_allowed", "televisit_only", "not_first_free", "nfz_first_time"}
-
-
-def _when(moment: datetime) -> str:
-    return moment.astimezone(WARSAW).strftime("%d.%m.%Y %H:%M")
 
 
 def _location_keyed(unit_number: int) -> tuple[Location | None, bytes]:
@@ -394,7 +390,7 @@ def _extras_add(outcome: _Outcome, *, queued: bool) -> None:
 def _doctor_and_time(booking: interface.Booking, cache: ApplyCache) -> str:
     schedule = cache.schedule(doctor_id=booking.doctor_id, schedule_id=booking.schedule_id)
     doctor = str(schedule.employee) if schedule is not None else f"lekarz {booking.doctor_id}"
-    return f"{doctor}, {_when(booking.starts)}"
+    return f"{doctor}, {datetime_pl(booking.starts)}"
 
 
 def _record_of(outcome: _Outcome, *, path: str, now: datetime) -> OsozBooking:
@@ -603,7 +599,7 @@ def booking_patient_cancel_apply(
             action="osoz_booking_cancelled_by_patient",
             message=(
                 f"Pacjent odwołał wizytę w OSOZ: {patient.first_name} {patient.last_name}, {appointment.employee}, "
-                f"{_when(appointment.starts_at)}. Powód: {reason}"
+                f"{datetime_pl(appointment.starts_at)}. Powód: {reason}"
             ),
             actor_label=OSOZ_ACTOR,
             target=appointment,

@@ -16,10 +16,10 @@ from datetime import datetime
 from django.utils import timezone
 
 from core.changes import Change, changes_record
+from core.time import WARSAW, datetime_pl
 from osoz_integration import interface, publication
 from osoz_integration.client import OsozClient, OsozPermanentError, OsozTransientError
 from osoz_integration.models import OsozBooking, OsozBookingState, OutboxKind
-from scheduling.slots import WARSAW
 
 # Shown to the patient by OSOZ when the clinic gave no reason of its own (the contract requires one).
 REJECT_REASON = "Placówka nie może przyjąć tej rezerwacji. Prosimy wybrać inny termin."
@@ -53,10 +53,6 @@ def clinic_changes_apply(*, moved: Collection[int], cancelled: Collection[int]) 
     return list(told)
 
 
-def _when(moment: datetime) -> str:
-    return timezone.localtime(moment, WARSAW).strftime("%d.%m.%Y %H:%M")
-
-
 @dataclass(frozen=True)
 class _Step:
     """One command for OSOZ and what OSOZ knows after it."""
@@ -72,9 +68,9 @@ class _Step:
 def _describe(booking: OsozBooking) -> str:
     appointment = booking.appointment
     if appointment is None:
-        return f"na {_when(booking.starts_at)} (rezerwacja {booking.booking_id})"
+        return f"na {datetime_pl(booking.starts_at)} (rezerwacja {booking.booking_id})"
     patient = appointment.patient
-    return f"{patient.first_name} {patient.last_name}, {appointment.employee}, {_when(booking.osoz_starts_at)}"
+    return f"{patient.first_name} {patient.last_name}, {appointment.employee}, {datetime_pl(booking.osoz_starts_at)}"
 
 
 def _next_step(booking: OsozBooking) -> _Step | None:
@@ -125,8 +121,8 @@ def _next_step(booking: OsozBooking) -> _Step | None:
         ends_at = appointment.ends_at.astimezone(WARSAW).isoformat()
         return _Step(
             action="move",
-            sent=f"zmianę terminu wizyty {what} na {_when(appointment.starts_at)}",
-            failed=f"zmiany terminu wizyty {what} na {_when(appointment.starts_at)}",
+            sent=f"zmianę terminu wizyty {what} na {datetime_pl(appointment.starts_at)}",
+            failed=f"zmiany terminu wizyty {what} na {datetime_pl(appointment.starts_at)}",
             call=lambda client, key: client.booking_move(
                 booking_id,
                 schedule_id=schedule_id,

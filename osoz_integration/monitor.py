@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from core.models import AuditCategory, AuditOutcome
 from core.services import audit_record
+from core.time import datetime_pl
 from osoz_integration.client import OsozError, OsozPermanentError
 from osoz_integration.models import Connection
 from osoz_integration.selectors import connection_administrators, connection_get, outbox_pending
@@ -31,10 +32,6 @@ def error_is_outage(error: OsozError) -> bool:
     """Whether a failed call counts towards an outage: the network, timeouts, 429/5xx and refused credentials do;
     OSOZ refusing one document (another 4xx) does not, it answered."""
     return not isinstance(error, OsozPermanentError) or error.status in CREDENTIALS_REFUSED
-
-
-def _at(moment: datetime) -> str:
-    return timezone.localtime(moment).strftime("%d.%m.%Y %H:%M")
 
 
 def _duration(delta: timedelta) -> str:
@@ -86,7 +83,7 @@ def outage_alert(*, now: datetime | None = None) -> bool:
             category=AuditCategory.INTEGRATION,
             action="osoz_outage_alerted",
             message=(
-                f"Brak połączenia z OSOZ od {_at(since)} ({_duration(now - since)}); ostatni błąd: "
+                f"Brak połączenia z OSOZ od {datetime_pl(since)} ({_duration(now - since)}); ostatni błąd: "
                 f"{connection.last_error or '(brak opisu)'} {_recipients_phrase(recipients)}"
             ),
             target=connection,
@@ -101,7 +98,7 @@ def outage_alert(*, now: datetime | None = None) -> bool:
                 "nie zginą: zostaną wysłane, gdy OSOZ znów odpowie. Napiszemy ponownie, gdy połączenie wróci.\n\n"
                 "Szczegóły: Ustawienia > OSOZ/LBK > Stan integracji."
             ) % {
-                "since": _at(since),
+                "since": datetime_pl(since),
                 "duration": _duration(now - since),
                 "error": connection.last_error or "–",
                 "backlog": outbox_pending().count(),
@@ -128,7 +125,8 @@ def outage_end_record(*, now: datetime) -> None:
             category=AuditCategory.INTEGRATION,
             action="osoz_outage_ended",
             message=(
-                f"Połączenie z OSOZ przywrócone {_at(now)} po przerwie od {_at(since)} ({_duration(now - since)}). "
+                f"Połączenie z OSOZ przywrócone {datetime_pl(now)} po przerwie od {datetime_pl(since)} "
+                f"({_duration(now - since)}). "
                 f"{_recipients_phrase(recipients)}"
             ),
             target=connection_get(),
@@ -140,7 +138,7 @@ def outage_end_record(*, now: datetime) -> None:
                 "Przerwa trwała od %(since)s (%(duration)s).\n\n"
                 "Zaległe zmiany są wysyłane do OSOZ, a rezerwacje online pobierane automatycznie.\n\n"
                 "Szczegóły: Ustawienia > OSOZ/LBK > Stan integracji."
-            ) % {"now": _at(now), "since": _at(since), "duration": _duration(now - since)}
+            ) % {"now": datetime_pl(now), "since": datetime_pl(since), "duration": _duration(now - since)}
         transaction.on_commit(lambda: _send(subject=subject, body=body, recipients=recipients))
 
 

@@ -36,13 +36,13 @@ from kombu.exceptions import OperationalError
 from clinic.models import Employee, EmployeeCell, Location, OsozAccess
 from core.models import AuditCategory, AuditOutcome
 from core.services import audit_record
+from core.time import WARSAW
 from osoz_integration import bookings_out, interface, monitor, tasks
 from osoz_integration.client import OsozClient, OsozPermanentError, OsozTransientError
 from osoz_integration.models import KIND_PRIORITY, Connection, OutboxKind, OutboxMessage, outbox_key
 from osoz_integration.selectors import connection_client, connection_get
 from scheduling.models import Schedule
 from scheduling.selectors import free_slots, online_schedules
-from scheduling.slots import WARSAW
 
 logger = logging.getLogger(__name__)
 

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from core.crypto import secret_decrypt
 from core.models import AuditCategory, AuditEvent, AuditOutcome
+from core.time import WARSAW
 from osoz_integration.client import OsozClient
 from osoz_integration.models import (
     Connection,
@@ -20,7 +21,6 @@ from osoz_integration.models import (
     OsozBookingState,
     OutboxMessage,
 )
-from scheduling.slots import WARSAW
 
 RECENT_ERRORS = 5
 

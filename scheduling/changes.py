@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from core.changes import Change
-from scheduling.slots import WARSAW
+from core.time import WARSAW
 
 
 @dataclass(frozen=True)

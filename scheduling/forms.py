@@ -9,12 +9,12 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from clinic.models import Cell, Employee, Location
+from core.time import WARSAW
 from patients.forms import PatientCreateForm
 from patients.models import Patient
 from scheduling import selectors
 from scheduling.models import Appointment, AppointmentKind, BookingSettings, Schedule, WaitingCategory, Weekday
 from scheduling.services import BlockSpec, schedule_osoz_unavailable_reason
-from scheduling.slots import WARSAW
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 TIME_INPUT = forms.TimeInput(attrs={"type": "time"}, format="%H:%M")

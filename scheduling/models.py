@@ -6,7 +6,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from scheduling.slots import WARSAW
+from core.time import WARSAW
 
 
 class Weekday(models.IntegerChoices):

@@ -10,6 +10,7 @@ from django.shortcuts import get_object_or_404
 from clinic.models import Cell, Employee, EmployeeCell
 from core.db import EpochSeconds
 from core.performance import gc_paused
+from core.time import WARSAW
 from scheduling.models import (
     OCCUPYING_STATUSES,
     Appointment,
@@ -21,7 +22,7 @@ from scheduling.models import (
     ScheduleBlock,
     WaitingListEntry,
 )
-from scheduling.slots import WARSAW, Slot, WeeklyBlock, block_slots, slots_compute, to_epoch
+from scheduling.slots import Slot, WeeklyBlock, block_slots, slots_compute, to_epoch
 
 
 def booking_settings() -> BookingSettings:

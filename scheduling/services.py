@@ -16,6 +16,7 @@ from core.changes import changes_collect, changes_record
 from core.errors import ConflictError, DomainError
 from core.models import AuditCategory
 from core.services import audit_record
+from core.time import WARSAW
 from patients.models import Patient
 from scheduling.changes import AppointmentCancelled, AppointmentMoved, CalendarChanged, ScheduleChanged, SlotsChanged
 from scheduling.models import (
@@ -41,7 +42,7 @@ from scheduling.selectors import (
     waiting_list_first_free,
     window_bounds,
 )
-from scheduling.slots import WARSAW, block_slots
+from scheduling.slots import block_slots
 
 OSOZ_ACTOR = "OSOZ"
 

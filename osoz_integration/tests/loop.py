@@ -28,6 +28,7 @@ from django.utils.text import slugify
 
 from clinic.tests.factories import CellFactory, EmployeeFactory, LocationFactory
 from core.crypto import secret_encrypt
+from core.time import WARSAW
 from devtools.sandbox import SandboxServer, booking_form_path, csrf_token
 from osoz_integration import feed, publication
 from osoz_integration.models import Connection, OsozBooking, OsozBookingState
@@ -36,7 +37,6 @@ from osoz_integration.tests.conftest import SANDBOX_ENTITY_ID, connect
 from osoz_integration.tests.osoz_bookings import location_keys
 from patients.pesel import FEMALE, MALE, pesel_make
 from scheduling.models import Appointment, AppointmentSource, AppointmentStatus
-from scheduling.slots import WARSAW
 from scheduling.tests.factories import ScheduleFactory
 
 SANDBOX_DB = "sandbox.sqlite3"

@@ -14,10 +14,10 @@ from django.utils import timezone
 
 from clinic.tests.factories import CellFactory, EmployeeFactory, LocationFactory
 from core.crypto import keypair_generate, seal, secret_encrypt
+from core.time import WARSAW
 from osoz_integration.client import OsozClient
 from osoz_integration.selectors import connection_get
 from patients.pesel import FEMALE, MALE, pesel_make
-from scheduling.slots import WARSAW
 from scheduling.tests.factories import ScheduleFactory
 
 WEBHOOK_SECRET = b"whsec-test-0123456789abcdef"

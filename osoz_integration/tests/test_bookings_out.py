@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from core.crypto import keypair_generate, seal, secret_encrypt
 from core.models import AuditEvent, AuditOutcome
+from core.time import WARSAW
 from osoz_integration import feed, publication
 from osoz_integration.bookings_out import CANCEL_REASON, MOVE_REASON, booking_enqueue
 from osoz_integration.models import OsozBooking, OsozBookingPath, OsozBookingState, OutboxMessage, outbox_key
@@ -29,7 +30,6 @@ from patients.pesel import pesel_make
 from patients.tests.factories import PatientFactory
 from scheduling.models import AppointmentSource
 from scheduling.services import appointment_book, appointment_cancel, appointment_move
-from scheduling.slots import WARSAW
 
 pytestmark = pytest.mark.django_db
 

@@ -18,6 +18,7 @@ from config.celery import app
 from core.crypto import secret_encrypt
 from core.menu import menu_for
 from core.models import AuditCategory, AuditEvent, AuditOutcome
+from core.time import WARSAW
 from osoz_integration import monitor, publication, tasks
 from osoz_integration.client import OsozPermanentError, OsozTransientError
 from osoz_integration.models import (
@@ -32,7 +33,6 @@ from osoz_integration.models import (
 )
 from osoz_integration.selectors import connection_get, connection_status, outbox_pending
 from osoz_integration.tests.conftest import connect
-from scheduling.slots import WARSAW
 from scheduling.tests.factories import AppointmentFactory
 
 pytestmark = pytest.mark.django_db

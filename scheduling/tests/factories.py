@@ -4,9 +4,9 @@ import factory
 
 from clinic.models import EmployeeCell
 from clinic.tests.factories import CellFactory, EmployeeFactory
+from core.time import WARSAW
 from patients.tests.factories import PatientFactory
 from scheduling.models import Appointment, AppointmentSource, Schedule, ScheduleBlock
-from scheduling.slots import WARSAW
 
 
 class ScheduleFactory(factory.django.DjangoModelFactory):

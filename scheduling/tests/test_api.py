@@ -3,9 +3,9 @@ from datetime import date, datetime, time, timedelta
 import pytest
 
 from clinic.tests.factories import EmployeeFactory
+from core.time import WARSAW
 from patients.tests.factories import PatientFactory
 from scheduling.models import Appointment, AppointmentStatus
-from scheduling.slots import WARSAW
 from scheduling.tests.factories import ScheduleFactory
 
 pytestmark = pytest.mark.django_db

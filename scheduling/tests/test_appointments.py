@@ -9,8 +9,8 @@ from openpyxl import load_workbook
 
 from clinic.tests.factories import EmployeeFactory
 from core.models import AuditCategory, AuditEvent
+from core.time import WARSAW
 from scheduling.models import AppointmentSource, AppointmentStatus
-from scheduling.slots import WARSAW
 from scheduling.tests.factories import AppointmentFactory, ScheduleFactory
 
 pytestmark = pytest.mark.django_db

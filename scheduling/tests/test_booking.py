@@ -6,6 +6,7 @@ from django.test.utils import CaptureQueriesContext
 
 from accounts.tests.factories import UserFactory
 from core.errors import DomainError
+from core.time import WARSAW
 from patients.tests.factories import PatientFactory
 from scheduling import services
 from scheduling.models import (
@@ -18,7 +19,6 @@ from scheduling.models import (
 )
 from scheduling.selectors import free_slots
 from scheduling.services import SlotTakenError
-from scheduling.slots import WARSAW
 from scheduling.tests.factories import AppointmentFactory, ScheduleFactory
 
 pytestmark = pytest.mark.django_db

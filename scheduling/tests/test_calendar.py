@@ -8,6 +8,7 @@ from django.urls import reverse
 from accounts import roles
 from accounts.tests.factories import UserFactory
 from clinic.tests.factories import CellFactory, EmployeeFactory
+from core.time import WARSAW
 from patients.models import OsozCard, OsozCardStatus, Patient, Sex
 from patients.pesel import pesel_make
 from patients.tests.factories import OsozCardFactory, PatientFactory
@@ -20,7 +21,6 @@ from scheduling.models import (
     RemovedSlot,
 )
 from scheduling.selectors import booking_settings
-from scheduling.slots import WARSAW
 from scheduling.tests.factories import ScheduleFactory
 
 pytestmark = pytest.mark.django_db

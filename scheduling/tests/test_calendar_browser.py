@@ -7,11 +7,11 @@ from playwright.sync_api import expect
 from accounts import roles
 from accounts.tests.factories import UserFactory
 from conftest import browser_login
+from core.time import WARSAW
 from patients.models import OsozCardStatus
 from patients.tests.factories import OsozCardFactory, PatientFactory
 from scheduling.models import Appointment, AppointmentStatus
 from scheduling.selectors import booking_settings
-from scheduling.slots import WARSAW
 from scheduling.tests.factories import ScheduleFactory
 
 pytestmark = [

@@ -9,9 +9,9 @@ from django.conf import settings
 from django.db import connection
 
 from conftest import login_verified
+from core.time import WARSAW
 from patients.tests.factories import PatientFactory
 from scheduling.models import OCCUPYING_STATUSES, Appointment
-from scheduling.slots import WARSAW
 from scheduling.tests.factories import ScheduleFactory
 
 pytestmark = [

@@ -9,10 +9,10 @@ from django.conf import settings
 
 from clinic.tests.factories import EmployeeFactory
 from config.asgi import application
+from core.time import WARSAW
 from patients.tests.factories import PatientFactory
 from scheduling import services
 from scheduling.models import AppointmentSource
-from scheduling.slots import WARSAW
 from scheduling.tests.factories import ScheduleFactory
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("seeded_specialisations")]

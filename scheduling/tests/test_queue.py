@@ -5,11 +5,11 @@ from django.urls import reverse
 
 from clinic.tests.factories import CellFactory
 from core.errors import DomainError
+from core.time import WARSAW
 from patients.tests.factories import PatientFactory
 from scheduling.models import AppointmentStatus, RemovedSlot, WaitingCategory, WaitingListEntry
 from scheduling.selectors import patients_returning
 from scheduling.services import waiting_list_add
-from scheduling.slots import WARSAW
 from scheduling.tests.factories import AppointmentFactory, ScheduleFactory
 
 pytestmark = pytest.mark.django_db

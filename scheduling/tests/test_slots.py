@@ -2,7 +2,8 @@ from datetime import date, datetime, time
 
 import pytest
 
-from scheduling.slots import WARSAW, Slot, WeeklyBlock, block_slots, instant, slots_compute, to_epoch
+from core.time import WARSAW
+from scheduling.slots import Slot, WeeklyBlock, block_slots, instant, slots_compute, to_epoch
 
 # The change days of 2026 and of a later year: the last Sundays of March (02:00 CET -> 03:00 CEST) and of October
 # (03:00 CEST -> 02:00 CET).

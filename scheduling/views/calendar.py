@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core.errors import ConflictError, DomainError
+from core.time import WARSAW
 from patients.forms import errors_to_form
 from patients.selectors import patient_for_user, patients_search
 from patients.services import patient_create
@@ -32,7 +33,6 @@ from scheduling.forms import (
     SlotRemoveForm,
 )
 from scheduling.models import AppointmentKind, AppointmentSource, Schedule
-from scheduling.slots import WARSAW
 
 SEARCH_LIMIT = 20
 MOVE_SLOTS_SHOWN = 12
