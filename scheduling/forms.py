@@ -315,7 +315,18 @@ class SlotForm(forms.Form):
     start = forms.IntegerField(min_value=EPOCH_BOUNDS[0], max_value=EPOCH_BOUNDS[1])
 
 
-class BookingForm(forms.Form):
+class PanelForm(forms.Form):
+    """A form of the calendar's side panel, which is loaded into the calendar page: its element ids carry the form's
+    own prefix (`panel_id`), so none repeats an id of the page's filter form (both have a "Data")."""
+
+    panel_id = ""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, auto_id=f"{self.panel_id}_%s", **kwargs)
+
+
+class BookingForm(PanelForm):
+    panel_id = "booking"
     patient = forms.IntegerField(required=False, min_value=1, widget=forms.RadioSelect)
     kind = forms.ChoiceField(label=_("Rodzaj wizyty"), choices=AppointmentKind.choices)
     notes = forms.CharField(
@@ -343,17 +354,20 @@ class NewPatientForm(PatientCreateForm):
         return any(self.data.get(self.add_prefix(name), "").strip() for name in ("last_name", "first_name", "pesel"))
 
 
-class SlotRemoveForm(SlotForm):
+class SlotRemoveForm(PanelForm, SlotForm):
+    panel_id = "remove"
     reason = forms.CharField(label=_("Powód"), required=False, max_length=300)
 
 
-class CancelForm(forms.Form):
+class CancelForm(PanelForm):
+    panel_id = "cancel"
     reason = forms.CharField(label=_("Powód odwołania"), max_length=300)
 
 
-class MoveForm(forms.Form):
+class MoveForm(PanelForm):
     """The new time: one of the doctor's free slots (start), or a date and time typed in."""
 
+    panel_id = "move"
     start = forms.IntegerField(required=False, min_value=EPOCH_BOUNDS[0], max_value=EPOCH_BOUNDS[1])
     data = forms.DateField(label=_("Data"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     godzina = forms.TimeField(label=_("Godzina"), required=False, widget=forms.TimeInput(attrs={"type": "time"}))

@@ -1,3 +1,4 @@
+import re
 from datetime import date, datetime, time
 
 import pytest
@@ -406,3 +407,16 @@ def test_queries_do_not_grow_with_doctors_or_appointments(client_for, bob):
     _doctors_with_appointments(20, 5)
     assert Appointment.objects.count() == 100
     assert _count_queries(client) == small
+
+
+def test_no_element_id_repeats_with_a_panel_open(client_for, bob, schedule, clock):
+    appointment = book(schedule, at(8))
+    clock.move_to(at(7, 30))
+    client = client_for(bob)
+    page = client.get(calendar_url(data=MONDAY)).content.decode()
+    for panel in (
+        client.get(reverse("scheduling:calendar_appointment", args=[appointment.pk]), headers=HTMX),
+        client.get(reverse("scheduling:calendar_book"), {"lekarz": schedule.employee_id, "start": epoch(at(9))}),
+    ):
+        ids = re.findall(r'\sid="([^"]+)"', page + panel.content.decode())
+        assert ids and len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)
