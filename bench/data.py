@@ -24,6 +24,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from accounts.models import User
 from accounts.roles import RECEPTION
 from clinic.models import Cell, Employee, EmployeeCell, Location
+from core.text import polish_sort_key
 from core.time import WARSAW
 from patients.models import DocumentType, Patient
 from scheduling.models import Appointment, AppointmentSource, Schedule, ScheduleBlock
@@ -119,7 +120,13 @@ def populate(seed: int = 2026) -> Fill:
     location = Location.objects.create(name="Przychodnia Benchmark", osoz_unit_number=1, city="Poznań")
     cell = Cell.objects.create(location=location, name="Poradnia ogólna")
     employees = Employee.objects.bulk_create(
-        Employee(first_name=f"Lekarz{i}", last_name=f"Benchmarkowy{i:03d}", is_medical=True) for i in range(DOCTORS)
+        Employee(
+            first_name=f"Lekarz{i}",
+            last_name=f"Benchmarkowy{i:03d}",
+            sort_name=polish_sort_key(f"Benchmarkowy{i:03d}", f"Lekarz{i}"),
+            is_medical=True,
+        )
+        for i in range(DOCTORS)
     )
     EmployeeCell.objects.bulk_create(EmployeeCell(employee=e, cell=cell) for e in employees)
     schedules = Schedule.objects.bulk_create(
@@ -136,6 +143,7 @@ def populate(seed: int = 2026) -> Fill:
             last_name=f"Pacjent{i:05d}",
             first_name_folded="jan",
             last_name_folded=f"pacjent{i:05d}",
+            sort_name=polish_sort_key(f"Pacjent{i:05d}", "Jan"),
             document_type=DocumentType.PASSPORT,
             document_number=f"BN{i:07d}",
             birth_date=date(1980, 1, 1) + timedelta(days=i),

@@ -7,6 +7,8 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from core.text import polish_sort_key
+
 postcode_validator = RegexValidator(
     r"^\d{2}-\d{3}\Z", _("Podaj kod pocztowy w formacie NN-NNN, np. 61-806."), code="postcode"
 )
@@ -191,17 +193,20 @@ class Employee(models.Model):
         Specialisation, verbose_name=_("Specjalizacja"), related_name="employees", blank=True
     )
     updated_at = models.DateTimeField(_("zmieniono"), auto_now=True)
+    # Polish alphabetical order of surname and first name (core.text), the order of every list of employees.
+    sort_name = models.CharField(max_length=410, editable=False, db_index=True, default="")
 
     class Meta:
         verbose_name = _("pracownik")
         verbose_name_plural = _("pracownicy")
-        ordering = ["last_name", "first_name", "id"]
+        ordering = ["sort_name", "id"]
         default_permissions = ("view", "add", "change")
 
     def __str__(self):
         return " ".join(part for part in (self.title, self.first_name, self.last_name) if part)
 
     def clean(self):
+        self.sort_name = polish_sort_key(self.last_name, self.first_name)
         if self.osoz_enabled and not self.is_medical:
             raise ValidationError(
                 {"osoz_enabled": _("W OSOZ może być widoczny tylko pracownik medyczny.")}, code="not_medical"

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
+from core.text import polish_sort_key
 from patients import pesel
 
 OSOZ_CARD_LENGTH = 18
@@ -92,6 +93,8 @@ class Patient(models.Model):
     # Search keys of search_fold(); the surname one serves Pacjenci > Lista and "Znajdź pacjenta".
     last_name_folded = models.CharField(max_length=100, editable=False, db_index=True)
     first_name_folded = models.CharField(max_length=100, editable=False)
+    # Polish alphabetical order of surname and first name (core.text), the order of Pacjenci > Lista.
+    sort_name = models.CharField(max_length=410, editable=False, db_index=True, default="")
     created_at = models.DateTimeField(_("Dodano"), default=timezone.now, editable=False)
 
     class Meta:
@@ -128,6 +131,7 @@ class Patient(models.Model):
         self.last_name = self.last_name.strip()
         self.first_name_folded = search_fold(self.first_name)
         self.last_name_folded = search_fold(self.last_name)
+        self.sort_name = polish_sort_key(self.last_name, self.first_name)
         self.document_number = self.document_number.strip().upper()
         errors: dict[str, ValidationError] = {}
         if self.phone:

@@ -36,7 +36,7 @@ def patients_search(*, query: str, cards_enabled: bool = True) -> QuerySet[Patie
         active_osoz_card=Subquery(
             OsozCard.objects.filter(patient=OuterRef("pk"), status=OsozCardStatus.ACTIVE).values("number")[:1]
         )
-    ).order_by("last_name_folded", "first_name_folded", "id")
+    ).order_by("sort_name", "id")
     text = query.strip()
     if not text:
         return patients

@@ -1,6 +1,7 @@
 import factory
 
 from clinic.models import Cell, Employee, EmployeeCell, Location, Specialisation
+from core.text import polish_sort_key
 
 
 class LocationFactory(factory.django.DjangoModelFactory):
@@ -40,6 +41,7 @@ class EmployeeFactory(factory.django.DjangoModelFactory):
     title = "lek."
     first_name = factory.Faker("first_name", locale="pl_PL")
     last_name = factory.Faker("last_name", locale="pl_PL")
+    sort_name = factory.LazyAttribute(lambda employee: polish_sort_key(employee.last_name, employee.first_name))
     is_medical = True
     osoz_enabled = True
     osoz_description = "Internista."

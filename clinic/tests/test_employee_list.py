@@ -39,3 +39,11 @@ def test_reception_and_doctors_read_the_list_without_edit_links(client_for, pers
 
 def test_no_role_no_access(client_for, dave):
     assert client_for(dave).get(URL).status_code == 403
+
+
+def test_employees_are_listed_in_polish_alphabetical_order(client_for, bob):
+    for last_name in ("Żak", "Łukasiewicz", "Bąk", "Lis", "Baran"):
+        EmployeeFactory(first_name="Zenon", last_name=last_name)
+    html = client_for(bob).get(URL).content.decode()
+    positions = [html.index(f"Zenon {name}") for name in ("Baran", "Bąk", "Lis", "Łukasiewicz", "Żak")]
+    assert positions == sorted(positions)

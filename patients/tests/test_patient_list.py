@@ -61,3 +61,10 @@ def test_list_queries_do_not_grow_with_patients_or_cards(client_for, bob):
     for card in OsozCardFactory.create_batch(20, status=OsozCardStatus.ACTIVE):
         OsozCardFactory(patient=card.patient)
     assert queries() == few
+
+
+def test_the_list_is_in_polish_alphabetical_order(client_for, bob):
+    for last_name in ("Żak", "Bąk", "Łukasiewicz", "Baran", "Lis", "Ćwik", "Czarnecka"):
+        PatientFactory(last_name=last_name, first_name="Anna")
+    rows = client_for(bob).get(URL).context["page"].object_list
+    assert [patient.last_name for patient in rows] == ["Baran", "Bąk", "Czarnecka", "Ćwik", "Lis", "Łukasiewicz", "Żak"]

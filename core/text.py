@@ -1,0 +1,25 @@
+"""Polish alphabetical order for lists of people (Pacjenci > Lista, Struktura > Pracownicy), the same on SQLite and
+PostgreSQL whatever collation the database was created with.
+
+`polish_sort_key` writes a name as two digits a character, numbered in the order of the Polish alphabet (a ą b c ć
+… z ź ż), so plain comparison of the keys — which every collation does the same way for digits — is Polish order:
+Baran before Bąk, Lis before Łukasiewicz before Mazur, case and other languages' accents ignored (Müller as
+Muller), spaces and hyphens before any letter."""
+
+import unicodedata
+
+ALPHABET = "0123456789aąbcćdeęfghijklłmnńoópqrsśtuvwxyzźż"
+SEPARATOR = "00"  # a space, a hyphen, an apostrophe: before every digit and letter
+CODES = {char: f"{index + 1:02d}" for index, char in enumerate(ALPHABET)}
+
+
+def _code(char: str) -> str:
+    if char in CODES:
+        return CODES[char]
+    base = unicodedata.normalize("NFKD", char)[:1]  # é → e, ü → u; letters outside the alphabet keep their base
+    return CODES.get(base, SEPARATOR)
+
+
+def polish_sort_key(*names: str) -> str:
+    """The key of a person's names in order of significance (surname, then first name)."""
+    return SEPARATOR.join("".join(_code(char) for char in name.strip().casefold()) for name in names)
