@@ -8,9 +8,8 @@ from django.db import models
 from django.http import HttpRequest
 from django.utils import timezone
 
+from core.actors import Actor
 from core.models import AuditCategory, AuditEvent, AuditOutcome
-
-SYSTEM_ACTOR = "System"
 
 
 def audit_event(
@@ -29,7 +28,7 @@ def audit_event(
     if actor is None and request is not None and request.user.is_authenticated:
         actor = request.user
     if not actor_label:
-        actor_label = actor.audit_label if actor is not None else SYSTEM_ACTOR
+        actor_label = actor.audit_label if actor is not None else Actor.SYSTEM
     return AuditEvent(
         actor=actor,
         actor_label=actor_label[:150],

@@ -26,6 +26,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 
 from clinic.models import Location
+from core.actors import Actor
 from core.crypto import CryptoError, secret_decrypt, unseal
 from core.errors import DomainError
 from core.models import AuditCategory, AuditEvent, AuditOutcome
@@ -43,8 +44,6 @@ from scheduling.services import (
     appointment_cancel,
     appointments_book,
 )
-
-OSOZ_ACTOR = "OSOZ"
 
 # The reasons OSOZ shows the patient (OSZ-7); SET-1's is the booking rules' own (scheduling.services).
 NOT_OFFERED = "Lekarz lub placówka nie przyjmuje już rejestracji online. Prosimy wybrać inny termin."
@@ -422,7 +421,7 @@ def _audit_of(outcome: _Outcome, record: OsozBooking, cache: ApplyCache) -> Audi
             category=AuditCategory.INTEGRATION,
             action="osoz_booking_accepted",
             message=f"Przyjęto rezerwację z OSOZ: {who}, {_doctor_and_time(booking, cache)}.{notes}",
-            actor_label=OSOZ_ACTOR,
+            actor_label=Actor.OSOZ,
             target=outcome.appointment,
         )
     who = f"{who}, " if who else ""
@@ -433,7 +432,7 @@ def _audit_of(outcome: _Outcome, record: OsozBooking, cache: ApplyCache) -> Audi
         category=AuditCategory.INTEGRATION,
         action="osoz_booking_rejected",
         message=f"Odrzucono rezerwację z OSOZ ({who}{_doctor_and_time(booking, cache)}): {refusal.reason}{detail}",
-        actor_label=OSOZ_ACTOR,
+        actor_label=Actor.OSOZ,
         target=record,
         # Undecryptable data point at a key or a tampered document, not at an ordinary refusal.
         outcome=AuditOutcome.FAILURE if refusal.reason == UNREADABLE else AuditOutcome.SUCCESS,
@@ -563,7 +562,7 @@ def booking_patient_cancel_apply(
                     f"OSOZ zgłosił odwołanie przez pacjenta rezerwacji ({_doctor_and_time(booking, cache)}), której "
                     "Poradnia jeszcze nie otrzymała; zapamiętano je, więc ta rezerwacja nie zostanie umówiona."
                 ),
-                actor_label=OSOZ_ACTOR,
+                actor_label=Actor.OSOZ,
                 target=record,
             )
             return record
@@ -585,7 +584,7 @@ def booking_patient_cancel_apply(
                     f"Pacjent odwołał w OSOZ rezerwację ({_doctor_and_time(booking, cache)}), ale {why}; "
                     "w kalendarzu nic nie zmieniono."
                 ),
-                actor_label=OSOZ_ACTOR,
+                actor_label=Actor.OSOZ,
                 target=record,
             )
             return record
@@ -601,7 +600,7 @@ def booking_patient_cancel_apply(
                 f"Pacjent odwołał wizytę w OSOZ: {patient.first_name} {patient.last_name}, {appointment.employee}, "
                 f"{datetime_pl(appointment.starts_at)}. Powód: {reason}"
             ),
-            actor_label=OSOZ_ACTOR,
+            actor_label=Actor.OSOZ,
             target=appointment,
         )
         return record

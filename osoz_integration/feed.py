@@ -19,6 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
+from core.actors import Actor
 from core.changes import changes_collect
 from core.models import AuditCategory, AuditOutcome
 from core.services import audit_record
@@ -137,7 +138,7 @@ def _malformed_audit(item: _Event) -> None:
         category=AuditCategory.INTEGRATION,
         action="osoz_event_malformed",
         message=f"Pominięto zdarzenie z OSOZ {item.event.event_id} ({item.event.type}): {item.malformed}",
-        actor_label="OSOZ",
+        actor_label=Actor.OSOZ,
         outcome=AuditOutcome.FAILURE,
     )
 

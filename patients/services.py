@@ -10,6 +10,7 @@ from django.http import HttpRequest
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
+from core.actors import Actor
 from core.models import AuditCategory, AuditEvent
 from core.services import audit_event, audit_record
 from patients.models import OsozCard, OsozCardSource, OsozCardStatus, Patient, osoz_card_number_normalise
@@ -28,7 +29,6 @@ PATIENT_FIELDS = (
     "postal_code",
     "city",
 )
-OSOZ_ACTOR_LABEL = "OSOZ"
 
 
 def patient_view_record(*, patient: Patient, request: HttpRequest) -> None:
@@ -175,7 +175,7 @@ def osoz_card_add(
         action="osoz_card_added",
         target=patient,
         actor=actor,
-        actor_label="" if actor is not None or source == OsozCardSource.MANUAL else OSOZ_ACTOR_LABEL,
+        actor_label="" if actor is not None or source == OsozCardSource.MANUAL else Actor.OSOZ,
         request=request,
         message=message,
     )

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from clinic.models import Cell, Employee
+from core.actors import Actor
 from patients.models import Patient
 from scheduling.models import (
     Appointment,
@@ -22,7 +23,7 @@ from scheduling.models import (
     WaitingListEntry,
 )
 from scheduling.selectors import free_slots, waiting_list_first_free
-from scheduling.services import OSOZ_ACTOR, BlockSpec, schedule_osoz_unavailable_reason, schedule_save
+from scheduling.services import BlockSpec, schedule_osoz_unavailable_reason, schedule_save
 
 PAST_DAYS = 14
 FUTURE_WEEKS = 8
@@ -153,7 +154,7 @@ def _appointments(rng: random.Random, schedules: list[Schedule], *, valid_from, 
                 is_nfz=schedule.is_nfz,
                 notes=rng.choice(PATIENT_NOTES) if online and rng.random() < 0.3 else "",
                 booked_by=user,
-                booked_by_label=OSOZ_ACTOR if online else user.audit_label if user else "Rejestracja",
+                booked_by_label=Actor.OSOZ if online else user.audit_label if user else "Rejestracja",
             )
             _set_status(rng, appointment, online=online, staff=staff, now=now)
             appointments.append(appointment)
@@ -172,7 +173,7 @@ def _set_status(rng: random.Random, appointment: Appointment, *, online: bool, s
         appointment.cancelled_at = min(now, appointment.starts_at - timedelta(hours=rng.randint(2, 72)))
         appointment.cancel_source = AppointmentSource.OSOZ if by_patient_online else AppointmentSource.CALENDAR
         if by_patient_online:
-            appointment.cancelled_by_label = OSOZ_ACTOR
+            appointment.cancelled_by_label = Actor.OSOZ
             appointment.cancel_reason = rng.choice(ONLINE_CANCEL_REASONS)
         else:
             user = rng.choice(staff) if staff else None
@@ -237,7 +238,7 @@ def _queue(rng: random.Random, *, staff_label: str) -> None:
                 category=WaitingCategory.URGENT if index % 4 == 1 else WaitingCategory.STABLE,
                 first_free_date=first_free.starts_at if first_free else None,
                 appointment_id=linked[0] if linked else None,
-                added_by_label=OSOZ_ACTOR if linked and linked[3] == AppointmentSource.OSOZ else staff_label,
+                added_by_label=Actor.OSOZ if linked and linked[3] == AppointmentSource.OSOZ else staff_label,
             )
         )
     WaitingListEntry.objects.bulk_create(entries)

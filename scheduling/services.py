@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from clinic.models import Employee, EmployeeCell
+from core.actors import Actor
 from core.changes import changes_collect, changes_record
 from core.errors import ConflictError, DomainError
 from core.models import AuditCategory
@@ -44,8 +45,6 @@ from scheduling.selectors import (
 )
 from scheduling.slots import block_slots
 
-OSOZ_ACTOR = "OSOZ"
-
 
 class SlotTakenError(ConflictError):
     code = "slot_taken"
@@ -56,7 +55,7 @@ def actor_label_of(actor, source: str) -> str:
     if actor is not None:
         return actor.audit_label
     return (
-        OSOZ_ACTOR
+        Actor.OSOZ
         if source in (AppointmentSource.OSOZ, AppointmentSource.PAYER)
         else str(AppointmentSource(source).label)
     )
