@@ -10,6 +10,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from clinic import selectors, services
 from clinic.forms import CellForm, EmployeeForm, LocationForm
 from clinic.models import Address, Cell, Employee, Location
+from core.forms import errors_to_form
 
 
 def _require(user, permission: str) -> None:
@@ -24,9 +25,7 @@ def _save(form, write) -> bool:
     try:
         write()
     except ValidationError as error:
-        by_field = error.error_dict if hasattr(error, "error_dict") else {None: error.error_list}
-        for field, errors in by_field.items():
-            form.add_error(field if field in form.fields else None, errors)
+        errors_to_form(form, error)
         return False
     return True
 

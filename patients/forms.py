@@ -1,7 +1,6 @@
 """Forms of the patient screens; the record's own checks (PESEL, document, card number) live in the models."""
 
 from django import forms
-from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from patients.models import OsozCardStatus, Patient, osoz_card_number_normalise, validate_osoz_card_number
@@ -89,12 +88,3 @@ class OsozCardAddForm(forms.Form):
 
 class OsozCardStatusForm(forms.Form):
     status = forms.ChoiceField(label=_("Status"), choices=OsozCardStatus.choices)
-
-
-def errors_to_form(form: forms.Form, error: ValidationError) -> None:
-    """Put a service's ValidationError on the form: on the field it names when the form has it, else on top."""
-    if not hasattr(error, "error_dict"):
-        form.add_error(None, error)
-        return
-    for field, errors in error.error_dict.items():
-        form.add_error(field if field in form.fields else None, errors)

@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from core.forms import errors_to_form
 from patients import selectors, services
 from patients.forms import (
     OsozCardAddForm,
@@ -17,7 +18,6 @@ from patients.forms import (
     PatientCreateForm,
     PatientForm,
     PatientSearchForm,
-    errors_to_form,
 )
 from patients.models import OsozCardSource
 

@@ -16,8 +16,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core.errors import ConflictError, DomainError
+from core.forms import errors_to_form
 from core.time import WARSAW
-from patients.forms import errors_to_form
 from patients.selectors import patient_for_user, patients_search
 from patients.services import patient_create
 from scheduling import selectors, services
