@@ -1,11 +1,12 @@
-"""The domain error hierarchy. Services raise these with a Polish message for the user; views turn them into form
-errors, the API into one error shape (core.api_errors)."""
+"""The domain error hierarchy. Services raise these with a Polish message for the user. Each kind carries its HTTP
+status, the one mapping the HTML views (a refused action answers with it, htmx shows the panel) and the API (one error
+shape, core.api_errors) both use: a rule that refuses is 422, a lost race or a collision 409."""
 
 
 class DomainError(Exception):
     """A rule refused the operation; nothing was changed."""
 
-    status_code = 400
+    status_code = 422
     code = "invalid"
 
     def __init__(self, message: str, *, code: str | None = None):

@@ -57,7 +57,7 @@ def test_bad_booking_input_changes_nothing(client_for, bob, schedule):
     client = client_for(bob)
     outside = {"employee": schedule.employee_id, "patient": PatientFactory().pk, "starts_at": at(13)}
     response = client.post(URL, outside, content_type="application/json")
-    assert response.status_code == 400 and response.json()["error"]["code"] == "outside_schedule"
+    assert response.status_code == 422 and response.json()["error"]["code"] == "outside_schedule"
     response = client.post(
         URL, {"employee": schedule.employee_id, "patient": 0, "starts_at": "jutro"}, content_type="application/json"
     )
@@ -75,7 +75,7 @@ def test_cancel_move_and_confirm(client_for, bob, schedule):
     )
     cancelled = client.post(f"{URL}{pk}/cancel/", {"reason": "Pacjent zrezygnował"}, content_type="application/json")
     assert cancelled.json()["status"] == AppointmentStatus.CANCELLED
-    assert client.post(f"{URL}{pk}/confirm/").status_code == 400
+    assert client.post(f"{URL}{pk}/confirm/").status_code == 422
 
 
 def test_arrival_is_confirmed_only_on_the_day_of_the_visit(client_for, bob, schedule, clock):
@@ -90,7 +90,7 @@ def test_arrival_is_confirmed_only_on_the_day_of_the_visit(client_for, bob, sche
         for starts_at in (at(8), (datetime.fromisoformat(at(8)) + timedelta(days=1)).isoformat())
     )
     early = client.post(f"{URL}{tomorrow}/confirm/")
-    assert early.status_code == 400 and early.json()["error"]["code"] == "not_today"
+    assert early.status_code == 422 and early.json()["error"]["code"] == "not_today"
     assert Appointment.objects.get(pk=tomorrow).status == AppointmentStatus.BOOKED
     assert client.post(f"{URL}{today}/confirm/").json()["status"] == AppointmentStatus.CONFIRMED
 
@@ -128,7 +128,7 @@ def test_schedules_are_written_through_the_same_rules(client_for, alice, bob, sc
         "blocks": [{"weekday": 0, "start_time": "10:00", "end_time": "14:00", "visit_minutes": 30}],
     }
     response = client_for(alice).post("/api/v1/schedules/", body, content_type="application/json")
-    assert response.status_code == 400 and response.json()["error"]["code"] == "schedules_overlap"
+    assert response.status_code == 422 and response.json()["error"]["code"] == "schedules_overlap"
     body["blocks"][0]["weekday"] = 5
     assert client_for(alice).post("/api/v1/schedules/", body, content_type="application/json").status_code == 201
     assert client_for(bob).post("/api/v1/schedules/", body, content_type="application/json").status_code == 403

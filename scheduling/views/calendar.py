@@ -15,7 +15,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from core.errors import ConflictError, DomainError
+from core.errors import DomainError
 from core.forms import errors_to_form
 from core.time import WARSAW
 from patients.selectors import patient_for_user, patients_search
@@ -138,7 +138,7 @@ def calendar_book(request):
             errors_to_form(patient_form, error)
         except DomainError as error:
             context["error"] = error.message
-            status = 409 if isinstance(error, ConflictError) else 422
+            status = error.status_code
         else:
             return _appointment_panel(request, appointment, message=_("Umówiono wizytę."), changed=True)
     if form.is_valid() and (form.cleaned_data["patient"] or not patient_form.is_filled()):
@@ -198,7 +198,7 @@ def calendar_confirm(request, appointment_id):
     try:
         appointment = services.appointment_confirm(appointment=appointment)
     except DomainError as error:
-        return _appointment_panel(request, appointment, error=error.message, status=_status_of(error))
+        return _appointment_panel(request, appointment, error=error.message, status=error.status_code)
     return _appointment_panel(request, appointment, message=_("Potwierdzono przybycie pacjenta."), changed=True)
 
 
@@ -214,7 +214,7 @@ def calendar_move(request, appointment_id):
             appointment=appointment, starts_at=form.cleaned_data["starts_at"], actor=request.user
         )
     except DomainError as error:
-        return _appointment_panel(request, appointment, move_form=form, error=error.message, status=_status_of(error))
+        return _appointment_panel(request, appointment, move_form=form, error=error.message, status=error.status_code)
     return _appointment_panel(request, appointment, message=_("Przesunięto wizytę."), changed=True)
 
 
@@ -233,7 +233,7 @@ def calendar_cancel(request, appointment_id):
             actor=request.user,
         )
     except DomainError as error:
-        return _appointment_panel(request, appointment, cancel_form=form, error=error.message, status=_status_of(error))
+        return _appointment_panel(request, appointment, cancel_form=form, error=error.message, status=error.status_code)
     return _appointment_panel(request, appointment, message=_("Odwołano wizytę."), changed=True)
 
 
@@ -248,7 +248,7 @@ def calendar_slot_remove(request):
         removed = services.slot_remove(employee_id=employee.pk, starts_at=starts_at, actor=request.user, reason=reason)
     except DomainError as error:
         context = {"error": error.message}
-        return _panel(request, "scheduling/calendar_message.html", context, status=_status_of(error))
+        return _panel(request, "scheduling/calendar_message.html", context, status=error.status_code)
     return _removed_panel(request, removed, message=_("Usunięto wolny termin."), changed=True)
 
 
@@ -283,10 +283,6 @@ def _kinds_of(schedule: Schedule) -> list[str]:
     if schedule.televisit_possible:
         return [AppointmentKind.VISIT, AppointmentKind.TELEVISIT]
     return [AppointmentKind.VISIT]
-
-
-def _status_of(error: DomainError) -> int:
-    return 409 if isinstance(error, ConflictError) else 422
 
 
 def _appointment_panel(
