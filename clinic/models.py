@@ -7,6 +7,7 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from core.fields import EncryptedSecretField
 from core.text import polish_sort_key
 
 postcode_validator = RegexValidator(
@@ -85,7 +86,7 @@ class Location(Address):
     osoz_unit_name = models.CharField(_("Nazwa jednostki organizacyjnej"), max_length=200, blank=True)
     public_key_pem = models.TextField(_("Klucz publiczny"), blank=True, editable=False)
     # Fernet token of the PKCS#8 private key (core.crypto.secret_encrypt); it never leaves the server.
-    private_key_encrypted = models.TextField(blank=True, editable=False)
+    private_key_encrypted = EncryptedSecretField()
     updated_at = models.DateTimeField(_("zmieniono"), auto_now=True)
 
     class Meta:

@@ -14,7 +14,7 @@ from clinic.changes import EmployeeChanged, LocationChanged
 from clinic.models import Address, Cell, Clinic, Employee, EmployeeCell, Location, Specialisation
 from clinic.selectors import clinic_get, location_visible_doctors
 from core.changes import changes_record
-from core.crypto import CryptoError, keypair_generate, secret_decrypt, secret_encrypt, secret_reencrypt, unseal
+from core.crypto import CryptoError, keypair_generate, secret_decrypt, secret_encrypt, unseal
 from core.models import AuditCategory
 from core.services import audit_record
 
@@ -230,24 +230,6 @@ def location_payload_decrypt(*, location: Location, envelope: str) -> bytes:
     if not location.private_key_encrypted:
         raise CryptoError(f"Lokalizacja „{location.name}” nie ma jeszcze pary kluczy.")
     return unseal(private_pem=secret_decrypt(location.private_key_encrypted), envelope=envelope)
-
-
-@transaction.atomic
-def location_private_keys_reencrypt(*, actor=None) -> int:
-    """After a key rotation: encrypt every stored private key under the current key. All or nothing."""
-    count = 0
-    for pk, token in Location.objects.exclude(private_key_encrypted="").values_list("pk", "private_key_encrypted"):
-        # Conditional update: a key replaced meanwhile is left alone rather than overwritten with an old one.
-        count += Location.objects.filter(pk=pk, private_key_encrypted=token).update(
-            private_key_encrypted=secret_reencrypt(token)
-        )
-    audit_record(
-        category=AuditCategory.SECURITY,
-        action="location_keys_reencrypted",
-        message=f"Przeszyfrowano bieżącym kluczem szyfrowania klucze prywatne lokalizacji: {count}.",
-        actor=actor,
-    )
-    return count
 
 
 # --- Cells --------------------------------------------------------------------------------------------------------

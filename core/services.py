@@ -1,14 +1,17 @@
-"""Writes shared by every app: the audit helper and nightly housekeeping."""
+"""Writes shared by every app: the audit helper, re-encryption of stored secrets and nightly housekeeping."""
 
 from axes.helpers import get_client_ip_address
 from axes.models import AccessAttempt
+from django.apps import apps
 from django.conf import settings
 from django.contrib.sessions.models import Session
-from django.db import models
+from django.db import models, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
 from core.actors import Actor
+from core.crypto import secret_reencrypt
+from core.fields import EncryptedSecretField
 from core.models import AuditCategory, AuditEvent, AuditOutcome
 
 
@@ -56,3 +59,30 @@ def housekeeping_run(*, now=None) -> dict[str, int]:
     sessions, _ = Session.objects.filter(expire_date__lt=now).delete()
     attempts, _ = AccessAttempt.objects.filter(attempt_time__lt=now - settings.AXES_COOLOFF_TIME).delete()
     return {"sessions": sessions, "login_attempts": attempts}
+
+
+@transaction.atomic
+def secrets_reencrypt(*, actor=None) -> dict[str, int]:
+    """After a key rotation: every stored secret — each EncryptedSecretField of every model — encrypted under the
+    current (first) key, all or nothing; a secret no configured key opens raises CryptoError and changes nothing.
+    Returns how many were re-encrypted, per model and field."""
+    counts: dict[str, int] = {}
+    for model in apps.get_models():
+        for field in model._meta.concrete_fields:
+            if not isinstance(field, EncryptedSecretField):
+                continue
+            rows = model._default_manager.exclude(**{field.name: ""}).values_list("pk", field.name)
+            # A conditional update per row: a secret replaced meanwhile is left alone, not overwritten with an old one.
+            counts[f"{model._meta.label_lower}.{field.name}"] = sum(
+                model._default_manager.filter(pk=pk, **{field.name: token}).update(
+                    **{field.name: secret_reencrypt(token)}
+                )
+                for pk, token in rows
+            )
+    audit_record(
+        category=AuditCategory.SECURITY,
+        action="secrets_reencrypted",
+        message=f"Przeszyfrowano bieżącym kluczem szyfrowania przechowywane sekrety: {sum(counts.values())}.",
+        actor=actor,
+    )
+    return counts

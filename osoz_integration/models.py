@@ -7,6 +7,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from core.fields import EncryptedSecretField
+
 
 def default_base_url() -> str:
     return settings.OSOZ_BASE_URL
@@ -20,8 +22,8 @@ class Connection(models.Model):
     base_url = models.URLField(_("Adres platformy OSOZ"), max_length=2000, default=default_base_url)
     client_id = models.CharField(_("Identyfikator klienta (client_id)"), max_length=100, blank=True)
     # Fernet tokens (core.crypto.secret_encrypt); the plain secrets exist only in memory while calling OSOZ.
-    client_secret_encrypted = models.TextField(blank=True, editable=False)
-    webhook_secret_encrypted = models.TextField(blank=True, editable=False)
+    client_secret_encrypted = EncryptedSecretField()
+    webhook_secret_encrypted = EncryptedSecretField()
     entity_name = models.CharField(_("Nazwa podmiotu w OSOZ"), max_length=200, blank=True, editable=False)
     enabled = models.BooleanField(_("Integracja z OSOZ włączona"), default=False)
     connected_at = models.DateTimeField(_("Połączono kreatorem"), null=True, blank=True, editable=False)

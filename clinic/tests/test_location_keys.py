@@ -1,8 +1,6 @@
-import io
 import json
 
 import pytest
-from django.core.management import CommandError, call_command
 
 from clinic import services
 from clinic.models import Location
@@ -67,23 +65,3 @@ def test_private_key_is_stored_encrypted_under_the_configured_key(location, sett
     settings.SECRETS_ENCRYPTION_KEYS = [NEW_KEY]
     with pytest.raises(crypto.CryptoError):
         crypto.secret_decrypt(token)
-
-
-def test_reencrypt_command_after_rotation(location, settings):
-    envelope = crypto.seal(public_pem=location.public_key_pem, plaintext=b"dane")
-    settings.SECRETS_ENCRYPTION_KEYS = [NEW_KEY, OLD_KEY]
-    out = io.StringIO()
-    call_command("location_keys_reencrypt", stdout=out)
-    assert "Re-encrypted 1 location private key(s)." in out.getvalue()
-
-    settings.SECRETS_ENCRYPTION_KEYS = [NEW_KEY]
-    location.refresh_from_db()
-    assert services.location_payload_decrypt(location=location, envelope=envelope) == b"dane"
-
-
-def test_reencrypt_command_without_the_old_key_changes_nothing(location, settings):
-    before = Location.objects.get(pk=location.pk).private_key_encrypted
-    settings.SECRETS_ENCRYPTION_KEYS = [NEW_KEY]
-    with pytest.raises(CommandError, match="Nothing was changed"):
-        call_command("location_keys_reencrypt", stdout=io.StringIO())
-    assert Location.objects.get(pk=location.pk).private_key_encrypted == before
