@@ -23,7 +23,7 @@ from core.actors import Actor
 from core.changes import changes_collect
 from core.models import AuditCategory, AuditOutcome
 from core.services import audit_record
-from osoz_integration import bookings, interface, monitor, publication, tasks
+from osoz_integration import bookings, interface, monitor, tasks
 from osoz_integration.client import OsozClient, OsozError, OsozPermanentError
 from osoz_integration.models import Connection, InboundEvent, InboundEventSource, OsozBookingPath
 from osoz_integration.selectors import connection_client, connection_get
@@ -206,7 +206,7 @@ def _pull_failed(error: OsozError) -> None:
         and before.last_error_at is not None
         and (before.last_success_at is None or before.last_error_at > before.last_success_at)
     )
-    publication.connection_exchange_record(error=error.message, unreachable=monitor.error_is_outage(error))
+    monitor.connection_exchange_record(error=error.message, unreachable=monitor.error_is_outage(error))
     if not repeated:
         audit_record(
             category=AuditCategory.INTEGRATION,
@@ -263,7 +263,7 @@ def booking_events_pull(*, limit: int = PAGE_LIMIT, now: datetime | None = None)
                 # Another puller applied this page; go on from where it stopped.
                 cursor = connection_get().booking_cursor
                 continue
-            publication.connection_exchange_record()
+            monitor.connection_exchange_record()
             if page.following is None:
                 return result
             cursor = page.following

@@ -1,7 +1,7 @@
 """The connection monitor (OSZ-10): administrators are told by e-mail (and by a banner on every page) when OSOZ has
 been unreachable for longer than Ustawienia > OSOZ/LBK allows, and told again when it answers.
 
-`publication.connection_exchange_record` marks where an outage starts and ends; the beat task `connection_monitor`
+`connection_exchange_record` marks where an outage starts and ends; the beat task `connection_monitor`
 calls `outage_alert` every minute. Each notice is claimed with a conditional update, so several workers and beats
 send it once."""
 
@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
+from django.db.models import Case, DateTimeField, F, Q, Value, When
 from django.http import HttpRequest
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -164,3 +165,25 @@ def outage_alert_minutes_set(*, minutes: int, actor=None, request: HttpRequest |
         target=connection,
     )
     return connection
+
+
+def connection_exchange_record(*, error: str = "", unreachable: bool = True, now: datetime | None = None) -> None:
+    """The connection monitor's data (OSZ-10): when OSOZ last answered, or what failed last and when.
+
+    The first failure after a success starts an outage (`outage_since`), unless the caller says OSOZ answered and
+    only refused this one request (`unreachable=False`); a success ends it, and if administrators were told of the
+    outage they are told it is over. Both are single conditional updates, so concurrent workers agree on one
+    outage and one "back" notice."""
+    now = now or timezone.now()
+    rows = Connection.objects.filter(pk=Connection.SINGLETON_ID)
+    if error:
+        changes = {"last_error": error, "last_error_at": now}
+        if unreachable:
+            # A failure older than the last success (a slow request finishing late) does not start an outage.
+            starts = Q(outage_since__isnull=True) & (Q(last_success_at__isnull=True) | Q(last_success_at__lte=now))
+            changes["outage_since"] = Case(
+                When(starts, then=Value(now, output_field=DateTimeField())), default=F("outage_since")
+            )
+        rows.update(**changes)
+    elif not rows.filter(outage_alerted_at__isnull=True).update(last_success_at=now, outage_since=None):
+        outage_end_record(now=now)

@@ -397,28 +397,6 @@ BUILDERS = {
 # --- Delivery (the worker side) -----------------------------------------------------------------------------------
 
 
-def connection_exchange_record(*, error: str = "", unreachable: bool = True, now: datetime | None = None) -> None:
-    """The connection monitor's data (OSZ-10): when OSOZ last answered, or what failed last and when.
-
-    The first failure after a success starts an outage (`outage_since`), unless the caller says OSOZ answered and
-    only refused this one request (`unreachable=False`); a success ends it, and if administrators were told of the
-    outage they are told it is over. Both are single conditional updates, so concurrent workers agree on one
-    outage and one "back" notice."""
-    now = now or timezone.now()
-    rows = Connection.objects.filter(pk=Connection.SINGLETON_ID)
-    if error:
-        changes = {"last_error": error, "last_error_at": now}
-        if unreachable:
-            # A failure older than the last success (a slow request finishing late) does not start an outage.
-            starts = Q(outage_since__isnull=True) & (Q(last_success_at__isnull=True) | Q(last_success_at__lte=now))
-            changes["outage_since"] = Case(
-                When(starts, then=Value(now, output_field=DateTimeField())), default=F("outage_since")
-            )
-        rows.update(**changes)
-    elif not rows.filter(outage_alerted_at__isnull=True).update(last_success_at=now, outage_since=None):
-        monitor.outage_end_record(now=now)
-
-
 def outbox_due(now: datetime) -> QuerySet[OutboxMessage]:
     return OutboxMessage.objects.filter(version__gt=F("sent_version"), next_attempt_at__lte=now).filter(
         Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)
@@ -467,14 +445,14 @@ def _deliver(client: OsozClient, message: OutboxMessage, now: datetime) -> bool:
         attempts = message.attempts + 1
         retry_at = now + outbox_retry_delay(attempts)
         rows.update(attempts=attempts, next_attempt_at=retry_at, last_error=error.message, claimed_until=None)
-        connection_exchange_record(error=error.message, now=now)
+        monitor.connection_exchange_record(error=error.message, now=now)
         at = timezone.localtime(retry_at).strftime("%H:%M")
         _audit(document, document.retry_text(error.message.rstrip("."), at), AuditOutcome.FAILURE)
         raise _Unreachable from error
     except OsozPermanentError as error:
         # Repeating the same document cannot help; the next change of the resource sends a new one.
         rows.update(attempts=message.attempts + 1, next_attempt_at=None, last_error=error.message, claimed_until=None)
-        connection_exchange_record(error=error.message, unreachable=monitor.error_is_outage(error), now=now)
+        monitor.connection_exchange_record(error=error.message, unreachable=monitor.error_is_outage(error), now=now)
         _audit(document, document.refused_text(error.message.rstrip(".")), AuditOutcome.FAILURE)
         return False
     with transaction.atomic():
@@ -482,7 +460,7 @@ def _deliver(client: OsozClient, message: OutboxMessage, now: datetime) -> bool:
             sent_version=sent, visible_sent=document.visible, attempts=0, last_error="", sent_at=now, claimed_until=None
         )
         document.sent_record()
-    connection_exchange_record(now=now)
+    monitor.connection_exchange_record(now=now)
     _audit(document, document.sent_text(applied))
     return True
 

@@ -19,7 +19,8 @@ from core.services import audit_record
 from osoz_integration import interface
 from osoz_integration.client import OsozClient, OsozError
 from osoz_integration.models import Connection, InboundEvent
-from osoz_integration.publication import connection_exchange_record, publication_enqueue_all
+from osoz_integration.monitor import connection_exchange_record
+from osoz_integration.publication import publication_enqueue_all
 from osoz_integration.selectors import connection_client, connection_get, outbox_pending
 
 # A webhook older than five minutes is refused and a feed page is read again within seconds, so event ids this old

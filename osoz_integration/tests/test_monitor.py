@@ -59,7 +59,7 @@ def record(django_capture_on_commit_callbacks):
 
     def run(*, at: datetime, error: str = "", unreachable: bool = True) -> Connection:
         with django_capture_on_commit_callbacks(execute=True):
-            publication.connection_exchange_record(error=error, unreachable=unreachable, now=at)
+            monitor.connection_exchange_record(error=error, unreachable=unreachable, now=at)
         return connection_get()
 
     return run
