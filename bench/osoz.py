@@ -30,7 +30,7 @@ from config.celery import app
 from core.crypto import keypair_generate, secret_decrypt, secret_encrypt
 from devtools.sandbox import SandboxServer, wizard_code
 from osoz_integration.models import OutboxKind
-from osoz_integration.publication import BUILDERS
+from osoz_integration.outbox import builder_of
 from osoz_integration.selectors import connection_client, connection_get, outbox_pending
 from osoz_integration.services import connection_update
 from patients.models import Patient
@@ -221,7 +221,7 @@ def _put_floor(doctor_id: int) -> float:
     timings = []
     with connection_client(connection_get()) as client:
         for _ in range(FLOOR_RUNS + 1):
-            document = BUILDERS[OutboxKind.SLOTS](doctor_id, int(time.time() * 1_000_000))
+            document = builder_of(OutboxKind.SLOTS)(doctor_id, int(time.time() * 1_000_000))
             started = time.perf_counter()
             document.send(client)
             timings.append(time.perf_counter() - started)

@@ -34,7 +34,7 @@ from osoz_integration.models import (
     OutboxKind,
     OutboxMessage,
 )
-from osoz_integration.publication import outbox_drain
+from osoz_integration.outbox import outbox_drain
 from osoz_integration.selectors import connection_client, connection_get, outbox_pending
 from patients.models import Patient
 from patients.pesel import pesel_make

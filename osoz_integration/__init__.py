@@ -1,2 +1,14 @@
-"""Poradnia's side of the OSOZ integration: the connection, the HTTP client of the contract and the publication
-outbox (osoz_contract/)."""
+"""Poradnia's side of the OSOZ integration (osoz_contract/ is the contract):
+
+- `client.py` — the only code that speaks HTTP to OSOZ; `interface.py` — the contract's typed payloads;
+- `changes.py` — the listener that turns the product's recorded changes into outbox rows;
+- `outbox.py` — the outbox: upsert in the change's transaction, claim with a lease, deliver, drain, and the registry
+  of the builders that make each kind of message at send time;
+- `publication.py` — what OSOZ shows: the location, doctor, schedule and free-slots documents and what a change
+  affects; `bookings_out.py` — what OSOZ must be told about its bookings (accept, reject, the clinic's cancel, move);
+- `bookings.py` — bookings made on OSOZ applied once (opening the sealed personal data, the patient's cancellations,
+  refusals mapped to the patient's words); `feed.py` — the cursor-paged events feed; `webhooks.py` — the approval
+  call and the nudge OSOZ sends;
+- `monitor.py` — the connection-exchange record and the outage e-mails (OSZ-10); `services.py` — Ustawienia >
+  OSOZ/LBK: the wizard, the connection, the switch and the check; `tasks.py` — the Celery tasks.
+"""

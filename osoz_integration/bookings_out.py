@@ -1,7 +1,7 @@
 """What OSOZ must be told about its bookings (OSZ-5, OSZ-7, OSZ-8): the product's decision on a booking OSOZ left
 pending, and the clinic's later cancellation or move of an online booking.
 
-Each booking has one outbox row ("booking:<pk>") in the publication outbox. The command is built at send time by
+Each booking has one outbox row ("booking:<pk>") in the outbox (outbox.py). The command is built at send time by
 comparing what happened (`OsozBooking.state`, the appointment's start) with what OSOZ was last told (`osoz_state`,
 `osoz_starts_at`), so a retry or a later change never sends a stale command, and a booking whose news OSOZ already
 has sends nothing. One step goes per send — accept or reject, then cancel or move — and what OSOZ accepted is
@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from core.changes import Change, changes_record
 from core.time import WARSAW, datetime_pl
-from osoz_integration import interface, publication
+from osoz_integration import interface, outbox
 from osoz_integration.client import OsozClient, OsozPermanentError, OsozTransientError
 from osoz_integration.models import OsozBooking, OsozBookingState, OutboxKind
 
@@ -140,7 +140,7 @@ def _next_step(booking: OsozBooking) -> _Step | None:
 @dataclass(frozen=True)
 class BookingCommand:
     """The outbox document of a booking: the next step, or nothing to send. Audited in its own words; it carries
-    the same interface as publication.Document, which the outbox's delivery uses."""
+    the outbox's OutboxDocument interface, like publication.Document."""
 
     target: OsozBooking
     version: int
@@ -177,7 +177,7 @@ class BookingCommand:
             pk=self.target.pk
         )
         if _next_step(booking) is not None:
-            publication.outbox_upsert(kind=OutboxKind.BOOKING, object_ids=[booking.pk], now=timezone.now())
+            outbox.outbox_upsert(kind=OutboxKind.BOOKING, object_ids=[booking.pk], now=timezone.now())
 
     def sent_text(self, applied: bool) -> str:
         return f"Wysłano do OSOZ {self.step.sent}; pacjent zostanie powiadomiony."

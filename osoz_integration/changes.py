@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from clinic.changes import EmployeeChanged, LocationChanged
 from core.changes import Change
-from osoz_integration import bookings_out, publication
+from osoz_integration import bookings_out, outbox, publication
 from osoz_integration.models import OutboxKind
 from scheduling.changes import AppointmentCancelled, AppointmentMoved, ScheduleChanged, SlotsChanged
 from scheduling.models import AppointmentSource
@@ -36,7 +36,7 @@ def outbox_write(changes: list[Change]) -> None:
         bookings += bookings_out.clinic_changes_apply(moved=moved, cancelled=cancelled)
     drain = publication.resources_enqueue(list(resources))
     if bookings:
-        publication.outbox_upsert(kind=OutboxKind.BOOKING, object_ids=dict.fromkeys(bookings), now=timezone.now())
+        outbox.outbox_upsert(kind=OutboxKind.BOOKING, object_ids=dict.fromkeys(bookings), now=timezone.now())
         drain = True
     if drain:
-        transaction.on_commit(publication.outbox_drain_request)
+        transaction.on_commit(outbox.outbox_drain_request)

@@ -1,54 +1,28 @@
-"""Publication to OSOZ (OSZ-2, OSZ-3): the transactional outbox and its delivery.
+"""What OSOZ shows of the clinic (OSZ-2, OSZ-3, SCH-5): which resources a change affects, and their documents.
 
-A change that alters what OSOZ should show is recorded by its domain (core.changes); the listener in changes.py
-hears it inside the change's transaction and upserts the outbox row of the resource ("slots:12"), so a burst of
-changes leaves one pending message. Workers drain the outbox:
-they claim a row with a conditional update, build the document from the database at send time (a snapshot, never a
-stored payload), PUT it with the row's version and mark that version sent. A change that lands during the send
-raises the version again, so the row is sent once more afterwards. OSOZ answers an old or repeated version with
-`applied: false`, so a message may be delivered twice without harm. Nothing is lost while OSOZ or the worker is
-down: the rows stay pending until a drain gets through.
+The OSOZ listener (changes.py) hands the resources a change touched to `resources_enqueue`, which raises the outbox
+rows (outbox.py) of those and of what they affect — a doctor's visibility decides his schedules and slots — but only
+with the integration on, and only for what OSOZ shows now or showed last (so a withdrawal is sent once and
+never-published data stays private). At send time the outbox asks the builders here for the location, doctor,
+schedule and free-slots documents, made from the current database (free slots straight from the slot engine).
 """
 
-import logging
-import random
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, models, transaction
-from django.db.models import (
-    Case,
-    DateTimeField,
-    F,
-    PositiveBigIntegerField,
-    PositiveIntegerField,
-    Q,
-    QuerySet,
-    Value,
-    When,
-)
-from django.db.models.functions import Greatest
+from django.db import models, transaction
 from django.utils import timezone
-from kombu.exceptions import OperationalError
 
 from clinic.models import Employee, EmployeeCell, Location, OsozAccess
-from core.models import AuditCategory, AuditOutcome
-from core.services import audit_record
 from core.time import WARSAW
-from osoz_integration import bookings_out, interface, monitor, tasks
-from osoz_integration.client import OsozClient, OsozPermanentError, OsozTransientError
-from osoz_integration.models import KIND_PRIORITY, Connection, OutboxKind, OutboxMessage, outbox_key
-from osoz_integration.selectors import connection_client, connection_get
+from osoz_integration import interface, outbox
+from osoz_integration.client import OsozClient
+from osoz_integration.models import Connection, OutboxKind, OutboxMessage, outbox_key
 from scheduling.models import Schedule
 from scheduling.selectors import free_slots, online_schedules
 
-logger = logging.getLogger(__name__)
-
-# How long a drain holds a claimed row; a worker that died mid-send gives it back when this runs out.
-CLAIM_LEASE = timedelta(minutes=2)
-DRAIN_BATCH = 200
 ACCESS = {OsozAccess.PATIENT: "patient", OsozAccess.INSURER: "insurer_callcenter", OsozAccess.ALL: "all"}
 
 
@@ -105,56 +79,6 @@ def _affected(resources: Collection[tuple[str, int]]) -> list[tuple[str, int]]:
     return list(affected)
 
 
-def _version_at(moment: datetime) -> int:
-    return int(moment.timestamp() * 1_000_000)
-
-
-def outbox_upsert(*, kind: str, object_ids: Iterable[int], now: datetime) -> None:
-    """Make each resource's outbox row pending with a higher version, in the caller's transaction: an UPDATE of the
-    rows that exist and one INSERT of the others, however many resources."""
-    keys = {outbox_key(kind, object_id): object_id for object_id in object_ids}
-    # A row waiting out a transient failure keeps its backoff, so a burst of changes does not hammer an OSOZ that
-    # is down; a sent or parked row becomes due at once.
-    fresh = Q(attempts=0) | Q(next_attempt_at__isnull=True)
-    changes = {
-        "version": Greatest(F("version") + 1, Value(_version_at(now)), output_field=PositiveBigIntegerField()),
-        "changed_at": now,
-        "next_attempt_at": Case(
-            When(fresh, then=Value(now, output_field=DateTimeField())), default=F("next_attempt_at")
-        ),
-        "attempts": Case(
-            When(next_attempt_at__isnull=True, then=Value(0)),
-            default=F("attempts"),
-            output_field=PositiveIntegerField(),
-        ),
-    }
-    while keys:
-        existing = set(OutboxMessage.objects.filter(key__in=keys).values_list("key", flat=True))
-        if existing:
-            OutboxMessage.objects.filter(key__in=existing).update(**changes)
-        keys = {key: object_id for key, object_id in keys.items() if key not in existing}
-        if not keys:
-            return
-        try:
-            with transaction.atomic():
-                OutboxMessage.objects.bulk_create(
-                    OutboxMessage(
-                        key=key,
-                        kind=kind,
-                        object_id=object_id,
-                        priority=KIND_PRIORITY[kind],
-                        version=_version_at(now),
-                        changed_at=now,
-                        next_attempt_at=now,
-                    )
-                    for key, object_id in keys.items()
-                )
-            return
-        except IntegrityError:
-            # A concurrent transaction created one of the rows first: the next round raises its version.
-            continue
-
-
 def _enqueue(resources: Iterable[tuple[str, int]], now: datetime) -> None:
     """Raise the outbox rows of the resources and of what they affect, for those OSOZ shows now or showed last."""
     affected = _affected(list(resources))
@@ -166,7 +90,7 @@ def _enqueue(resources: Iterable[tuple[str, int]], now: datetime) -> None:
         if (kind, object_id) in shown_now or key in shown_last:
             due.setdefault(kind, []).append(object_id)
     for kind, object_ids in due.items():
-        outbox_upsert(kind=kind, object_ids=object_ids, now=now)
+        outbox.outbox_upsert(kind=kind, object_ids=object_ids, now=now)
 
 
 def resources_enqueue(resources: Collection[tuple[str, int]]) -> bool:
@@ -188,15 +112,7 @@ def publication_enqueue_all() -> None:
     locations = [(OutboxKind.LOCATION, pk) for pk in Location.objects.values_list("pk", flat=True)]
     doctors = [(OutboxKind.DOCTOR, pk) for pk in Employee.objects.filter(is_medical=True).values_list("pk", flat=True)]
     _enqueue([*locations, *doctors], timezone.now())
-    transaction.on_commit(outbox_drain_request)
-
-
-def outbox_drain_request() -> None:
-    """Ask a worker to drain now. If the broker is unreachable the rows simply wait for the beat's next drain."""
-    try:
-        tasks.outbox_drain.apply_async(retry=False)
-    except OperationalError:
-        logger.warning("Celery broker unreachable; the OSOZ outbox waits for the periodic drain")
+    transaction.on_commit(outbox.outbox_drain_request)
 
 
 # --- Documents, built at send time from the current state ---------------------------------------------------------
@@ -247,7 +163,7 @@ def _polish_plural(count: int, one: str, few: str, many: str) -> str:
     return f"{count} {many}"
 
 
-def _location_document(location_id: int, version: int) -> Document:
+def location_document(location_id: int, version: int) -> Document:
     location = Location.objects.prefetch_related("cells").get(pk=location_id)
     document = interface.Location(
         version=version,
@@ -275,7 +191,7 @@ def _location_document(location_id: int, version: int) -> Document:
     )
 
 
-def _doctor_document(employee_id: int, version: int) -> Document:
+def doctor_document(employee_id: int, version: int) -> Document:
     employee = Employee.objects.prefetch_related("osoz_specialisations").get(pk=employee_id)
     cells = list(
         EmployeeCell.objects.filter(employee=employee, osoz_published=True).select_related("cell").order_by("cell")
@@ -305,7 +221,7 @@ def _doctor_document(employee_id: int, version: int) -> Document:
     )
 
 
-def _schedule_document(schedule_id: int, version: int) -> Document:
+def schedule_document(schedule_id: int, version: int) -> Document:
     schedule = Schedule.objects.select_related("employee", "cell__location").get(pk=schedule_id)
     visible = online_schedules(employee_id=schedule.employee_id).filter(pk=schedule.pk).exists()
     # OSZ-11: offered on ZnanyLekarz as ordinary visits, also "Możliwa telewizyta"; "Tylko telewizyta" never.
@@ -345,7 +261,7 @@ def publication_window(today: date) -> tuple[date, date]:
     return today, today + timedelta(weeks=settings.OSOZ_PUBLICATION_WEEKS, days=-1)
 
 
-def _slots_document(employee_id: int, version: int) -> Document:
+def slots_document(employee_id: int, version: int) -> Document:
     """Every free slot of the doctor's published schedules over the window, from the slot engine. The platform
     applies "Wybieraj pierwszy wolny termin" itself (SCH-3), so all of them are sent."""
     employee = Employee.objects.get(pk=employee_id)
@@ -378,127 +294,3 @@ def _slots_document(employee_id: int, version: int) -> Document:
         failed=f"wolnych terminów lekarza {employee}",
         send=lambda client: client.doctor_slots_put(str(employee.pk), document).applied,
     )
-
-
-def _booking_document(booking_pk: int, version: int) -> "bookings_out.BookingCommand":
-    # bookings_out builds on this module, so its builder is looked up when a message is sent, not at import.
-    return bookings_out.booking_command(booking_pk, version)
-
-
-BUILDERS = {
-    OutboxKind.LOCATION: _location_document,
-    OutboxKind.DOCTOR: _doctor_document,
-    OutboxKind.SCHEDULE: _schedule_document,
-    OutboxKind.SLOTS: _slots_document,
-    OutboxKind.BOOKING: _booking_document,
-}
-
-
-# --- Delivery (the worker side) -----------------------------------------------------------------------------------
-
-
-def outbox_due(now: datetime) -> QuerySet[OutboxMessage]:
-    return OutboxMessage.objects.filter(version__gt=F("sent_version"), next_attempt_at__lte=now).filter(
-        Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)
-    )
-
-
-def _claim(pk: int, now: datetime) -> OutboxMessage | None:
-    """Take the row for this drain with a conditional update: of two drains racing for it, one changes it."""
-    claimed = outbox_due(now).filter(pk=pk).update(claimed_until=now + CLAIM_LEASE)
-    return OutboxMessage.objects.get(pk=pk) if claimed == 1 else None
-
-
-def outbox_retry_delay(attempts: int) -> timedelta:
-    """Exponential backoff with jitter for a message that failed `attempts` times in a row."""
-    ceiling = min(settings.OSOZ_OUTBOX_RETRY_SECONDS * 2 ** (attempts - 1), settings.OSOZ_OUTBOX_RETRY_MAX_SECONDS)
-    return timedelta(seconds=ceiling / 2 + random.uniform(0, ceiling / 2))  # noqa: S311 - jitter, not a secret
-
-
-def _audit(document: Document, message: str, outcome: AuditOutcome = AuditOutcome.SUCCESS) -> None:
-    audit_record(
-        category=AuditCategory.INTEGRATION,
-        action=document.action if outcome == AuditOutcome.SUCCESS else document.failed_action,
-        message=message,
-        target=document.target,
-        outcome=outcome,
-    )
-
-
-class _Unreachable(Exception):
-    """OSOZ failed transiently: the rest of this drain would fail the same way."""
-
-
-def _deliver(client: OsozClient, message: OutboxMessage, now: datetime) -> bool:
-    """Send one claimed message; False when OSOZ refused it for good, _Unreachable when it failed transiently."""
-    version = message.version
-    document = BUILDERS[message.kind](message.object_id, version)
-    rows = OutboxMessage.objects.filter(pk=message.pk)
-    sent = Greatest(F("sent_version"), Value(version), output_field=PositiveBigIntegerField())
-    if not document.sends:
-        # OSOZ already knows everything this message was about (e.g. a booking the patient cancelled there).
-        rows.update(sent_version=sent, attempts=0, last_error="", claimed_until=None)
-        return True
-    try:
-        applied = document.send(client)
-    except OsozTransientError as error:
-        attempts = message.attempts + 1
-        retry_at = now + outbox_retry_delay(attempts)
-        rows.update(attempts=attempts, next_attempt_at=retry_at, last_error=error.message, claimed_until=None)
-        monitor.connection_exchange_record(error=error.message, now=now)
-        at = timezone.localtime(retry_at).strftime("%H:%M")
-        _audit(document, document.retry_text(error.message.rstrip("."), at), AuditOutcome.FAILURE)
-        raise _Unreachable from error
-    except OsozPermanentError as error:
-        # Repeating the same document cannot help; the next change of the resource sends a new one.
-        rows.update(attempts=message.attempts + 1, next_attempt_at=None, last_error=error.message, claimed_until=None)
-        monitor.connection_exchange_record(error=error.message, unreachable=monitor.error_is_outage(error), now=now)
-        _audit(document, document.refused_text(error.message.rstrip(".")), AuditOutcome.FAILURE)
-        return False
-    with transaction.atomic():
-        rows.update(
-            sent_version=sent, visible_sent=document.visible, attempts=0, last_error="", sent_at=now, claimed_until=None
-        )
-        document.sent_record()
-    monitor.connection_exchange_record(now=now)
-    _audit(document, document.sent_text(applied))
-    return True
-
-
-@dataclass
-class DrainResult:
-    sent: int = 0
-    failed: int = 0
-    unreachable: bool = False
-    more: bool = False
-
-
-def outbox_drain(*, now: datetime | None = None, limit: int = DRAIN_BATCH) -> DrainResult:
-    """Deliver the due outbox rows once each: locations, then doctors, schedules and slots, oldest change first.
-    Safe to run in several workers at once and to run twice."""
-    now = now or timezone.now()
-    result = DrainResult()
-    connection = connection_get()
-    if not connection.is_active:
-        return result
-    due = list(outbox_due(now).order_by("priority", "changed_at").values_list("pk", flat=True)[:limit])
-    if not due:
-        return result
-    with connection_client(connection) as client:
-        for pk in due:
-            message = _claim(pk, now)
-            if message is None:
-                continue
-            try:
-                delivered = _deliver(client, message, now)
-            except _Unreachable:
-                result.failed += 1
-                result.unreachable = True
-                break
-            if delivered:
-                result.sent += 1
-            else:
-                result.failed += 1
-    # Rows changed while they were being sent are due again; a drain that found OSOZ down leaves them to the beat.
-    result.more = not result.unreachable and outbox_due(timezone.now()).exists()
-    return result

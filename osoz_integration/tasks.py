@@ -2,20 +2,20 @@
 
 from celery import shared_task
 
-from osoz_integration import monitor, publication
+from osoz_integration import monitor, outbox, publication
 
 
 # acks_late: a drain is idempotent (claims, versioned snapshots), so a task lost with its worker is simply redone.
 @shared_task(acks_late=True)
 def outbox_drain() -> None:
-    if publication.outbox_drain().more:
-        publication.outbox_drain_request()
+    if outbox.outbox_drain().more:
+        outbox.outbox_drain_request()
 
 
 # acks_late: a pull stores its cursor with each applied page, so a pull lost with its worker is simply redone.
 @shared_task(acks_late=True)
 def booking_events_pull() -> None:
-    # Imported here: the booking code imports scheduling, which imports publication, which imports this module.
+    # Imported here: the feed imports this module to ask for pulls.
     from osoz_integration import feed
 
     feed.booking_events_pull()

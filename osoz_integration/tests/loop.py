@@ -30,7 +30,7 @@ from clinic.tests.factories import CellFactory, EmployeeFactory, LocationFactory
 from core.crypto import secret_encrypt
 from core.time import WARSAW
 from devtools.sandbox import SandboxServer, booking_form_path, csrf_token
-from osoz_integration import feed, publication
+from osoz_integration import feed, outbox
 from osoz_integration.models import Connection, OsozBooking, OsozBookingState
 from osoz_integration.selectors import outbox_pending
 from osoz_integration.tests.conftest import SANDBOX_ENTITY_ID, connect
@@ -298,7 +298,7 @@ def loop_clinic(*, requirement: str = "") -> SimpleNamespace:
 def drain(*, seconds: float = 60) -> None:
     """Deliver the whole outbox now, as the worker's drains would."""
     deadline = time.monotonic() + seconds
-    while publication.outbox_drain().more:
+    while outbox.outbox_drain().more:
         assert time.monotonic() < deadline, "the outbox did not drain"
 
 

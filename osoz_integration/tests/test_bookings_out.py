@@ -19,7 +19,7 @@ from django.utils import timezone
 from core.crypto import keypair_generate, seal, secret_encrypt
 from core.models import AuditEvent, AuditOutcome
 from core.time import WARSAW
-from osoz_integration import feed, publication
+from osoz_integration import feed, outbox
 from osoz_integration.bookings_out import CANCEL_REASON, MOVE_REASON, booking_enqueue
 from osoz_integration.models import OsozBooking, OsozBookingPath, OsozBookingState, OutboxMessage, outbox_key
 from osoz_integration.tests.conftest import SANDBOX_ENTITY_ID, connect
@@ -127,7 +127,7 @@ def osoz(monkeypatch) -> FakeOsoz:
     """The clinic connected, with the integration on, to the stand-in OSOZ."""
     connected()
     fake = FakeOsoz()
-    osoz_stand_in(monkeypatch, publication, fake.handle)
+    osoz_stand_in(monkeypatch, outbox, fake.handle)
     return fake
 
 
@@ -171,11 +171,11 @@ def accepted(published_clinic, osoz) -> OsozBooking:
     return booking
 
 
-def drain(now: datetime | None = None) -> publication.DrainResult:
+def drain(now: datetime | None = None) -> outbox.DrainResult:
     """Drain as the worker does: again at once while rows became due during the drain."""
-    total = publication.DrainResult()
+    total = outbox.DrainResult()
     for _round in range(5):
-        result = publication.outbox_drain(now=now)
+        result = outbox.outbox_drain(now=now)
         total.sent += result.sent
         total.failed += result.failed
         total.unreachable = result.unreachable

@@ -19,7 +19,7 @@ from core.crypto import secret_encrypt
 from core.menu import menu_for
 from core.models import AuditCategory, AuditEvent, AuditOutcome
 from core.time import WARSAW
-from osoz_integration import monitor, publication, tasks
+from osoz_integration import monitor, outbox, publication, tasks
 from osoz_integration.client import OsozPermanentError, OsozTransientError
 from osoz_integration.models import (
     Connection,
@@ -341,21 +341,21 @@ def test_an_outage_of_the_live_sandbox_is_noticed_reported_and_its_end_too(
 ):
     connect(client_for(alice), osoz_sandbox_server)
     start = timezone.now()
-    assert publication.outbox_drain(now=start).sent == 4
+    assert outbox.outbox_drain(now=start).sent == 4
     assert connection_get().outage_since is None
     osoz_sandbox_server.stop()
     try:
         publication.publication_enqueue_all()
-        assert publication.outbox_drain(now=start + timedelta(minutes=1)).unreachable
+        assert outbox.outbox_drain(now=start + timedelta(minutes=1)).unreachable
         assert connection_get().outage_since == start + timedelta(minutes=1)
-        assert publication.outbox_drain(now=start + timedelta(minutes=6)).unreachable
+        assert outbox.outbox_drain(now=start + timedelta(minutes=6)).unreachable
         assert connection_get().outage_since == start + timedelta(minutes=1)
         assert alert(now=start + timedelta(minutes=11))
         assert [message.to for message in mail.outbox] == [["alice@poradnia.test"]]
     finally:
         osoz_sandbox_server.start()
     with django_capture_on_commit_callbacks(execute=True):
-        assert publication.outbox_drain(now=start + timedelta(hours=1)).sent
+        assert outbox.outbox_drain(now=start + timedelta(hours=1)).sent
     connection = connection_get()
     assert connection.outage_since is None and connection.outage_alerted_at is None
     assert mail.outbox[-1].subject == "Poradnia: połączenie z OSOZ przywrócone"

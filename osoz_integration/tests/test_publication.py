@@ -14,7 +14,7 @@ from core.changes import changes_record
 from core.crypto import secret_decrypt
 from core.models import AuditCategory, AuditEvent, AuditOutcome
 from osoz_integration import client as osoz_client
-from osoz_integration import publication
+from osoz_integration import outbox, publication
 from osoz_integration.models import OutboxMessage
 from osoz_integration.selectors import connection_get, outbox_pending
 from osoz_integration.tests.conftest import SANDBOX_ENTITY_ID, connect
@@ -94,7 +94,7 @@ def sent_puts(sent) -> list[str]:
 def connected(published_clinic, osoz_sandbox_server, client_for, alice, sent):
     """The clinic connected through the wizard with the integration on, and its first publication delivered."""
     connect(client_for(alice), osoz_sandbox_server)
-    result = publication.outbox_drain()
+    result = outbox.outbox_drain()
     assert result.sent == 4 and not result.failed and not outbox_pending().exists()
     sent.clear()
     return Sandbox(osoz_sandbox_server)
@@ -134,11 +134,11 @@ def test_a_local_booking_takes_the_slot_off_the_sandbox_and_a_cancellation_bring
     schedule_id, starts_at = min(engine_slots(doctor), key=lambda slot: slot[1])
     appointment = book(doctor, starts_at)
     assert list(outbox_pending().values_list("key", flat=True)) == [f"slots:{doctor.pk}"]
-    publication.outbox_drain()
+    outbox.outbox_drain()
     on_sandbox = connected.slots(doctor)
     assert (schedule_id, starts_at) not in on_sandbox and on_sandbox == engine_slots(doctor)
     appointment_cancel(appointment=appointment, source=AppointmentSource.CALENDAR, reason="Pacjent zrezygnował")
-    publication.outbox_drain()
+    outbox.outbox_drain()
     assert (schedule_id, starts_at) in connected.slots(doctor)
     assert sent_puts(sent) == [f"doctors/{doctor.pk}/slots"] * 2
 
@@ -147,10 +147,10 @@ def test_a_removed_slot_is_blocked_in_the_sandbox_and_restoring_it_offers_it_aga
     doctor = published_clinic.doctor
     schedule_id, starts_at = sorted(engine_slots(doctor), key=lambda slot: slot[1])[3]
     removed = slot_remove(employee_id=doctor.pk, starts_at=starts_at, actor=alice, reason="Szkolenie")
-    publication.outbox_drain()
+    outbox.outbox_drain()
     assert (schedule_id, starts_at) not in connected.slots(doctor)
     slot_restore(removed=removed)
-    publication.outbox_drain()
+    outbox.outbox_drain()
     assert (schedule_id, starts_at) in connected.slots(doctor)
 
 
@@ -163,7 +163,7 @@ def test_a_burst_of_changes_to_one_doctor_is_sent_as_one_message(connected, publ
         versions.append(OutboxMessage.objects.get(key=f"slots:{doctor.pk}").version)
     assert versions == sorted(set(versions)), "every change raises the version"
     assert outbox_pending().count() == 1
-    assert publication.outbox_drain().sent == 1
+    assert outbox.outbox_drain().sent == 1
     assert sent_puts(sent) == [f"doctors/{doctor.pk}/slots"]
     assert connected.slots(doctor) == engine_slots(doctor)
 
@@ -180,10 +180,10 @@ def test_a_change_made_while_its_message_is_being_sent_is_sent_again(connected, 
             meanwhile.append(book(doctor, second[1]))
 
     monkeypatch.setattr(osoz_client, "REQUEST_HOOKS", [*osoz_client.REQUEST_HOOKS, booking_meanwhile])
-    assert publication.outbox_drain().sent == 1
+    assert outbox.outbox_drain().sent == 1
     assert meanwhile and second in connected.slots(doctor)
     assert OutboxMessage.objects.get(key=f"slots:{doctor.pk}").is_pending
-    assert publication.outbox_drain().sent == 1
+    assert outbox.outbox_drain().sent == 1
     assert not outbox_pending().exists()
     assert second not in connected.slots(doctor) and connected.slots(doctor) == engine_slots(doctor)
 
@@ -198,13 +198,13 @@ def test_saving_a_schedule_publishes_it_with_the_znanylekarz_flag_and_its_slots(
         f"schedule:{schedule.pk}",
         f"slots:{published_clinic.doctor.pk}",
     }
-    publication.outbox_drain()
+    outbox.outbox_drain()
     published = connected.get(f"/schedules/{schedule.pk}")
     assert published["attributes"]["televisit_only"] and published["znanylekarz_offer"] is False
     assert connected.slots(published_clinic.doctor) == engine_slots(published_clinic.doctor)
     schedule.televisit_only, schedule.televisit_possible = False, True
     schedule_save(schedule=schedule, blocks=[BlockSpec(0, time(8), time(11), 15)], actor=alice)
-    publication.outbox_drain()
+    outbox.outbox_drain()
     assert connected.get(f"/schedules/{schedule.pk}")["znanylekarz_offer"] is True
     assert AuditEvent.objects.filter(message__contains="oferowany w ZnanyLekarz").exists()
 
@@ -219,7 +219,7 @@ def test_hiding_the_doctor_then_the_location_withdraws_them_from_the_sandbox(con
         osoz_cells=[published_clinic.cell],
         actor=alice,
     )
-    publication.outbox_drain()
+    outbox.outbox_drain()
     assert connected.get(f"/doctors/{doctor.pk}")["visible"] is False
     assert connected.get(f"/schedules/{published_clinic.schedule.pk}")["visible"] is False
     assert connected.doctor_page(doctor).status_code == 404
@@ -231,7 +231,7 @@ def test_hiding_the_doctor_then_the_location_withdraws_them_from_the_sandbox(con
     assert not outbox_pending().exists()
 
     location_update(location=location, data={"osoz_enabled": False}, actor=alice)
-    publication.outbox_drain()
+    outbox.outbox_drain()
     assert connected.get(f"/locations/{location.osoz_unit_number}")["visible"] is False
     assert AuditEvent.objects.filter(message__startswith=f"Wycofano z OSOZ lokalizację „{location.name}”").exists()
 
@@ -255,7 +255,7 @@ def test_nothing_is_lost_while_the_sandbox_is_down_and_each_message_goes_once_wh
         location_update(location=location, data={"phone": "61 000 00 00"}, actor=alice)
         pending = set(outbox_pending().values_list("key", flat=True))
         assert pending == {f"slots:{doctor.pk}", f"location:{location.pk}"}
-        result = publication.outbox_drain()
+        result = outbox.outbox_drain()
         assert result.unreachable and result.sent == 0
         assert set(outbox_pending().values_list("key", flat=True)) == pending
         failure = AuditEvent.objects.filter(outcome=AuditOutcome.FAILURE).latest("id")
@@ -268,10 +268,10 @@ def test_nothing_is_lost_while_the_sandbox_is_down_and_each_message_goes_once_wh
     finally:
         osoz_sandbox_server.start()
     sent.clear()
-    later = publication.outbox_drain(now=timezone.now() + timedelta(hours=1))
+    later = outbox.outbox_drain(now=timezone.now() + timedelta(hours=1))
     assert later.sent == 2 and not outbox_pending().exists()
     assert sorted(sent_puts(sent)) == [f"doctors/{doctor.pk}/slots", f"locations/{location.osoz_unit_number}"]
-    assert publication.outbox_drain(now=timezone.now() + timedelta(hours=1)).sent == 0
+    assert outbox.outbox_drain(now=timezone.now() + timedelta(hours=1)).sent == 0
     assert connected.slots(doctor) == engine_slots(doctor)
     assert connected.get(f"/locations/{location.osoz_unit_number}")["address"]["phone"] == "61 000 00 00"
 
@@ -282,17 +282,17 @@ def test_a_document_osoz_refuses_is_parked_until_the_next_change(connected, publ
     broken_key = "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n"
     type(location).objects.filter(pk=location.pk).update(public_key_pem=broken_key)
     location_update(location=location, data={"phone": "61 111 11 11"}, actor=alice)
-    result = publication.outbox_drain()
+    result = outbox.outbox_drain()
     assert result.failed == 1 and result.sent == 0
     message = OutboxMessage.objects.get(key=f"location:{location.pk}")
     assert message.next_attempt_at is None and message.is_pending
     failure = AuditEvent.objects.get(action="osoz_publication_failed")
     assert failure.message.startswith(f"OSOZ odrzucił publikację lokalizacji „{location.name}”: ")
-    assert publication.outbox_drain(now=timezone.now() + timedelta(days=1)).failed == 0
+    assert outbox.outbox_drain(now=timezone.now() + timedelta(days=1)).failed == 0
     assert "klucz publiczny" in message.last_error.lower() or "PEM" in message.last_error
     type(location).objects.filter(pk=location.pk).update(public_key_pem=published_clinic.location.public_key_pem)
     location_update(location=location, data={"phone": "61 222 22 22"}, actor=alice)
-    assert publication.outbox_drain().sent == 1 and not outbox_pending().exists()
+    assert outbox.outbox_drain().sent == 1 and not outbox_pending().exists()
 
 
 def test_nothing_is_queued_while_the_integration_is_off_or_for_doctors_osoz_does_not_show(
@@ -304,12 +304,12 @@ def test_nothing_is_queued_while_the_integration_is_off_or_for_doctors_osoz_does
     assert not OutboxMessage.objects.exists()
     client_for(alice).post("/ustawienia/osoz/integracja/", {"enabled": "on"})
     assert OutboxMessage.objects.count() == 4
-    publication.outbox_drain()
+    outbox.outbox_drain()
     online_schedules(employee_id=doctor.pk).update(osoz_online=False)
     hidden = published_clinic.schedule
     hidden.refresh_from_db()
     changes_record(ScheduleChanged(schedule_id=hidden.pk))
-    publication.outbox_drain()
+    outbox.outbox_drain()
     assert not outbox_pending().exists()
     book(doctor, min(engine_slots_all(doctor)))
     assert not outbox_pending().exists(), "a doctor without schedules in OSOZ is not republished on bookings"
@@ -321,7 +321,7 @@ def test_first_free_slot_schedules_show_one_slot_a_day_on_the_patient_site(conne
     schedule_save(
         schedule=schedule, blocks=[BlockSpec(weekday, time(8), time(12), 20) for weekday in range(5)], actor=alice
     )
-    publication.outbox_drain()
+    outbox.outbox_drain()
     assert connected.get(f"/schedules/{schedule.pk}")["attributes"]["first_free_only"] is True
 
     def offered_by_day() -> list[list[datetime]]:
@@ -337,7 +337,7 @@ def test_first_free_slot_schedules_show_one_slot_a_day_on_the_patient_site(conne
     # Once the first free slot of a day is booked, the next one of that day is offered: still one, and no gap.
     first = offered[0][0]
     book(published_clinic.doctor, first)
-    publication.outbox_drain()
+    outbox.outbox_drain()
     offered = [slots for slots in offered_by_day() if slots]
     assert all(len(slots) == 1 for slots in offered)
     assert first + timedelta(minutes=20) in [slots[0] for slots in offered]
