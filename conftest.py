@@ -68,7 +68,8 @@ def browser_login(page, user):
     page.wait_for_url("**/")
 
 
-# Personas: alice administers, bob receives patients, carol is a doctor, dave has no role at all.
+# Personas: alice administers, bob receives patients, carol is a doctor, dave has no role at all; carol_schedule and
+# erin_schedule give carol, and erin, a doctor of another location, their Employee and schedule.
 @pytest.fixture
 def alice(db):
     return UserFactory(username="alice", first_name="Alicja", last_name="Administratorska", role=roles.ADMINISTRATOR)
@@ -87,6 +88,25 @@ def carol(db):
 @pytest.fixture
 def dave(db):
     return UserFactory(username="dave", first_name="Dawid", last_name="Bezrolny")
+
+
+@pytest.fixture
+def carol_schedule(carol):
+    """Carol as the doctor she is: her Employee and a weekday schedule (ScheduleFactory) in a cell of her location."""
+    from clinic.tests.factories import EmployeeFactory
+    from scheduling.tests.factories import ScheduleFactory
+
+    return ScheduleFactory(employee=EmployeeFactory(user=carol, first_name=carol.first_name, last_name=carol.last_name))
+
+
+@pytest.fixture
+def erin_schedule(db):
+    """Erin, a doctor of another location, with her Employee and schedule: what carol may neither see nor change."""
+    from clinic.tests.factories import EmployeeFactory
+    from scheduling.tests.factories import ScheduleFactory
+
+    erin = UserFactory(username="erin", first_name="Erwina", last_name="Obca", role=roles.DOCTOR)
+    return ScheduleFactory(employee=EmployeeFactory(user=erin, first_name="Erwina", last_name="Obca"))
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ from clinic import selectors, services
 from clinic.forms import CellForm, EmployeeForm, LocationForm
 from clinic.models import Address, Cell, Employee, Location
 from core.forms import errors_to_form
+from core.permissions import any_permission_required
 
 
 def _require(user, permission: str) -> None:
@@ -30,14 +31,15 @@ def _save(form, write) -> bool:
     return True
 
 
-@require_GET
 @permission_required("clinic.view_location", raise_exception=True)
+@require_GET
 def location_list(request):
     return render(
         request, "clinic/location_list.html", {"locations": selectors.location_list(), "clinic": selectors.clinic_get()}
     )
 
 
+@any_permission_required("clinic.add_location", "clinic.change_location")
 @require_http_methods(["GET", "POST"])
 def location_edit(request, pk=None):
     _require(request.user, "clinic.change_location" if pk else "clinic.add_location")
@@ -67,10 +69,10 @@ def location_edit(request, pk=None):
     return render(request, "clinic/location_edit.html", context)
 
 
+@permission_required("clinic.change_location", raise_exception=True)
 @require_GET
 def location_address(request, pk):
     """htmx: the address fields filled from the cell picked in "Adres z komórki"; what the cell lacks is kept."""
-    _require(request.user, "clinic.change_location")
     location = get_object_or_404(Location, pk=pk)
     typed = {name: request.GET.get(name, "") for name in Address.ADDRESS_FIELDS}
     cell_id = request.GET.get("address_cell", "")
@@ -82,6 +84,7 @@ def location_address(request, pk):
     return render(request, "clinic/location_edit_address.html", context)
 
 
+@any_permission_required("clinic.add_cell", "clinic.change_cell")
 @require_http_methods(["GET", "POST"])
 def cell_edit(request, pk=None, location_pk=None):
     _require(request.user, "clinic.change_cell" if pk else "clinic.add_cell")
@@ -101,8 +104,8 @@ def cell_edit(request, pk=None, location_pk=None):
     return render(request, "clinic/cell_edit.html", {"form": form, "cell": cell, "location": location})
 
 
-@require_GET
 @permission_required("clinic.view_employee", raise_exception=True)
+@require_GET
 def employee_list(request):
     text = request.GET.get("q", "").strip()[:100]
     context = {"employees": selectors.employee_list(text=text), "q": text}
@@ -110,6 +113,7 @@ def employee_list(request):
     return render(request, template, context)
 
 
+@any_permission_required("clinic.add_employee", "clinic.change_employee")
 @require_http_methods(["GET", "POST"])
 def employee_edit(request, pk=None):
     _require(request.user, "clinic.change_employee" if pk else "clinic.add_employee")

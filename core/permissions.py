@@ -1,7 +1,23 @@
-"""The API's permissions: both login factors always, plus the model permission the method needs, or the permissions
-a view names for one of its actions."""
+"""Permission checks. The pages: `any_permission_required` for a view that adds or changes, by one URL, depending on
+what it is given — above the method check, like `permission_required`, so a user without the right learns nothing
+else. The API: both login factors always, plus the model permission the method needs, or the permissions a view
+names for one of its actions."""
 
+from django.contrib.auth.decorators import user_passes_test
+from django.core.exceptions import PermissionDenied
 from rest_framework import permissions
+
+
+def any_permission_required(*perms: str):
+    """A view decorator: 403 unless the user holds at least one of the permissions. The view then checks the exact
+    one its request needs (e.g. adding rather than changing)."""
+
+    def holds_one(user) -> bool:
+        if any(user.has_perm(perm) for perm in perms):
+            return True
+        raise PermissionDenied
+
+    return user_passes_test(holds_one)
 
 
 class IsVerified(permissions.BasePermission):

@@ -23,3 +23,12 @@ def _code(char: str) -> str:
 def polish_sort_key(*names: str) -> str:
     """The key of a person's names in order of significance (surname, then first name)."""
     return SEPARATOR.join("".join(_code(char) for char in name.strip().casefold()) for name in names)
+
+
+def sort_names_fill(model) -> None:
+    """Write the key of every record of a model with last_name and first_name into its sort_name, as the data
+    migrations that add the column do (`model` is the migration's historical model)."""
+    records = list(model.objects.only("last_name", "first_name"))
+    for record in records:
+        record.sort_name = polish_sort_key(record.last_name, record.first_name)
+    model.objects.bulk_update(records, ["sort_name"], batch_size=500)

@@ -17,8 +17,8 @@ def home(request):
     return render(request, "core/home.html")
 
 
-@require_GET
 @permission_required("core.view_auditevent", raise_exception=True)
+@require_GET
 def audit_list(request):
     form = AuditFilterForm(request.GET or None)
     events = audit_events_filter(**form.cleaned_data) if form.is_valid() else audit_events_filter()

@@ -6,9 +6,9 @@
   of the builders that make each kind of message at send time;
 - `publication.py` — what OSOZ shows: the location, doctor, schedule and free-slots documents and what a change
   affects; `bookings_out.py` — what OSOZ must be told about its bookings (accept, reject, the clinic's cancel, move);
-- `bookings.py` — bookings made on OSOZ applied once (opening the sealed personal data, the patient's cancellations,
-  refusals mapped to the patient's words); `feed.py` — the cursor-paged events feed; `webhooks.py` — the approval
-  call and the nudge OSOZ sends;
+- `bookings/` — bookings made on OSOZ applied once (`apply`), their sealed personal data opened (`opening`), the
+  patient's cancellations (`cancellations`), refusals in the patient's words (`refusals`); `feed.py` — the
+  cursor-paged events feed; `webhooks.py` — the approval call and the nudge OSOZ sends;
 - `monitor.py` — the connection-exchange record and the outage e-mails (OSZ-10); `services.py` — Ustawienia >
   OSOZ/LBK: the wizard, the connection, the switch and the check; `tasks.py` — the Celery tasks.
 """

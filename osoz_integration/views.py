@@ -25,8 +25,8 @@ WIZARD_STATE = "osoz_wizard_state"
 STATUS_ERRORS = 20
 
 
-@require_http_methods(["GET", "POST"])
 @permission_required(PERMISSION, raise_exception=True)
+@require_http_methods(["GET", "POST"])
 def connection(request):
     form = ConnectionForm(request.POST or None, instance=connection_get())
     if request.method == "POST" and form.is_valid():
@@ -41,8 +41,8 @@ def connection(request):
     return render(request, "osoz_integration/connection.html", context)
 
 
-@require_GET
 @permission_required(PERMISSION, raise_exception=True)
+@require_GET
 def status(request):
     """Ustawienia > OSOZ/LBK > "Stan integracji" (OSZ-10): is OSOZ reachable, what waits to be sent, how fresh the
     bookings feed is, what was received today and what failed lately."""
@@ -53,8 +53,8 @@ def _return_url(request) -> str:
     return request.build_absolute_uri(reverse("osoz_integration:connection_callback"))
 
 
-@require_GET
 @permission_required(PERMISSION, raise_exception=True)
+@require_GET
 def connection_wizard(request):
     """ "Kreator konfiguracji systemu OSOZ": send the administrator to the Provider Service.
 
@@ -66,8 +66,8 @@ def connection_wizard(request):
     return redirect(f"{connection_get().base_url}/provider/connect?{query}")
 
 
-@require_GET
 @permission_required(PERMISSION, raise_exception=True)
+@require_GET
 def connection_callback(request):
     """Where the Provider Service sends the administrator back, with a one-time code or with an error."""
     expected = request.session.pop(WIZARD_STATE, None)
@@ -88,8 +88,8 @@ def connection_callback(request):
     return redirect("osoz_integration:connection")
 
 
-@require_POST
 @permission_required(PERMISSION, raise_exception=True)
+@require_POST
 def connection_switch(request):
     enabled = request.POST.get("enabled") == "on"
     try:
@@ -101,8 +101,8 @@ def connection_switch(request):
     return redirect("osoz_integration:connection")
 
 
-@require_POST
 @permission_required(PERMISSION, raise_exception=True)
+@require_POST
 def connection_check(request):
     try:
         entity = services.connection_check(actor=request.user, request=request)

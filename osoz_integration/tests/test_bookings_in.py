@@ -498,7 +498,7 @@ def test_the_approval_path_and_the_feed_apply_one_booking_once(clinic, osoz):
 
 def test_personal_data_are_opened_once_per_booking_whichever_path_and_however_often_it_comes(clinic, osoz, monkeypatch):
     opened = []
-    monkeypatch.setattr(bookings, "unseal", lambda **kwargs: opened.append(1) or unseal(**kwargs))
+    monkeypatch.setattr(bookings.opening, "unseal", lambda **kwargs: opened.append(1) or unseal(**kwargs))
     first, second = (booking_document(clinic, starts_at=next_weekday(1, hour)) for hour in (9, 10))
     bookings.booking_apply(booking=interface.Booking.from_json(first), path=OsozBookingPath.APPROVAL)
     bookings.booking_apply(booking=interface.Booking.from_json(first), path=OsozBookingPath.APPROVAL)

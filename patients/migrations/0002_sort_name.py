@@ -2,16 +2,11 @@
 
 from django.db import migrations, models
 
-from core.text import polish_sort_key
+from core.text import sort_names_fill
 
 
 def fill(apps, schema_editor):
-    """The Polish order key of the records made before it existed."""
-    Patient = apps.get_model("patients", "Patient")
-    records = list(Patient.objects.only("last_name", "first_name"))
-    for record in records:
-        record.sort_name = polish_sort_key(record.last_name, record.first_name)
-    Patient.objects.bulk_update(records, ["sort_name"], batch_size=500)
+    sort_names_fill(apps.get_model("patients", "Patient"))
 
 
 class Migration(migrations.Migration):

@@ -115,9 +115,10 @@ def test_first_time_patients_are_those_without_an_earlier_appointment_in_the_cel
 
 
 def test_reception_sees_the_queue_filtered_by_cell_and_category(client_for, bob, schedule):
-    stable = add(schedule.cell)
-    urgent = add(schedule.cell, category=WaitingCategory.URGENT)
-    elsewhere = add(CellFactory())
+    # Surnames of their own: a generated one may be part of another ("Nowak" in "Nowakowska").
+    stable = add(schedule.cell, PatientFactory(last_name="Stabilna"))
+    urgent = add(schedule.cell, PatientFactory(last_name="Pilna"), category=WaitingCategory.URGENT)
+    elsewhere = add(CellFactory(), PatientFactory(last_name="Gdzieindziej"))
     client = client_for(bob)
     page = client.get(URL, {"cell": schedule.cell_id}).content.decode()
     assert stable.patient.last_name in page and urgent.patient.last_name in page

@@ -1,18 +1,16 @@
 import pytest
 from django.urls import reverse
 
-from clinic.tests.factories import EmployeeFactory
 from scheduling.models import AppointmentKind, AppointmentStatus
-from scheduling.tests.factories import AppointmentFactory, ScheduleFactory
+from scheduling.tests.factories import AppointmentFactory
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def own(carol):
+def own(carol_schedule):
     """A confirmed appointment with carol's own patient: the patient has arrived."""
-    schedule = ScheduleFactory(employee=EmployeeFactory(user=carol))
-    return AppointmentFactory(schedule=schedule, status=AppointmentStatus.CONFIRMED)
+    return AppointmentFactory(schedule=carol_schedule, status=AppointmentStatus.CONFIRMED)
 
 
 def url(appointment, name="scheduling:visit"):
@@ -69,13 +67,14 @@ def test_reception_may_open_any_visit_and_write_notes(client_for, bob, own):
     assert own.notes == "Pacjent prosi o zaświadczenie."
 
 
-def test_another_doctors_visit_is_not_found(client_for, carol):
-    foreign = AppointmentFactory(status=AppointmentStatus.CONFIRMED)
+def test_another_doctors_visit_is_not_found(client_for, carol, own, erin_schedule):
+    foreign = AppointmentFactory(schedule=erin_schedule, status=AppointmentStatus.CONFIRMED, notes="Erwiny")
     client = client_for(carol)
     assert client.get(url(foreign)).status_code == 404
+    assert client.post(url(foreign), {"notes": "Nadpisane"}).status_code == 404
     assert client.post(url(foreign, "scheduling:visit_finish")).status_code == 404
     foreign.refresh_from_db()
-    assert foreign.status == AppointmentStatus.CONFIRMED
+    assert (foreign.status, foreign.notes) == (AppointmentStatus.CONFIRMED, "Erwiny")
 
 
 def test_a_user_without_a_role_is_refused(client_for, dave, own):

@@ -28,8 +28,8 @@ def _filtered(request):
     return cancelled, form, appointments_filter(user=request.user, cancelled=cancelled, **filters)
 
 
-@require_GET
 @permission_required("scheduling.view_appointment", raise_exception=True)
+@require_GET
 def appointment_list(request):
     cancelled, form, appointments = _filtered(request)
     page = Paginator(appointments, PAGE_SIZE).get_page(request.GET.get("page"))
@@ -48,8 +48,8 @@ def appointment_list(request):
     return render(request, template, context)
 
 
-@require_GET
 @permission_required("scheduling.view_appointment", raise_exception=True)
+@require_GET
 def appointment_export(request):
     """The filtered list as an .xlsx workbook; who exported what is audited."""
     cancelled, form, appointments = _filtered(request)

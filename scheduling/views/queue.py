@@ -19,8 +19,8 @@ PAGE_SIZE = 50
 PATIENT_RESULTS = 10
 
 
-@require_http_methods(["GET", "POST"])
 @permission_required("scheduling.view_waitinglistentry", raise_exception=True)
+@require_http_methods(["GET", "POST"])
 def queue(request):
     add_form = None
     if request.user.has_perm("scheduling.add_waitinglistentry"):
@@ -64,9 +64,9 @@ def queue(request):
     return render(request, "scheduling/queue_rows.html" if partial else "scheduling/queue.html", context)
 
 
-@require_GET
 @permission_required("scheduling.add_waitinglistentry", raise_exception=True)
 @permission_required("patients.view_patient", raise_exception=True)
+@require_GET
 def queue_patients(request):
     """htmx: the patients matching what was typed in the add form, to pick one."""
     text = request.GET.get("q", "").strip()[:100]

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from clinic.models import Employee
 from core.errors import DomainError
+from core.permissions import any_permission_required
 from scheduling.forms import BLOCKS_PREFIX, BlockFormSet, ScheduleForm
 from scheduling.models import Schedule
 from scheduling.selectors import schedules_of_employee
@@ -20,19 +21,15 @@ def _employee(pk: int) -> Employee:
     return get_object_or_404(Employee, pk=pk, is_medical=True)
 
 
-def _require_editor(user) -> None:
-    if not (user.has_perm("scheduling.add_schedule") or user.has_perm("scheduling.change_schedule")):
-        raise PermissionDenied
-
-
-@require_GET
 @permission_required("scheduling.view_schedule", raise_exception=True)
+@require_GET
 def schedule_list(request, employee_pk):
     employee = _employee(employee_pk)
     context = {"employee": employee, "schedules": schedules_of_employee(employee=employee)}
     return render(request, "scheduling/schedule_list.html", context)
 
 
+@any_permission_required("scheduling.add_schedule", "scheduling.change_schedule")
 @require_http_methods(["GET", "POST"])
 def schedule_edit(request, employee_pk=None, pk=None):
     if not request.user.has_perm("scheduling.change_schedule" if pk else "scheduling.add_schedule"):
@@ -64,10 +61,10 @@ def schedule_edit(request, employee_pk=None, pk=None):
     return render(request, "scheduling/schedule_edit.html", context)
 
 
+@any_permission_required("scheduling.add_schedule", "scheduling.change_schedule")
 @require_GET
 def schedule_edit_osoz(request, employee_pk):
     """htmx: the OSOZ section re-evaluated for the cell and switches chosen so far (SCH-2)."""
-    _require_editor(request.user)
     employee = _employee(employee_pk)
     form = ScheduleForm(request.GET, employee=employee)
     # Only this section is shown, so only its own errors are wanted; the rest of the form is checked on saving.
@@ -78,10 +75,10 @@ def schedule_edit_osoz(request, employee_pk):
     return render(request, "scheduling/schedule_edit_osoz.html", {"form": form})
 
 
+@any_permission_required("scheduling.add_schedule", "scheduling.change_schedule")
 @require_GET
 def schedule_edit_block(request):
     """htmx: one more empty row of Rozkład tygodniowy, numbered after the rows the page already has."""
-    _require_editor(request.user)
     total = request.GET.get(f"{BLOCKS_PREFIX}-TOTAL_FORMS", "")
     index = int(total) if total.isdigit() else 0
     context = {"form": BlockFormSet(prefix=BLOCKS_PREFIX).new_row(index), "total": index + 1}

@@ -21,8 +21,8 @@ def _settings_page(request, *, form_class, template: str, url_name: str):
     return render(request, template, {"form": form})
 
 
-@require_http_methods(["GET", "POST"])
 @permission_required("scheduling.change_bookingsettings", raise_exception=True)
+@require_http_methods(["GET", "POST"])
 def settings_general(request):
     return _settings_page(
         request,
@@ -32,8 +32,8 @@ def settings_general(request):
     )
 
 
-@require_http_methods(["GET", "POST"])
 @permission_required("scheduling.change_bookingsettings", raise_exception=True)
+@require_http_methods(["GET", "POST"])
 def settings_calendar(request):
     return _settings_page(
         request,

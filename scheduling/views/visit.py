@@ -25,8 +25,8 @@ def _visit_appointment(request, pk):
     return appointment
 
 
-@require_http_methods(["GET", "POST"])
 @permission_required("scheduling.view_appointment", raise_exception=True)
+@require_http_methods(["GET", "POST"])
 def visit(request, pk):
     appointment = _visit_appointment(request, pk)
     refusal = None
@@ -53,8 +53,8 @@ def visit(request, pk):
     return render(request, "scheduling/visit.html", context)
 
 
-@require_POST
 @permission_required("scheduling.view_appointment", raise_exception=True)
+@require_POST
 def visit_finish(request, pk):
     appointment = _visit_appointment(request, pk)
     try:

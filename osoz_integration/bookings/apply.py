@@ -1,22 +1,7 @@
-"""Bookings made on OSOZ, applied to the calendar exactly once (OSZ-4…OSZ-7, SET-1, PAT-2).
+"""Bookings made on OSOZ applied to the calendar exactly once, as a set (see the package's docstring)."""
 
-Both paths — the synchronous approval and the events feed — end in `bookings_apply`: one booking from the approval
-call, a page's new bookings from the feed, applied as one set in a few queries whatever their number. Bookings whose
-`OsozBooking` row exists (the other path came first, a retry, a duplicate delivery) get the decision already taken.
-The others are judged in an attempt made in a savepoint: personal data and patient record before anything is
-written, then the booking rules every channel shares (`scheduling.services.bookings_check`: the slot grid, SCH-2's
-online offer, SCH-3, SET-1) by booking them all at once; this module only maps a refusal to the reason OSOZ shows.
-Bookings the calendar refuses are left out of a new attempt, so a refused booking writes nothing but its rejected
-record, and nothing half-applied remains. The unique booking id makes the record the proof of "once". A concurrent
-write that spoils an attempt (the other path recording one of the bookings, a patient or a time taken meanwhile)
-rolls the savepoint back, and the attempt is made again from what the database holds then. What OSOZ still has to be
-told (an accept or reject of a booking that came through the feed) goes to the outbox in the same transaction
-(bookings_out)."""
-
-import json
 import uuid
 from collections.abc import Iterable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -27,94 +12,31 @@ from django.utils import timezone, translation
 
 from clinic.models import Location
 from core.actors import Actor
-from core.crypto import CryptoError, secret_decrypt, unseal
 from core.errors import DomainError
 from core.models import AuditCategory, AuditEvent, AuditOutcome
-from core.services import audit_event, audit_record
+from core.services import audit_event
 from core.time import datetime_pl
 from osoz_integration import bookings_out, interface
+from osoz_integration.bookings.opening import Opening, location_keyed, personal_data
+from osoz_integration.bookings.refusals import (
+    CANCELLED_BEFORE,
+    NOT_OFFERED,
+    PATIENT_DATA_INVALID,
+    PESEL_NEEDED,
+    SLOT_GONE,
+    UNREADABLE,
+    Refused,
+    refusal_of,
+)
 from osoz_integration.models import OsozBooking, OsozBookingPath, OsozBookingState
 from patients.models import OsozCardSource, OsozCardStatus, Patient, phone_normalise
 from patients.services import osoz_card_add, patients_create
-from scheduling.models import Appointment, AppointmentSource, AppointmentStatus, Schedule, WaitingListEntry
+from scheduling.models import Appointment, AppointmentSource, Schedule, WaitingListEntry
 from scheduling.selectors import online_schedules
 from scheduling.services import (
     BookingRequest,
-    SlotTakenError,
-    appointment_cancel,
     appointments_book,
 )
-
-# The reasons OSOZ shows the patient (OSZ-7); SET-1's is the booking rules' own (scheduling.services).
-NOT_OFFERED = "Lekarz lub placówka nie przyjmuje już rejestracji online. Prosimy wybrać inny termin."
-SLOT_TAKEN = "Wybrany termin jest już zajęty. Prosimy wybrać inny."
-SLOT_GONE = "Wybrany termin nie jest już dostępny. Prosimy wybrać inny."
-SLOT_PAST = "Wybrany termin już minął. Prosimy wybrać inny."
-UNREADABLE = "Nie udało się odczytać danych rezerwacji. Prosimy spróbować ponownie lub skontaktować się z placówką."
-PESEL_NEEDED = "Do rejestracji online w tej placówce potrzebny jest numer PESEL. Prosimy o kontakt z placówką."
-PATIENT_DATA_INVALID = "Podane dane pacjenta są nieprawidłowe ({details}). Prosimy sprawdzić je i spróbować ponownie."
-CANCELLED_BEFORE = "Rezerwacja została już odwołana przez pacjenta."
-PATIENT_CANCEL_REASON = "Odwołana przez pacjenta w OSOZ"
-# Domain refusals whose own message is meant for whoever books, so the patient may read it as it is.
-PATIENT_READABLE_CODES = {"televisit_not_allowed", "televisit_only", "not_first_free", "nfz_first_time"}
-
-
-def _location_keyed(unit_number: int) -> tuple[Location | None, bytes]:
-    """The location OSOZ knows by this unit number and its decrypted private key (b"" when it has none)."""
-    location = Location.objects.filter(osoz_unit_number=unit_number).first()
-    key = b""
-    if location is not None and location.private_key_encrypted:
-        try:
-            key = secret_decrypt(location.private_key_encrypted)
-        except CryptoError:
-            # None of SECRETS_ENCRYPTION_KEYS opens it: the booking is refused as unreadable, not stuck.
-            key = b""
-    return location, key
-
-
-# Threads opening personal data ahead: the machine's two cores.
-OPEN_THREADS = 2
-
-
-class Opening:
-    """The feed's bookings' personal data, opened ahead on threads: a private-key operation per booking, whose
-    arithmetic releases the GIL. The feed hands each page's new bookings over as soon as the page is read, before the
-    page before it is applied, so one page's bookings are opened on one core while the other is written on the
-    other. A booking already recorded is not opened: its decision is repeated without reading it.
-
-    What was opened is used only if the location still has the key it was opened with."""
-
-    def __init__(self):
-        self._pool = ThreadPoolExecutor(OPEN_THREADS, thread_name_prefix="osoz-opening")
-        self._keys: dict[int, tuple[Location | None, bytes]] = {}
-        self._started: dict[str, tuple[bytes, Future]] = {}  # by booking id: the key used and the opening
-
-    def __enter__(self) -> "Opening":
-        return self
-
-    def __exit__(self, *exc_info) -> None:
-        self._pool.shutdown(cancel_futures=True)
-
-    def ahead(self, bookings: Sequence[interface.Booking]) -> None:
-        recorded = set(
-            OsozBooking.objects.filter(booking_id__in=[booking.booking_id for booking in bookings]).values_list(
-                "booking_id", flat=True
-            )
-        )
-        for booking in bookings:
-            if booking.booking_id in self._started or uuid.UUID(booking.booking_id) in recorded:
-                continue
-            unit_number = booking.location_unit_number
-            if unit_number not in self._keys:
-                self._keys[unit_number] = _location_keyed(unit_number)
-            location, key = self._keys[unit_number]
-            if location is not None:
-                self._started[booking.booking_id] = (key, self._pool.submit(_personal_data, booking, location, key))
-
-    def take(self, booking: interface.Booking, key: bytes) -> Future | None:
-        """The opening started for this booking, if it was started with this key."""
-        key_used, opening = self._started.pop(booking.booking_id, (None, None))
-        return opening if key_used == key else None
 
 
 @dataclass
@@ -130,7 +52,7 @@ class ApplyCache:
     def location(self, unit_number: int) -> tuple[Location | None, bytes]:
         """The location OSOZ knows by this unit number and its decrypted private key (b"" when it has none)."""
         if unit_number not in self.locations:
-            self.locations[unit_number] = _location_keyed(unit_number)
+            self.locations[unit_number] = location_keyed(unit_number)
         return self.locations[unit_number]
 
     def schedule(self, *, doctor_id: str, schedule_id: str) -> Schedule | None:
@@ -155,15 +77,6 @@ class ApplyCache:
             self.schedules[key] = found.get(numeric.get(key))
 
 
-class _Refused(Exception):
-    """The booking cannot be honoured; `reason` is shown to the patient, `detail` only goes to the audit log."""
-
-    def __init__(self, reason: str, *, detail: str = ""):
-        super().__init__(reason)
-        self.reason = reason
-        self.detail = detail
-
-
 class _Raced(Exception):
     """A concurrent write got in between the reads and the writes of an attempt (a patient or a time recorded
     meanwhile): the attempt is rolled back and made again from what the database holds now."""
@@ -182,7 +95,7 @@ class _Opened:
     key: uuid.UUID
     schedule: Schedule | None = None
     data: interface.PersonalData | None = None
-    refusal: _Refused | None = None
+    refusal: Refused | None = None
 
     @property
     def who(self) -> str:
@@ -194,7 +107,7 @@ class _Outcome:
     """What one attempt makes of a booking."""
 
     opened: _Opened
-    refusal: _Refused | None = None
+    refusal: Refused | None = None
     patient: Patient | None = None
     appointment: Appointment | None = None
     notes: list[str] = field(default_factory=list)
@@ -206,22 +119,6 @@ def _decision_of(record: OsozBooking) -> interface.BookingDecision:
         return interface.BookingDecision(decision="accepted", reason=None, appointment_ref=str(record.appointment_id))
     reason = record.reason or (CANCELLED_BEFORE if record.state == OsozBookingState.CANCELLED_BY_PATIENT else "")
     return interface.BookingDecision(decision="rejected", reason=reason or SLOT_GONE, appointment_ref=None)
-
-
-def _personal_data(booking: interface.Booking, location: Location, key: bytes) -> interface.PersonalData:
-    """OSZ-6: the personal data, opened with the private key of the location the booking is for."""
-    if not key:
-        raise _Refused(
-            UNREADABLE, detail=f"brak klucza prywatnego lokalizacji „{location.name}” lub nie można go odszyfrować"
-        )
-    try:
-        plaintext = unseal(private_pem=key, envelope=json.dumps(booking.personal_data))
-        return interface.PersonalData.from_json(json.loads(plaintext))
-    except CryptoError as error:
-        raise _Refused(UNREADABLE, detail=error.message) from error
-    except (ValueError, interface.PayloadError) as error:
-        detail = error.message if isinstance(error, interface.PayloadError) else "dane osobowe nie są dokumentem JSON"
-        raise _Refused(UNREADABLE, detail=detail) from error
 
 
 def _offered(booking: interface.Booking, cache: ApplyCache) -> _Opened:
@@ -236,7 +133,7 @@ def _offered(booking: interface.Booking, cache: ApplyCache) -> _Opened:
         or schedule.cell.location_id != location.pk
         or str(schedule.cell_id) != booking.cell_id
     ):
-        opened.refusal = _Refused(
+        opened.refusal = Refused(
             NOT_OFFERED, detail="harmonogram, lekarz lub lokalizacja nie są już udostępnione w OSOZ"
         )
     else:
@@ -251,10 +148,10 @@ def _open(opened: _Opened, cache: ApplyCache) -> None:
     location, key = cache.location(opened.booking.location_unit_number)
     ahead = cache.opening.take(opened.booking, key) if cache.opening is not None else None
     try:
-        opened.data = ahead.result() if ahead is not None else _personal_data(opened.booking, location, key)
+        opened.data = ahead.result() if ahead is not None else personal_data(opened.booking, location, key)
         if not opened.data.pesel:
-            raise _Refused(PESEL_NEEDED, detail="rezerwacja bez numeru PESEL")
-    except _Refused as refusal:
+            raise Refused(PESEL_NEEDED, detail="rezerwacja bez numeru PESEL")
+    except Refused as refusal:
         opened.refusal = refusal
 
 
@@ -284,7 +181,7 @@ def _new_patient(data: interface.PersonalData) -> Patient:
         patient.full_clean(validate_constraints=False)
     except ValidationError as error:
         details = "; ".join(error.messages)
-        raise _Refused(PATIENT_DATA_INVALID.format(details=details.rstrip(".")), detail=details) from error
+        raise Refused(PATIENT_DATA_INVALID.format(details=details.rstrip(".")), detail=details) from error
     return patient
 
 
@@ -298,24 +195,10 @@ def _patients_find(outcomes: list[_Outcome]) -> None:
         if pesel not in patients:
             try:
                 patients[pesel] = _new_patient(outcome.opened.data)
-            except _Refused as refusal:
+            except Refused as refusal:
                 outcome.refusal = refusal
                 continue
         outcome.patient = patients[pesel]
-
-
-def _refusal_of(error: DomainError) -> _Refused:
-    """What the patient is told of the booking rules' refusal (`bookings_check`); the rule's own words go to the
-    audit log."""
-    if isinstance(error, SlotTakenError):
-        return _Refused(SLOT_TAKEN, detail=error.message)
-    if error.code == "past":
-        return _Refused(SLOT_PAST, detail=error.message)
-    if error.code == "not_offered_online":
-        return _Refused(NOT_OFFERED, detail=error.message)
-    if error.code == "nfz_first_time":
-        return _Refused(error.message, detail="pierwszorazowy pacjent NFZ, rejestracja online wyłączona (SET-1)")
-    return _Refused(error.message if error.code in PATIENT_READABLE_CODES else SLOT_GONE, detail=error.message)
 
 
 def _request_of(outcome: _Outcome) -> BookingRequest:
@@ -334,7 +217,7 @@ def _live(outcomes: list[_Outcome]) -> list[_Outcome]:
     return [outcome for outcome in outcomes if outcome.refusal is None]
 
 
-def _book(outcomes: list[_Outcome], refused: dict[uuid.UUID, _Refused]) -> None:
+def _book(outcomes: list[_Outcome], refused: dict[uuid.UUID, Refused]) -> None:
     """The new patients and the appointments of the bookings still standing, under the calendar's rules
     (`appointments_book`). The bookings it refuses are remembered in `refused` and the attempt is made again without
     them (_Raced), so a refused booking leaves nothing behind, a new patient included."""
@@ -352,11 +235,11 @@ def _book(outcomes: list[_Outcome], refused: dict[uuid.UUID, _Refused]) -> None:
     results = appointments_book([_request_of(outcome) for outcome in accepted], source=AppointmentSource.OSOZ)
     for outcome, result in zip(accepted, results, strict=True):
         if isinstance(result, DomainError):
-            refused[outcome.opened.key] = _refusal_of(result)
+            refused[outcome.opened.key] = refusal_of(result)
         elif result.schedule_id != outcome.opened.schedule.pk:
             # The time falls in another of the doctor's schedules, one OSOZ does not offer.
             detail = "termin należy do harmonogramu nieudostępnionego w OSOZ"
-            refused[outcome.opened.key] = _Refused(SLOT_GONE, detail=detail)
+            refused[outcome.opened.key] = Refused(SLOT_GONE, detail=detail)
         else:
             outcome.appointment = result
     if any(outcome.appointment is None for outcome in accepted):
@@ -386,7 +269,7 @@ def _extras_add(outcome: _Outcome, *, queued: bool) -> None:
         outcome.notes.append("pacjent pierwszorazowy NFZ – wpisano go do kolejki oczekujących (przypadek stabilny)")
 
 
-def _doctor_and_time(booking: interface.Booking, cache: ApplyCache) -> str:
+def doctor_and_time(booking: interface.Booking, cache: ApplyCache) -> str:
     schedule = cache.schedule(doctor_id=booking.doctor_id, schedule_id=booking.schedule_id)
     doctor = str(schedule.employee) if schedule is not None else f"lekarz {booking.doctor_id}"
     return f"{doctor}, {datetime_pl(booking.starts)}"
@@ -420,7 +303,7 @@ def _audit_of(outcome: _Outcome, record: OsozBooking, cache: ApplyCache) -> Audi
         return audit_event(
             category=AuditCategory.INTEGRATION,
             action="osoz_booking_accepted",
-            message=f"Przyjęto rezerwację z OSOZ: {who}, {_doctor_and_time(booking, cache)}.{notes}",
+            message=f"Przyjęto rezerwację z OSOZ: {who}, {doctor_and_time(booking, cache)}.{notes}",
             actor_label=Actor.OSOZ,
             target=outcome.appointment,
         )
@@ -431,7 +314,7 @@ def _audit_of(outcome: _Outcome, record: OsozBooking, cache: ApplyCache) -> Audi
     return audit_event(
         category=AuditCategory.INTEGRATION,
         action="osoz_booking_rejected",
-        message=f"Odrzucono rezerwację z OSOZ ({who}{_doctor_and_time(booking, cache)}): {refusal.reason}{detail}",
+        message=f"Odrzucono rezerwację z OSOZ ({who}{doctor_and_time(booking, cache)}): {refusal.reason}{detail}",
         actor_label=Actor.OSOZ,
         target=record,
         # Undecryptable data point at a key or a tampered document, not at an ordinary refusal.
@@ -440,7 +323,7 @@ def _audit_of(outcome: _Outcome, record: OsozBooking, cache: ApplyCache) -> Audi
 
 
 def _apply_new(
-    opened: list[_Opened], refused: dict[uuid.UUID, _Refused], *, path: str, cache: ApplyCache, now: datetime
+    opened: list[_Opened], refused: dict[uuid.UUID, Refused], *, path: str, cache: ApplyCache, now: datetime
 ) -> dict[uuid.UUID, interface.BookingDecision]:
     """One attempt at bookings not recorded yet, in the caller's savepoint; a refused booking leaves only its
     record and audit. Raises IntegrityError or _Raced when the attempt must be made again: a concurrent write spoilt
@@ -482,7 +365,7 @@ def bookings_apply(
     if len({item.key for item in opened}) != len(opened):
         raise ValueError("bookings_apply takes each booking once")
     decisions: dict[uuid.UUID, interface.BookingDecision] = {}
-    refused: dict[uuid.UUID, _Refused] = {}  # by the calendar in an earlier attempt
+    refused: dict[uuid.UUID, Refused] = {}  # by the calendar in an earlier attempt
     # Its own transaction, or part of the caller's (a feed page, which a failure here rolls back whole).
     with translation.override("pl"), transaction.atomic(savepoint=False):
         for attempt in range(ATTEMPTS):
@@ -523,84 +406,3 @@ def _answer_resend(record: OsozBooking) -> None:
         record.osoz_state = OsozBookingState.PENDING
         record.save(update_fields=["osoz_state"])
         bookings_out.booking_enqueue(record)
-
-
-def booking_patient_cancel_apply(
-    *, booking: interface.Booking, cache: ApplyCache | None = None, now: datetime | None = None
-) -> OsozBooking:
-    """The patient cancelled on OSOZ (OSZ-8): the appointment is cancelled with OSOZ as Pracownik odwołujący, and
-    nothing goes back to OSOZ. A cancellation arriving before its booking is remembered, so the booking that comes
-    later (the feed may reorder) is not made."""
-    cache = cache or ApplyCache()
-    now = now or timezone.now()
-    reason = (booking.reason or "").strip() or PATIENT_CANCEL_REASON
-    with translation.override("pl"), transaction.atomic():
-        try:
-            with transaction.atomic():
-                record = OsozBooking.objects.create(
-                    booking_id=booking.booking_id,
-                    state=OsozBookingState.CANCELLED_BY_PATIENT,
-                    osoz_state=OsozBookingState.CANCELLED_BY_PATIENT,
-                    reason=reason[:500],
-                    channel=booking.channel,
-                    starts_at=booking.starts,
-                    osoz_starts_at=booking.starts,
-                    path=OsozBookingPath.FEED,
-                    received_at=now,
-                )
-        except IntegrityError:
-            record = (
-                OsozBooking.objects.select_for_update(of=("self",))
-                .select_related("appointment__patient", "appointment__employee")
-                .get(booking_id=booking.booking_id)
-            )
-        else:
-            audit_record(
-                category=AuditCategory.INTEGRATION,
-                action="osoz_booking_cancelled_early",
-                message=(
-                    f"OSOZ zgłosił odwołanie przez pacjenta rezerwacji ({_doctor_and_time(booking, cache)}), której "
-                    "Poradnia jeszcze nie otrzymała; zapamiętano je, więc ta rezerwacja nie zostanie umówiona."
-                ),
-                actor_label=Actor.OSOZ,
-                target=record,
-            )
-            return record
-        if record.state == OsozBookingState.CANCELLED_BY_PATIENT:
-            return record
-        appointment = record.appointment
-        # What OSOZ knows is recorded first, so the cancellation below sends nothing back.
-        record.osoz_state = OsozBookingState.CANCELLED_BY_PATIENT
-        if appointment is None or appointment.status not in (AppointmentStatus.BOOKED, AppointmentStatus.CONFIRMED):
-            record.save(update_fields=["osoz_state"])
-            if appointment is None:
-                why = "Poradnia tę rezerwację odrzuciła"
-            else:
-                why = f"wizyta ma już status „{appointment.get_status_display()}”"
-            audit_record(
-                category=AuditCategory.INTEGRATION,
-                action="osoz_booking_cancel_skipped",
-                message=(
-                    f"Pacjent odwołał w OSOZ rezerwację ({_doctor_and_time(booking, cache)}), ale {why}; "
-                    "w kalendarzu nic nie zmieniono."
-                ),
-                actor_label=Actor.OSOZ,
-                target=record,
-            )
-            return record
-        record.state = OsozBookingState.CANCELLED_BY_PATIENT
-        record.reason = reason[:500]
-        record.save(update_fields=["state", "osoz_state", "reason"])
-        appointment_cancel(appointment=appointment, source=AppointmentSource.OSOZ, reason=reason, now=now)
-        patient = appointment.patient
-        audit_record(
-            category=AuditCategory.INTEGRATION,
-            action="osoz_booking_cancelled_by_patient",
-            message=(
-                f"Pacjent odwołał wizytę w OSOZ: {patient.first_name} {patient.last_name}, {appointment.employee}, "
-                f"{datetime_pl(appointment.starts_at)}. Powód: {reason}"
-            ),
-            actor_label=Actor.OSOZ,
-            target=appointment,
-        )
-        return record

@@ -1,0 +1,100 @@
+"""The patient's own cancellations on OSOZ (OSZ-8), applied once and never told back to OSOZ."""
+
+from datetime import datetime
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone, translation
+
+from core.actors import Actor
+from core.models import AuditCategory
+from core.services import audit_record
+from core.time import datetime_pl
+from osoz_integration import interface
+from osoz_integration.bookings.apply import ApplyCache, doctor_and_time
+from osoz_integration.bookings.refusals import PATIENT_CANCEL_REASON
+from osoz_integration.models import OsozBooking, OsozBookingPath, OsozBookingState
+from scheduling.models import AppointmentSource, AppointmentStatus
+from scheduling.services import (
+    appointment_cancel,
+)
+
+
+def booking_patient_cancel_apply(
+    *, booking: interface.Booking, cache: ApplyCache | None = None, now: datetime | None = None
+) -> OsozBooking:
+    """The patient cancelled on OSOZ (OSZ-8): the appointment is cancelled with OSOZ as Pracownik odwołujący, and
+    nothing goes back to OSOZ. A cancellation arriving before its booking is remembered, so the booking that comes
+    later (the feed may reorder) is not made."""
+    cache = cache or ApplyCache()
+    now = now or timezone.now()
+    reason = (booking.reason or "").strip() or PATIENT_CANCEL_REASON
+    with translation.override("pl"), transaction.atomic():
+        try:
+            with transaction.atomic():
+                record = OsozBooking.objects.create(
+                    booking_id=booking.booking_id,
+                    state=OsozBookingState.CANCELLED_BY_PATIENT,
+                    osoz_state=OsozBookingState.CANCELLED_BY_PATIENT,
+                    reason=reason[:500],
+                    channel=booking.channel,
+                    starts_at=booking.starts,
+                    osoz_starts_at=booking.starts,
+                    path=OsozBookingPath.FEED,
+                    received_at=now,
+                )
+        except IntegrityError:
+            record = (
+                OsozBooking.objects.select_for_update(of=("self",))
+                .select_related("appointment__patient", "appointment__employee")
+                .get(booking_id=booking.booking_id)
+            )
+        else:
+            audit_record(
+                category=AuditCategory.INTEGRATION,
+                action="osoz_booking_cancelled_early",
+                message=(
+                    f"OSOZ zgłosił odwołanie przez pacjenta rezerwacji ({doctor_and_time(booking, cache)}), której "
+                    "Poradnia jeszcze nie otrzymała; zapamiętano je, więc ta rezerwacja nie zostanie umówiona."
+                ),
+                actor_label=Actor.OSOZ,
+                target=record,
+            )
+            return record
+        if record.state == OsozBookingState.CANCELLED_BY_PATIENT:
+            return record
+        appointment = record.appointment
+        # What OSOZ knows is recorded first, so the cancellation below sends nothing back.
+        record.osoz_state = OsozBookingState.CANCELLED_BY_PATIENT
+        if appointment is None or appointment.status not in (AppointmentStatus.BOOKED, AppointmentStatus.CONFIRMED):
+            record.save(update_fields=["osoz_state"])
+            if appointment is None:
+                why = "Poradnia tę rezerwację odrzuciła"
+            else:
+                why = f"wizyta ma już status „{appointment.get_status_display()}”"
+            audit_record(
+                category=AuditCategory.INTEGRATION,
+                action="osoz_booking_cancel_skipped",
+                message=(
+                    f"Pacjent odwołał w OSOZ rezerwację ({doctor_and_time(booking, cache)}), ale {why}; "
+                    "w kalendarzu nic nie zmieniono."
+                ),
+                actor_label=Actor.OSOZ,
+                target=record,
+            )
+            return record
+        record.state = OsozBookingState.CANCELLED_BY_PATIENT
+        record.reason = reason[:500]
+        record.save(update_fields=["state", "osoz_state", "reason"])
+        appointment_cancel(appointment=appointment, source=AppointmentSource.OSOZ, reason=reason, now=now)
+        patient = appointment.patient
+        audit_record(
+            category=AuditCategory.INTEGRATION,
+            action="osoz_booking_cancelled_by_patient",
+            message=(
+                f"Pacjent odwołał wizytę w OSOZ: {patient.first_name} {patient.last_name}, {appointment.employee}, "
+                f"{datetime_pl(appointment.starts_at)}. Powód: {reason}"
+            ),
+            actor_label=Actor.OSOZ,
+            target=appointment,
+        )
+        return record
