@@ -2,7 +2,6 @@ from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
 from django.views.i18n import set_language
 from drf_spectacular.views import SpectacularAPIView
-from rest_framework.routers import DefaultRouter
 
 from core import api as core_api
 from core import views as core_views
@@ -10,10 +9,19 @@ from core.permissions import IsVerified
 from osoz_integration import webhooks as osoz_webhooks
 from scheduling import api as scheduling_api
 
-api_router = DefaultRouter()
-api_router.register("audit-events", core_api.AuditEventViewSet, basename="audit-event")
-api_router.register("appointments", scheduling_api.AppointmentViewSet, basename="appointment")
-api_router.register("schedules", scheduling_api.ScheduleViewSet, basename="schedule")
+# The staff API: one view per endpoint (HackSoft's "APIs & Serializers"), every one behind core.permissions.
+api_urlpatterns = [
+    path("free-slots/", scheduling_api.FreeSlotsApi.as_view(), name="api_free_slots"),
+    path("appointments/", scheduling_api.AppointmentListApi.as_view(), name="appointment-list"),
+    path("appointments/<int:pk>/", scheduling_api.AppointmentDetailApi.as_view(), name="appointment-detail"),
+    path("appointments/<int:pk>/cancel/", scheduling_api.AppointmentCancelApi.as_view(), name="appointment-cancel"),
+    path("appointments/<int:pk>/move/", scheduling_api.AppointmentMoveApi.as_view(), name="appointment-move"),
+    path("appointments/<int:pk>/confirm/", scheduling_api.AppointmentConfirmApi.as_view(), name="appointment-confirm"),
+    path("schedules/", scheduling_api.ScheduleListApi.as_view(), name="schedule-list"),
+    path("schedules/<int:pk>/", scheduling_api.ScheduleDetailApi.as_view(), name="schedule-detail"),
+    path("audit-events/", core_api.AuditEventListApi.as_view(), name="audit-event-list"),
+    path("audit-events/<int:pk>/", core_api.AuditEventDetailApi.as_view(), name="audit-event-detail"),
+]
 
 urlpatterns = [
     path("", core_views.home, name="home"),
@@ -29,7 +37,6 @@ urlpatterns = [
     path("osoz/v1/booking-events", osoz_webhooks.booking_events, name="osoz_booking_events"),
     # The language switch is on the login page too.
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
-    path("api/v1/free-slots/", scheduling_api.FreeSlotsView.as_view(), name="api_free_slots"),
-    path("api/v1/", include(api_router.urls)),
+    path("api/v1/", include(api_urlpatterns)),
     path("api/schema/", SpectacularAPIView.as_view(permission_classes=[IsVerified]), name="api_schema"),
 ]

@@ -1,15 +1,18 @@
-"""The staff API for schedules, free slots and appointments: thin callers of the same services and selectors as the
-UI, with the same permissions (a doctor sees only his own calendar) and the same validation."""
+"""The staff API for schedules, free slots and appointments. Each endpoint is one view with its own nested
+InputSerializer and OutputSerializer, calling the same services and selectors as the pages, with the same
+permissions (a doctor sees only his own calendar) and the same rules; a refusal has the one error shape of
+core.api_errors."""
 
 from datetime import timedelta
 
+from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import serializers, status, viewsets
-from rest_framework.decorators import action
+from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.api import paginated_response
 from patients.models import Patient
 from scheduling import selectors, services
 from scheduling.models import Appointment, AppointmentKind, AppointmentSource, Schedule, ScheduleBlock
@@ -18,9 +21,10 @@ MAX_WINDOW_DAYS = 92
 
 
 class WindowSerializer(serializers.Serializer):
+    """Whole Warsaw days from `date_from` to `date_to`, at most MAX_WINDOW_DAYS."""
+
     date_from = serializers.DateField()
     date_to = serializers.DateField()
-    employee = serializers.ListField(child=serializers.IntegerField(), required=False)
 
     def validate(self, data):
         if data["date_to"] < data["date_from"]:
@@ -30,17 +34,25 @@ class WindowSerializer(serializers.Serializer):
         return data
 
 
-class SlotSerializer(serializers.Serializer):
-    employee = serializers.IntegerField(source="employee_id")
-    schedule = serializers.IntegerField(source="schedule_id")
-    starts_at = serializers.DateTimeField()
-    ends_at = serializers.DateTimeField()
-
-
-class FreeSlotsView(APIView):
+class FreeSlotsApi(APIView):
     """Free slots of the doctors this user may see, from the one slot engine."""
 
     action_permissions = {"get": ["scheduling.view_appointment"]}
+
+    class InputSerializer(WindowSerializer):
+        class Meta:
+            ref_name = "FreeSlotsInput"
+
+        employee = serializers.ListField(child=serializers.IntegerField(), required=False)
+
+    class OutputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "FreeSlotsOutput"
+
+        employee = serializers.IntegerField(source="employee_id")
+        schedule = serializers.IntegerField(source="schedule_id")
+        starts_at = serializers.DateTimeField()
+        ends_at = serializers.DateTimeField()
 
     @extend_schema(
         parameters=[
@@ -48,10 +60,10 @@ class FreeSlotsView(APIView):
             OpenApiParameter("date_to", str, required=True),
             OpenApiParameter("employee", int, many=True),
         ],
-        responses=SlotSerializer(many=True),
+        responses=OutputSerializer(many=True),
     )
     def get(self, request):
-        window = WindowSerializer(
+        window = self.InputSerializer(
             data={**request.query_params.dict(), "employee": request.query_params.getlist("employee")}
         )
         window.is_valid(raise_exception=True)
@@ -65,11 +77,14 @@ class FreeSlotsView(APIView):
             not_before=timezone.now(),
         )
         slots = sorted(slot for employee_slots in free.values() for slot in employee_slots)
-        return Response(SlotSerializer(slots, many=True).data)
+        return Response(self.OutputSerializer(slots, many=True).data)
 
 
-class AppointmentSerializer(serializers.ModelSerializer):
-    patient = serializers.PrimaryKeyRelatedField(queryset=Patient.objects.all())
+# --- Appointments ---------------------------------------------------------------------------------------------------
+
+
+class AppointmentOutputSerializer(serializers.ModelSerializer):
+    """An appointment as every appointment endpoint answers with it."""
 
     class Meta:
         model = Appointment
@@ -92,92 +107,131 @@ class AppointmentSerializer(serializers.ModelSerializer):
             "cancelled_at",
             "cancel_reason",
         ]
-        read_only_fields = [
-            "cell",
-            "schedule",
-            "ends_at",
-            "status",
-            "source",
-            "is_nfz",
-            "booked_by_label",
-            "booked_at",
-            "cancelled_by_label",
-            "cancelled_at",
-            "cancel_reason",
-        ]
+        read_only_fields = fields
 
 
-class CancelSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=300, allow_blank=True, required=False, default="")
+def _appointment(request, pk) -> Appointment:
+    """One appointment this user may see (404 otherwise, as for one that does not exist)."""
+    return selectors.appointment_for_user(user=request.user, appointment_id=pk)
 
 
-class MoveSerializer(serializers.Serializer):
-    starts_at = serializers.DateTimeField()
+class AppointmentListApi(APIView):
+    """Appointments of the doctors this user may see, optionally in a window of days; POST books one (409 when the
+    slot is taken)."""
 
+    action_permissions = {"get": ["scheduling.view_appointment"], "post": ["scheduling.add_appointment"]}
 
-class AppointmentViewSet(viewsets.ReadOnlyModelViewSet):
-    """Appointments of the doctors this user may see. Booking answers 409 when the slot is taken."""
+    class FilterSerializer(WindowSerializer):
+        class Meta:
+            ref_name = "AppointmentListFilter"
 
-    serializer_class = AppointmentSerializer
-    queryset = Appointment.objects.none()
-    action_permissions = {
-        "create": ["scheduling.add_appointment"],
-        "cancel": ["scheduling.change_appointment"],
-        "move": ["scheduling.change_appointment"],
-        "confirm": ["scheduling.change_appointment"],
-    }
+        date_from = serializers.DateField(required=False)
+        date_to = serializers.DateField(required=False)
 
-    def get_queryset(self):
-        appointments = selectors.appointments_for_user(self.request.user).order_by("starts_at", "id")
-        window = WindowSerializer(data=self.request.query_params.dict()) if self.action == "list" else None
-        if window is not None and {"date_from", "date_to"} <= self.request.query_params.keys():
-            window.is_valid(raise_exception=True)
+        def validate(self, data):
+            return super().validate(data) if {"date_from", "date_to"} <= data.keys() else data
+
+    class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "AppointmentListInput"
+
+        employee = serializers.IntegerField(min_value=1)
+        patient = serializers.PrimaryKeyRelatedField(queryset=Patient.objects.all())
+        starts_at = serializers.DateTimeField()
+        kind = serializers.ChoiceField(choices=AppointmentKind.choices, default=AppointmentKind.VISIT)
+        notes = serializers.CharField(max_length=2000, allow_blank=True, default="")
+
+    @extend_schema(
+        parameters=[OpenApiParameter("date_from", str), OpenApiParameter("date_to", str)],
+        responses=AppointmentOutputSerializer(many=True),
+    )
+    def get(self, request):
+        window = self.FilterSerializer(data=request.query_params.dict())
+        window.is_valid(raise_exception=True)
+        appointments = selectors.appointments_for_user(request.user).order_by("starts_at", "id")
+        if {"date_from", "date_to"} <= window.validated_data.keys():
             start, end = selectors.window_bounds(window.validated_data["date_from"], window.validated_data["date_to"])
             appointments = appointments.filter(starts_at__lt=end, ends_at__gt=start)
-        return appointments
+        return paginated_response(
+            serializer_class=AppointmentOutputSerializer, queryset=appointments, request=request, view=self
+        )
 
-    def create(self, request):
-        data = AppointmentSerializer(data=request.data)
+    @extend_schema(request=InputSerializer, responses={201: AppointmentOutputSerializer})
+    def post(self, request):
+        data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        employee = selectors.employee_for_user(user=request.user, employee_id=data.validated_data["employee"].pk)
+        employee = selectors.employee_for_user(user=request.user, employee_id=data.validated_data["employee"])
         appointment = services.appointment_book(
             employee_id=employee.pk,
             starts_at=data.validated_data["starts_at"],
             patient=data.validated_data["patient"],
             source=AppointmentSource.API,
             actor=request.user,
-            kind=data.validated_data.get("kind", AppointmentKind.VISIT),
-            notes=data.validated_data.get("notes", ""),
+            kind=data.validated_data["kind"],
+            notes=data.validated_data["notes"],
         )
-        return Response(AppointmentSerializer(appointment).data, status=status.HTTP_201_CREATED)
+        return Response(AppointmentOutputSerializer(appointment).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=CancelSerializer, responses=AppointmentSerializer)
-    @action(detail=True, methods=["post"])
-    def cancel(self, request, pk=None):
-        data = CancelSerializer(data=request.data)
+
+class AppointmentDetailApi(APIView):
+    action_permissions = {"get": ["scheduling.view_appointment"]}
+
+    @extend_schema(responses=AppointmentOutputSerializer)
+    def get(self, request, pk):
+        return Response(AppointmentOutputSerializer(_appointment(request, pk)).data)
+
+
+class AppointmentCancelApi(APIView):
+    action_permissions = {"post": ["scheduling.change_appointment"]}
+
+    class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "AppointmentCancelInput"
+
+        reason = serializers.CharField(max_length=300, allow_blank=True, default="")
+
+    @extend_schema(request=InputSerializer, responses=AppointmentOutputSerializer)
+    def post(self, request, pk):
+        data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         appointment = services.appointment_cancel(
-            appointment=self.get_object(),
+            appointment=_appointment(request, pk),
             source=AppointmentSource.API,
             reason=data.validated_data["reason"],
             actor=request.user,
         )
-        return Response(AppointmentSerializer(appointment).data)
+        return Response(AppointmentOutputSerializer(appointment).data)
 
-    @extend_schema(request=MoveSerializer, responses=AppointmentSerializer)
-    @action(detail=True, methods=["post"])
-    def move(self, request, pk=None):
-        data = MoveSerializer(data=request.data)
+
+class AppointmentMoveApi(APIView):
+    action_permissions = {"post": ["scheduling.change_appointment"]}
+
+    class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "AppointmentMoveInput"
+
+        starts_at = serializers.DateTimeField()
+
+    @extend_schema(request=InputSerializer, responses=AppointmentOutputSerializer)
+    def post(self, request, pk):
+        data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         appointment = services.appointment_move(
-            appointment=self.get_object(), starts_at=data.validated_data["starts_at"], actor=request.user
+            appointment=_appointment(request, pk), starts_at=data.validated_data["starts_at"], actor=request.user
         )
-        return Response(AppointmentSerializer(appointment).data)
+        return Response(AppointmentOutputSerializer(appointment).data)
 
-    @extend_schema(request=None, responses=AppointmentSerializer)
-    @action(detail=True, methods=["post"])
-    def confirm(self, request, pk=None):
-        return Response(AppointmentSerializer(services.appointment_confirm(appointment=self.get_object())).data)
+
+class AppointmentConfirmApi(APIView):
+    action_permissions = {"post": ["scheduling.change_appointment"]}
+
+    @extend_schema(request=None, responses=AppointmentOutputSerializer)
+    def post(self, request, pk):
+        appointment = services.appointment_confirm(appointment=_appointment(request, pk))
+        return Response(AppointmentOutputSerializer(appointment).data)
+
+
+# --- Schedules -----------------------------------------------------------------------------------------------------
 
 
 class ScheduleBlockSerializer(serializers.ModelSerializer):
@@ -186,8 +240,8 @@ class ScheduleBlockSerializer(serializers.ModelSerializer):
         fields = ["weekday", "start_time", "end_time", "visit_minutes"]
 
 
-class ScheduleSerializer(serializers.ModelSerializer):
-    blocks = ScheduleBlockSerializer(many=True)
+class ScheduleOutputSerializer(serializers.ModelSerializer):
+    blocks = ScheduleBlockSerializer(many=True, read_only=True)
 
     class Meta:
         model = Schedule
@@ -207,29 +261,60 @@ class ScheduleSerializer(serializers.ModelSerializer):
             "televisit_only",
             "blocks",
         ]
-
-    def save(self, **kwargs):
-        blocks = [services.BlockSpec(**block) for block in self.validated_data.pop("blocks")]
-        schedule = self.instance or Schedule()
-        for name, value in self.validated_data.items():
-            setattr(schedule, name, value)
-        self.instance = services.schedule_save(schedule=schedule, blocks=blocks, actor=kwargs["actor"])
-        return self.instance
+        read_only_fields = fields
 
 
-class ScheduleViewSet(viewsets.ModelViewSet):
-    """Schedules with their weekly layouts; writes go through the same rules as Harmonogramy."""
+class ScheduleInputSerializer(serializers.ModelSerializer):
+    """A schedule with its whole weekly layout, written through `services.schedule_save` (SCH-1, SCH-2)."""
 
-    serializer_class = ScheduleSerializer
-    queryset = Schedule.objects.none()
-    http_method_names = ["get", "post", "put", "head", "options"]
+    blocks = ScheduleBlockSerializer(many=True)
 
-    def get_queryset(self):
-        employees = selectors.calendar_employees_for_user(self.request.user)
-        return Schedule.objects.filter(employee__in=employees).prefetch_related("blocks").order_by("id")
+    class Meta:
+        model = Schedule
+        fields = [field for field in ScheduleOutputSerializer.Meta.fields if field != "id"]
 
-    def perform_create(self, serializer):
-        serializer.save(actor=self.request.user)
 
-    def perform_update(self, serializer):
-        serializer.save(actor=self.request.user)
+def _schedules_for(user):
+    return Schedule.objects.filter(employee__in=selectors.calendar_employees_for_user(user))
+
+
+def _schedule_save(request, schedule: Schedule) -> Schedule:
+    data = ScheduleInputSerializer(schedule if schedule.pk else None, data=request.data)
+    data.is_valid(raise_exception=True)
+    fields = dict(data.validated_data)
+    blocks = [services.BlockSpec(**block) for block in fields.pop("blocks")]
+    for name, value in fields.items():
+        setattr(schedule, name, value)
+    return services.schedule_save(schedule=schedule, blocks=blocks, actor=request.user)
+
+
+class ScheduleListApi(APIView):
+    """Schedules with their weekly layouts; POST adds one through the same rules as Harmonogramy."""
+
+    action_permissions = {"get": ["scheduling.view_schedule"], "post": ["scheduling.add_schedule"]}
+
+    @extend_schema(responses=ScheduleOutputSerializer(many=True))
+    def get(self, request):
+        schedules = _schedules_for(request.user).prefetch_related("blocks").order_by("id")
+        return paginated_response(
+            serializer_class=ScheduleOutputSerializer, queryset=schedules, request=request, view=self
+        )
+
+    @extend_schema(request=ScheduleInputSerializer, responses={201: ScheduleOutputSerializer})
+    def post(self, request):
+        schedule = _schedule_save(request, Schedule())
+        return Response(ScheduleOutputSerializer(schedule).data, status=status.HTTP_201_CREATED)
+
+
+class ScheduleDetailApi(APIView):
+    action_permissions = {"get": ["scheduling.view_schedule"], "put": ["scheduling.change_schedule"]}
+
+    @extend_schema(responses=ScheduleOutputSerializer)
+    def get(self, request, pk):
+        schedule = get_object_or_404(_schedules_for(request.user).prefetch_related("blocks"), pk=pk)
+        return Response(ScheduleOutputSerializer(schedule).data)
+
+    @extend_schema(request=ScheduleInputSerializer, responses=ScheduleOutputSerializer)
+    def put(self, request, pk):
+        schedule = _schedule_save(request, get_object_or_404(_schedules_for(request.user), pk=pk))
+        return Response(ScheduleOutputSerializer(schedule).data)

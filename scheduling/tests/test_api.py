@@ -1,6 +1,7 @@
 from datetime import date, datetime, time, timedelta
 
 import pytest
+from django.core.management import call_command
 
 from clinic.tests.factories import EmployeeFactory
 from core.time import WARSAW
@@ -138,3 +139,8 @@ def test_the_openapi_schema_is_served(client_for, carol):
     response = client_for(carol).get("/api/schema/", HTTP_ACCEPT="application/json")
     assert response.status_code == 200
     assert "/api/v1/appointments/{id}/cancel/" in response.json()["paths"]
+
+
+def test_the_openapi_schema_has_no_warnings(tmp_path):
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(tmp_path / "schema.yaml"))
+    assert "/api/v1/appointments/{id}/move/" in (tmp_path / "schema.yaml").read_text()
