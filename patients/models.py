@@ -63,9 +63,9 @@ class Sex(models.TextChoices):
 
 
 class DocumentType(models.TextChoices):
-    ID_CARD = "dowod_osobisty", _("Dowód osobisty")
-    PASSPORT = "paszport", _("Paszport")
-    OTHER = "inny", _("Inny dokument")
+    ID_CARD = "id_card", _("Dowód osobisty")
+    PASSPORT = "passport", _("Paszport")
+    OTHER = "other", _("Inny dokument")
 
 
 class Patient(models.Model):
@@ -195,12 +195,12 @@ class Patient(models.Model):
 
 
 class OsozCardStatus(models.TextChoices):
-    ACTIVE = "aktywna", _("Aktywna")
-    INACTIVE = "nieaktywna", _("Nieaktywna")
+    ACTIVE = "active", _("Aktywna")
+    INACTIVE = "inactive", _("Nieaktywna")
 
 
 class OsozCardSource(models.TextChoices):
-    MANUAL = "recznie", _("ręcznie")
+    MANUAL = "manual", _("ręcznie")
     ONLINE = "online", _("z rejestracją online")
 
 

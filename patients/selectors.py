@@ -24,7 +24,7 @@ def osoz_cards_of_patient(*, patient: Patient) -> QuerySet[OsozCard]:
     return (
         OsozCard.objects.filter(patient=patient)
         .select_related("added_by")
-        .order_by("status", "-added_at", "-id")  # "aktywna" sorts before "nieaktywna"
+        .order_by("status", "-added_at", "-id")  # "active" sorts before "inactive"
     )
 
 

@@ -20,7 +20,7 @@ def test_demo_patients_are_valid_varied_and_seeded_once():
     with_pesel = [patient for patient in patients if patient.pesel]
     assert all(stdnum_pesel.is_valid(patient.pesel) for patient in with_pesel)
     assert {patient.birth_date.year >= 2000 for patient in with_pesel} == {True, False}
-    assert any(patient.document_type == "paszport" for patient in patients if not patient.pesel)
+    assert any(patient.document_type == "passport" for patient in patients if not patient.pesel)
     statuses = set(OsozCard.objects.values_list("status", flat=True))
     assert statuses == {OsozCardStatus.ACTIVE, OsozCardStatus.INACTIVE}
     for patient in patients[:40]:

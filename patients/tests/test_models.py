@@ -117,7 +117,7 @@ def test_str_names_the_patient_without_identifiers():
 
 @pytest.mark.parametrize(("number", "length"), [("1" * 17, 17), ("1" * 19, 19)])
 def test_card_number_must_have_18_characters(number, length):
-    card = OsozCard(patient=PatientFactory(), number=number, status=OsozCardStatus.INACTIVE, source="recznie")
+    card = OsozCard(patient=PatientFactory(), number=number, status=OsozCardStatus.INACTIVE, source="manual")
     errors = errors_of(card)
     assert f"Numer karty OSOZ ma 18 znaków (nie licząc spacji), a wpisano {length}." in errors["number"]
 

@@ -14,13 +14,13 @@ def url(patient):
 
 def test_receptionist_adds_a_card_by_hand(client_for, bob):
     patient = PatientFactory()
-    response = client_for(bob).post(url(patient), {"number": "1234 5678 9012 3456 78", "status": "nieaktywna"})
+    response = client_for(bob).post(url(patient), {"number": "1234 5678 9012 3456 78", "status": "inactive"})
     assert response.url.endswith("#osoz")
     card = patient.osoz_cards.get()
     assert (card.number, card.status, card.source, card.added_by) == (
         "123456789012345678",
         OsozCardStatus.INACTIVE,
-        "recznie",
+        "manual",
         bob,
     )
     assert AuditEvent.objects.filter(action="osoz_card_added", actor=bob).exists()
@@ -29,7 +29,7 @@ def test_receptionist_adds_a_card_by_hand(client_for, bob):
 def test_htmx_returns_the_section_with_the_new_card(client_for, bob):
     patient = PatientFactory()
     response = client_for(bob).post(
-        url(patient), {"number": "123456789012345678", "status": "aktywna"}, HTTP_HX_REQUEST="true"
+        url(patient), {"number": "123456789012345678", "status": "active"}, HTTP_HX_REQUEST="true"
     )
     assert 'id="osoz-cards"' in response.text and "<html" not in response.text
     assert "Dodano kartę OSOZ." in response.text and "123456789012345678" in response.text
@@ -46,14 +46,14 @@ def test_htmx_returns_the_section_with_the_new_card(client_for, bob):
 )
 def test_bad_numbers_get_a_clear_error_and_change_nothing(client_for, bob, number, message):
     patient = PatientFactory()
-    response = client_for(bob).post(url(patient), {"number": number, "status": "nieaktywna"}, HTTP_HX_REQUEST="true")
+    response = client_for(bob).post(url(patient), {"number": number, "status": "inactive"}, HTTP_HX_REQUEST="true")
     assert message in response.text
     assert not OsozCard.objects.exists() and not AuditEvent.objects.exists()
 
 
 def test_second_active_card_gets_the_manual_warning_and_changes_nothing(client_for, bob):
     active = OsozCardFactory(status=OsozCardStatus.ACTIVE)
-    response = client_for(bob).post(url(active.patient), {"number": "9" * 18, "status": "aktywna"})
+    response = client_for(bob).post(url(active.patient), {"number": "9" * 18, "status": "active"})
     assert response.status_code == 200
     assert "Tylko jedna karta OSOZ pacjenta może mieć status Aktywna." in response.text
     assert "Kartoteka pacjenta" in response.text  # without htmx the whole record is shown again

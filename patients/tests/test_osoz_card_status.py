@@ -14,7 +14,7 @@ def url(card):
 def test_confirming_a_card_makes_it_the_only_active_one(client_for, bob):
     old = OsozCardFactory(status=OsozCardStatus.ACTIVE)
     arrived = OsozCardFactory(patient=old.patient, source="online")
-    response = client_for(bob).post(url(arrived), {"status": "aktywna"}, HTTP_HX_REQUEST="true")
+    response = client_for(bob).post(url(arrived), {"status": "active"}, HTTP_HX_REQUEST="true")
     assert "Zapisano status karty OSOZ." in response.text
     old.refresh_from_db()
     arrived.refresh_from_db()
@@ -23,7 +23,7 @@ def test_confirming_a_card_makes_it_the_only_active_one(client_for, bob):
 
 def test_without_htmx_the_record_is_shown_again(client_for, bob):
     card = OsozCardFactory(status=OsozCardStatus.ACTIVE)
-    response = client_for(bob).post(url(card), {"status": "nieaktywna"})
+    response = client_for(bob).post(url(card), {"status": "inactive"})
     assert response.url.endswith("#osoz")
     card.refresh_from_db()
     assert card.status == OsozCardStatus.INACTIVE
@@ -41,4 +41,4 @@ def test_a_card_of_another_patient_is_not_reachable_through_this_one(client_for,
     card = OsozCardFactory()
     other = OsozCardFactory()
     wrong = reverse("patients:osoz_card_status", kwargs={"patient_id": other.patient_id, "card_id": card.pk})
-    assert client_for(bob).post(wrong, {"status": "aktywna"}).status_code == 404
+    assert client_for(bob).post(wrong, {"status": "active"}).status_code == 404

@@ -29,8 +29,8 @@ def urls(card):
 POSTS = {
     "create": {"last_name": "Nowak", "first_name": "Jan", "pesel": "44051401359"},
     "detail": {"last_name": "Zmieniony", "first_name": "Jan"},
-    "card_add": {"number": "9" * 18, "status": "aktywna"},
-    "card_status": {"status": "aktywna"},
+    "card_add": {"number": "9" * 18, "status": "active"},
+    "card_status": {"status": "active"},
     "list": {},
 }
 
@@ -81,4 +81,4 @@ def assert_nothing_changed(card):
     assert Patient.objects.count() == 1 and OsozCard.objects.count() == 1
     card.refresh_from_db()
     card.patient.refresh_from_db()
-    assert card.status == "nieaktywna" and card.patient.last_name != "Zmieniony"
+    assert card.status == "inactive" and card.patient.last_name != "Zmieniony"
