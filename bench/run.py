@@ -138,7 +138,7 @@ def bench_calendar_day(fill: data.Fill) -> dict:
         client.cookies[name] = value
     day = fill.busy_day
     url = reverse("scheduling:calendar")
-    params = {"data": day.isoformat(), "widok": "dzien"}
+    params = {"date": day.isoformat(), "view": "day"}
     response = client.get(url, params)
     assert response.status_code == 200, response.status_code
     with CaptureQueriesContext(connection) as queries:

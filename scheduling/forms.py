@@ -283,35 +283,35 @@ class VisitNotesForm(forms.ModelForm):
 
 # --- Kalendarz: filters, the booking window and the appointment panel (CAL-1, CAL-2) ------------------------------
 
-CALENDAR_DAY, CALENDAR_WEEK = "dzien", "tydzien"
+CALENDAR_DAY, CALENDAR_WEEK = "day", "week"
 # Earliest and latest instants a slot in a request may name; outside them the parameter is nonsense.
 EPOCH_BOUNDS = (0, 4_102_444_800)
 
 
 class CalendarFilterForm(forms.Form):
-    data = forms.DateField(label=_("Data"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    widok = forms.ChoiceField(
+    date = forms.DateField(label=_("Data"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    view = forms.ChoiceField(
         label=_("Widok"),
         choices=[(CALENDAR_DAY, _("Dzień")), (CALENDAR_WEEK, _("Tydzień"))],
         required=False,
     )
-    lokalizacja = forms.ModelChoiceField(
+    location = forms.ModelChoiceField(
         label=_("Lokalizacja"), queryset=Location.objects.all(), required=False, empty_label="—"
     )
-    komorka = forms.ModelChoiceField(
+    cell = forms.ModelChoiceField(
         label=_("Komórka"), queryset=Cell.objects.select_related("location"), required=False, empty_label="—"
     )
-    lekarz = forms.ModelChoiceField(label=_("Lekarz"), queryset=None, required=False, empty_label="—")
+    doctor = forms.ModelChoiceField(label=_("Lekarz"), queryset=None, required=False, empty_label="—")
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["lekarz"].queryset = selectors.calendar_employees_for_user(user)
+        self.fields["doctor"].queryset = selectors.calendar_employees_for_user(user)
 
 
 class SlotForm(forms.Form):
     """A slot named by its doctor and its start in epoch seconds, as the grid's blocks carry them."""
 
-    lekarz = forms.IntegerField(min_value=1)
+    doctor = forms.IntegerField(min_value=1)
     start = forms.IntegerField(min_value=EPOCH_BOUNDS[0], max_value=EPOCH_BOUNDS[1])
 
 
@@ -369,15 +369,15 @@ class MoveForm(PanelForm):
 
     panel_id = "move"
     start = forms.IntegerField(required=False, min_value=EPOCH_BOUNDS[0], max_value=EPOCH_BOUNDS[1])
-    data = forms.DateField(label=_("Data"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    godzina = forms.TimeField(label=_("Godzina"), required=False, widget=forms.TimeInput(attrs={"type": "time"}))
+    date = forms.DateField(label=_("Data"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    time = forms.TimeField(label=_("Godzina"), required=False, widget=forms.TimeInput(attrs={"type": "time"}))
 
     def clean(self):
         cleaned = super().clean()
         if cleaned.get("start") is not None:
             cleaned["starts_at"] = datetime.fromtimestamp(cleaned["start"], UTC)
-        elif cleaned.get("data") and cleaned.get("godzina"):
-            cleaned["starts_at"] = datetime.combine(cleaned["data"], cleaned["godzina"], tzinfo=WARSAW)
+        elif cleaned.get("date") and cleaned.get("time"):
+            cleaned["starts_at"] = datetime.combine(cleaned["date"], cleaned["time"], tzinfo=WARSAW)
         else:
             raise ValidationError(_("Wybierz wolny termin z listy albo podaj datę i godzinę."))
         return cleaned

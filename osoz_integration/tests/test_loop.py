@@ -77,7 +77,7 @@ def test_a_patient_books_in_the_browser_and_the_open_calendar_shows_it_at_once(
 
     calendar = asgi_page_for()
     browser_login(calendar, bob)
-    calendar.goto(f"/kalendarz/?data={monday.date().isoformat()}")
+    calendar.goto(f"/kalendarz/?date={monday.date().isoformat()}")
     expect(calendar.locator("body[data-calendar-live='on']")).to_be_attached()
     expect(calendar.locator(".block.free", has_text="08:20–08:40")).to_be_visible()
 

@@ -33,7 +33,7 @@ def calendar_blocks(column, *, book_url: str, appointment_url: str, removed_url:
         if block.kind == BlockKind.FREE:
             icons = televisit if block.televisit else ""
             if can_book:
-                url = f"{book_url}?lekarz={block.employee_id}&amp;start={block.start}"
+                url = f"{book_url}?doctor={block.employee_id}&amp;start={block.start}"
                 parts.append(
                     f'<button type="button" class="block free {place}" hx-get="{url}" title="{free_title}">'
                     f"{time_label}{icons}</button>"

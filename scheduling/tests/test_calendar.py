@@ -69,7 +69,7 @@ def calendar_url(**query):
 def book_post(client, schedule, starts_at, **data):
     return client.post(
         reverse("scheduling:calendar_book"),
-        {"lekarz": schedule.employee_id, "start": epoch(starts_at), "kind": AppointmentKind.VISIT, **data},
+        {"doctor": schedule.employee_id, "start": epoch(starts_at), "kind": AppointmentKind.VISIT, **data},
         headers=HTMX,
     )
 
@@ -78,37 +78,37 @@ def test_day_view_shows_doctors_free_slots_and_appointments_with_icons(client_fo
     schedule = ScheduleFactory(osoz_online=True, is_nfz=False)
     other = ScheduleFactory(employee__last_name="Zawada")
     book(schedule, at(8), source=AppointmentSource.OSOZ, patient=PatientFactory(last_name="Kowalska"))
-    page = client_for(bob).get(calendar_url(data=MONDAY))
+    page = client_for(bob).get(calendar_url(date=MONDAY))
     html = page.content.decode()
     assert page.status_code == 200
     assert str(schedule.employee) in html and str(other.employee) in html
     assert "Kowalska" in html and "Umówienie on-line (OSOZ)" in html
-    own = f"lekarz={schedule.employee_id}&amp;start="
+    own = f"doctor={schedule.employee_id}&amp;start="
     assert f"{own}{epoch(at(8, 20))}" in html and f"{own}{epoch(at(8))}" not in html
     assert page.context["grid"].columns[0].blocks[0].time_label == "08:00–08:20"
 
 
 def test_week_view_has_a_column_per_doctor_and_day(client_for, bob, schedule):
-    page = client_for(bob).get(calendar_url(data=date(2027, 3, 3), widok="tydzien"))
+    page = client_for(bob).get(calendar_url(date=date(2027, 3, 3), view="week"))
     grid = page.context["grid"]
     assert grid.days[0] == MONDAY and len(grid.days) == 7 and len(grid.columns) == 7
     assert "Następny tydzień" in page.content.decode()
 
 
 def test_free_slots_in_the_past_are_not_offered(client_for, bob, schedule):
-    page = client_for(bob).get(calendar_url(data=date(2026, 1, 5)))
+    page = client_for(bob).get(calendar_url(date=date(2026, 1, 5)))
     assert all(block.kind != "free" for column in page.context["grid"].columns for block in column.blocks)
 
 
 def test_cell_filter_draws_only_that_cells_schedules(client_for, bob, schedule):
     other = ScheduleFactory()
-    page = client_for(bob).get(calendar_url(data=MONDAY, komorka=other.cell_id))
+    page = client_for(bob).get(calendar_url(date=MONDAY, cell=other.cell_id))
     assert [employee.pk for employee in page.context["grid"].employees] == [other.employee_id]
 
 
 def test_a_doctor_sees_only_his_own_column(client_for, carol, schedule):
     own = ScheduleFactory(employee=EmployeeFactory(user=carol, last_name="Lekarska"))
-    page = client_for(carol).get(calendar_url(data=MONDAY))
+    page = client_for(carol).get(calendar_url(date=MONDAY))
     assert [employee.pk for employee in page.context["grid"].employees] == [own.employee_id]
     assert "Nowak" not in page.content.decode()
 
@@ -161,7 +161,7 @@ def test_booking_an_existing_patient(client_for, bob, schedule):
 
 def test_booking_window_shows_the_slot_and_the_card_field_only_with_cards_on(client_for, bob, schedule):
     client = client_for(bob)
-    url = reverse("scheduling:calendar_book") + f"?lekarz={schedule.employee_id}&start={epoch(at(8))}"
+    url = reverse("scheduling:calendar_book") + f"?doctor={schedule.employee_id}&start={epoch(at(8))}"
     window = client.get(url, headers=HTMX).content.decode()
     assert "Znajdź pacjenta" in window and "Nowy pacjent" in window and "Numer karty OSOZ" not in window
     settings = booking_settings()
@@ -299,7 +299,7 @@ def test_confirm_move_and_cancel(client_for, bob, schedule, clock):
     assert appointment.starts_at == at(10)
     typed = client.post(
         reverse("scheduling:calendar_move", args=[appointment.pk]),
-        {"data": "2027-03-01", "godzina": "11:00"},
+        {"date": "2027-03-01", "time": "11:00"},
         headers=HTMX,
     )
     assert typed.status_code == 200 and "Przesunięto wizytę." in typed.content.decode()
@@ -332,13 +332,13 @@ def test_remove_and_restore_a_free_slot(client_for, bob, schedule):
     client = client_for(bob)
     removed = client.post(
         reverse("scheduling:calendar_slot_remove"),
-        {"lekarz": schedule.employee_id, "start": epoch(at(8)), "reason": "Szkolenie"},
+        {"doctor": schedule.employee_id, "start": epoch(at(8)), "reason": "Szkolenie"},
         headers=HTMX,
     )
     assert removed.status_code == 200 and "Przywróć termin" in removed.content.decode()
     slot = RemovedSlot.objects.get()
     assert slot.reason == "Szkolenie"
-    assert "Termin usunięty" in client.get(calendar_url(data=MONDAY)).content.decode()
+    assert "Termin usunięty" in client.get(calendar_url(date=MONDAY)).content.decode()
     restored = client.post(reverse("scheduling:calendar_slot_restore", args=[slot.pk]), headers=HTMX)
     assert restored.status_code == 200 and not RemovedSlot.objects.exists()
 
@@ -347,7 +347,7 @@ def test_removing_a_booked_slot_is_refused(client_for, bob, schedule):
     book(schedule, at(8))
     response = client_for(bob).post(
         reverse("scheduling:calendar_slot_remove"),
-        {"lekarz": schedule.employee_id, "start": epoch(at(8))},
+        {"doctor": schedule.employee_id, "start": epoch(at(8))},
         headers=HTMX,
     )
     assert response.status_code == 409 and not RemovedSlot.objects.exists()
@@ -367,7 +367,7 @@ def test_another_doctors_slot_is_404_for_a_doctor(client_for, carol, schedule):
 
 
 def test_the_grid_alone_for_live_refresh(client_for, bob, schedule):
-    response = client_for(bob).get(calendar_url(data=MONDAY), headers={**HTMX, "HX-Target": "calendar-grid"})
+    response = client_for(bob).get(calendar_url(date=MONDAY), headers={**HTMX, "HX-Target": "calendar-grid"})
     html = response.content.decode()
     assert html.lstrip().startswith('<div id="calendar-grid"') and "<html" not in html
 
@@ -395,7 +395,7 @@ def _doctors_with_appointments(doctors, per_doctor):
 
 def _count_queries(client):
     with CaptureQueriesContext(connection) as queries:
-        assert client.get(calendar_url(data=MONDAY)).status_code == 200
+        assert client.get(calendar_url(date=MONDAY)).status_code == 200
     return len(queries)
 
 
@@ -413,10 +413,10 @@ def test_no_element_id_repeats_with_a_panel_open(client_for, bob, schedule, cloc
     appointment = book(schedule, at(8))
     clock.move_to(at(7, 30))
     client = client_for(bob)
-    page = client.get(calendar_url(data=MONDAY)).content.decode()
+    page = client.get(calendar_url(date=MONDAY)).content.decode()
     for panel in (
         client.get(reverse("scheduling:calendar_appointment", args=[appointment.pk]), headers=HTMX),
-        client.get(reverse("scheduling:calendar_book"), {"lekarz": schedule.employee_id, "start": epoch(at(9))}),
+        client.get(reverse("scheduling:calendar_book"), {"doctor": schedule.employee_id, "start": epoch(at(9))}),
     ):
         ids = re.findall(r'\sid="([^"]+)"', page + panel.content.decode())
         assert ids and len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)

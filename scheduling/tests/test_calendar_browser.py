@@ -21,7 +21,7 @@ pytestmark = [
 ]
 
 MONDAY = date(2027, 3, 1)
-CALENDAR = f"/kalendarz/?data={MONDAY.isoformat()}"
+CALENDAR = f"/kalendarz/?date={MONDAY.isoformat()}"
 
 
 def test_receptionist_books_a_scanned_card_then_moves_and_cancels(page, bob):

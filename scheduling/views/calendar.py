@@ -46,12 +46,12 @@ def calendar(request):
     form = CalendarFilterForm(request.GET or None, user=request.user)
     filters = form.cleaned_data if form.is_valid() else {}
     today = timezone.localdate(timezone=WARSAW)
-    day = filters.get("data") or today
-    view = filters.get("widok") or CALENDAR_DAY
+    day = filters.get("date") or today
+    view = filters.get("view") or CALENDAR_DAY
     date_from = day - timedelta(days=day.weekday()) if view == CALENDAR_WEEK else day
     date_to = date_from + timedelta(days=6 if view == CALENDAR_WEEK else 0)
     step = timedelta(days=7 if view == CALENDAR_WEEK else 1)
-    cell, location, doctor = filters.get("komorka"), filters.get("lokalizacja"), filters.get("lekarz")
+    cell, location, doctor = filters.get("cell"), filters.get("location"), filters.get("doctor")
     cell_ids = None
     if cell is not None:
         cell_ids = {cell.pk}
@@ -65,7 +65,7 @@ def calendar(request):
         cell_ids=cell_ids,
         employee_id=doctor.pk if doctor else None,
     )
-    query = {key: value for key, value in request.GET.items() if key != "data" and value}
+    query = {key: value for key, value in request.GET.items() if key != "date" and value}
     context = {
         "form": form,
         "grid": grid,
@@ -73,10 +73,10 @@ def calendar(request):
         "day": day,
         "is_week": view == CALENDAR_WEEK,
         "doctor": doctor,
-        "grid_url": _calendar_url({**query, "data": day.isoformat()}),
-        "previous_url": _calendar_url({**query, "data": (day - step).isoformat()}),
-        "next_url": _calendar_url({**query, "data": (day + step).isoformat()}),
-        "today_url": _calendar_url({**query, "data": today.isoformat()}),
+        "grid_url": _calendar_url({**query, "date": day.isoformat()}),
+        "previous_url": _calendar_url({**query, "date": (day - step).isoformat()}),
+        "next_url": _calendar_url({**query, "date": (day + step).isoformat()}),
+        "today_url": _calendar_url({**query, "date": today.isoformat()}),
         "book_url": reverse("scheduling:calendar_book"),
         "appointment_url": _id_url_prefix("scheduling:calendar_appointment"),
         "removed_url": _id_url_prefix("scheduling:calendar_removed"),
@@ -273,7 +273,7 @@ def _slot(request, data) -> tuple:
     form = SlotForm(data)
     if not form.is_valid():
         raise Http404
-    employee = selectors.employee_for_user(user=request.user, employee_id=form.cleaned_data["lekarz"])
+    employee = selectors.employee_for_user(user=request.user, employee_id=form.cleaned_data["doctor"])
     return employee, datetime.fromtimestamp(form.cleaned_data["start"], UTC)
 
 
@@ -313,7 +313,7 @@ def _appointment_panel(
         "move_slots": [(slot.start, slot.starts_at.astimezone(WARSAW)) for slot in move_slots],
         "move_form": move_form or MoveForm(),
         "cancel_form": cancel_form or CancelForm(),
-        "calendar_day_url": _calendar_url({"data": appointment.starts_at.astimezone(WARSAW).date().isoformat()}),
+        "calendar_day_url": _calendar_url({"date": appointment.starts_at.astimezone(WARSAW).date().isoformat()}),
     }
     return _panel(request, "scheduling/calendar_appointment.html", context, changed=changed, status=status)
 
