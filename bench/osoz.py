@@ -88,7 +88,7 @@ def doctors_published(fill: data.Fill, doctor_ids: list[int], *, nfz: bool = Tru
     private_pem, public_pem = keypair_generate()
     Location.objects.update(
         osoz_enabled=True,
-        osoz_location_id="BENCH-1",
+        osoz_location_id="100000001",
         osoz_unit_name="Przychodnia Benchmark",
         street="ul. Testowa 1",
         postcode="60-001",

@@ -17,7 +17,10 @@ phone_validator = RegexValidator(
     r"^\+?[0-9][0-9 ()-]{5,18}[0-9]\Z", _("Podaj numer telefonu, np. 61 852 40 10."), code="phone"
 )
 osoz_identifier_validator = RegexValidator(
-    r"^[0-9A-Za-z-]{1,32}\Z", _("Identyfikator może zawierać tylko litery, cyfry i łącznik."), code="osoz_id"
+    # The contract's format (osoz_contract/openapi.yaml): a number as OSOZ issues it.
+    r"^[0-9]{6,20}\Z",
+    _("Identyfikator OSOZ to numer z 6–20 cyfr, np. 100245871."),
+    code="osoz_id",
 )
 
 REQUIRED_FOR_OSOZ = _("To pole jest wymagane, gdy zaznaczono „Rejestracja on-line w systemie OSOZ”.")

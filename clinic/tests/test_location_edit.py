@@ -73,6 +73,13 @@ def test_duplicate_osoz_id_is_shown_on_the_field_and_nothing_changes(client_for,
     assert other.osoz_location_id == "100245872" and not other.osoz_enabled
 
 
+@pytest.mark.parametrize("osoz_id", ["abc", "PORADNIA-1", "12345", "1" * 21, "100 245 871"])
+def test_an_osoz_location_id_off_the_contracts_format_is_refused_in_polish(client_for, alice, osoz_id):
+    response = client_for(alice).post(edit_url(), {**FORM, "osoz_location_id": osoz_id})
+    assert "Identyfikator OSOZ to numer z 6–20 cyfr" in response.text
+    assert not Location.objects.exists()
+
+
 def test_bad_postcode_is_refused_in_polish(client_for, alice):
     response = client_for(alice).post(edit_url(), {**FORM, "postcode": "61806"})
     assert "Podaj kod pocztowy w formacie NN-NNN" in response.text

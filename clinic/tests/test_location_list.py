@@ -8,7 +8,9 @@ URL = reverse("clinic:location_list")
 
 
 def test_administrator_sees_locations_with_edit_links(client_for, alice):
-    location = LocationFactory(name="Przychodnia Centrum", osoz_unit_number=1, osoz_enabled=True, osoz_location_id="7")
+    location = LocationFactory(
+        name="Przychodnia Centrum", osoz_unit_number=1, osoz_enabled=True, osoz_location_id="100245807"
+    )
     EmployeeFactory(osoz_cells=[CellFactory(location=location, name="Poradnia Kardiologiczna")])
     page = client_for(alice).get(URL).text
     assert "Struktura" in page and "Przychodnia Centrum" in page and "Poradnia Kardiologiczna" in page

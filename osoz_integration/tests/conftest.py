@@ -63,7 +63,7 @@ def published_clinic(db, public_key_pem) -> SimpleNamespace:
     """One location visible in OSOZ with a cell, and a doctor in it with a private schedule shared with OSOZ:
     weekdays 08:00–12:00 in 20-minute visits."""
     location = LocationFactory(
-        osoz_enabled=True, osoz_location_id="PORADNIA-1", public_key_pem=public_key_pem, osoz_unit_number=1
+        osoz_enabled=True, osoz_location_id="100245801", public_key_pem=public_key_pem, osoz_unit_number=1
     )
     cell = CellFactory(location=location, name="Poradnia internistyczna")
     doctor = EmployeeFactory(first_name="Jan", last_name="Kowalski", osoz_cells=[cell])

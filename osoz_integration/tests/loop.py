@@ -264,7 +264,7 @@ def keyed_location():
     private_pem, public_pem = location_keys()
     return LocationFactory(
         osoz_enabled=True,
-        osoz_location_id="PORADNIA-1",
+        osoz_location_id="100245801",
         osoz_unit_number=1,
         public_key_pem=public_pem,
         private_key_encrypted=secret_encrypt(private_pem),

@@ -106,7 +106,7 @@ def test_an_invalid_document_is_refused_for_good_with_the_field_named(credential
     monkeypatch.setattr(osoz_client, "REQUEST_HOOKS", [])
     location = interface.Location(
         version=_version(),
-        osoz_location_id="BAD-POSTCODE",
+        osoz_location_id="100245802",
         unit_name="Filia",
         address=interface.Address(street="ul. Zdrowa 1", city="Poznań", postcode="61806"),
         public_key_pem="not a key",
