@@ -26,8 +26,14 @@ from osoz_integration.models import (
     OsozBookingState,
 )
 from osoz_integration.selectors import outbox_pending
-from osoz_integration.tests import loop as loop_fixtures
-from osoz_integration.tests.loop import (
+from osoz_integration.tests.osoz_bookings import SET1, booking_document
+from patients.models import OsozCardStatus, Patient
+from patients.tests.factories import PatientFactory
+from scheduling.models import Appointment, AppointmentSource, AppointmentStatus, WaitingCategory, WaitingListEntry
+from scheduling.selectors import booking_settings
+from scheduling.services import SlotTakenError, appointment_book, appointment_cancel, appointment_move
+from tests import loop as loop_fixtures
+from tests.loop import (
     Booked,
     BookingForm,
     Person,
@@ -43,12 +49,6 @@ from osoz_integration.tests.loop import (
     person,
     pull_all,
 )
-from osoz_integration.tests.osoz_bookings import SET1, booking_document
-from patients.models import OsozCardStatus, Patient
-from patients.tests.factories import PatientFactory
-from scheduling.models import Appointment, AppointmentSource, AppointmentStatus, WaitingCategory, WaitingListEntry
-from scheduling.selectors import booking_settings
-from scheduling.services import SlotTakenError, appointment_book, appointment_cancel, appointment_move
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("seeded_specialisations")]
 

@@ -21,8 +21,11 @@ from osoz_integration import feed, tasks
 from osoz_integration.models import Connection, InboundEvent, OsozBooking, OsozBookingState
 from osoz_integration.selectors import outbox_pending
 from osoz_integration.services import integration_endpoints_send
-from osoz_integration.tests import loop as loop_fixtures
-from osoz_integration.tests.loop import (
+from scheduling.models import Appointment, AppointmentSource, AppointmentStatus
+from scheduling.services import appointment_cancel
+from scheduling.tests.factories import ScheduleFactory
+from tests import loop as loop_fixtures
+from tests.loop import (
     assert_both_sides_agree,
     at,
     connected_loop,
@@ -37,10 +40,7 @@ from osoz_integration.tests.loop import (
     person,
     pull_all,
 )
-from osoz_integration.tests.test_worker import ROOT, _database_url
-from scheduling.models import Appointment, AppointmentSource, AppointmentStatus
-from scheduling.services import appointment_cancel
-from scheduling.tests.factories import ScheduleFactory
+from tests.test_worker import ROOT, _database_url
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("seeded_specialisations")]
 
