@@ -13,7 +13,7 @@ from core.time import WARSAW
 from scheduling.models import Appointment
 
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
+DATETIME_FORMAT = "dd.mm.yyyy hh:mm"  # the UI's Polish format (core.time), as Excel writes it
 
 
 def _local(moment):

@@ -139,7 +139,7 @@ def test_the_export_is_a_real_workbook_with_polish_headers_and_local_dates(clien
     row = rows[1]
     assert row[0] == datetime(2027, 7, 5, 8, 20)
     assert row[1] == datetime(2027, 7, 5, 8, 40)
-    assert sheet["A2"].is_date and sheet["A2"].number_format == "yyyy-mm-dd hh:mm"
+    assert sheet["A2"].is_date and sheet["A2"].number_format == "dd.mm.yyyy hh:mm"
     assert row[2] == f"{appointment.patient.last_name} {appointment.patient.first_name}"
     assert row[7] == "OSOZ" and row[9] == "OSOZ"
     event = AuditEvent.objects.get(action="appointments_exported")
