@@ -1,5 +1,6 @@
 """One error shape for the whole API: {"error": {"code": ..., "message": ..., "fields": {...}}}."""
 
+from django.utils.translation import gettext as _
 from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -15,7 +16,7 @@ def exception_handler(exc, context):
         return None
     if isinstance(exc, exceptions.ValidationError):
         fields = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
-        message = "Popraw błędy w przesłanych danych."
+        message = _("Popraw błędy w przesłanych danych.")
         response.data = {"error": {"code": "invalid", "message": message, "fields": fields}}
     else:
         detail = getattr(exc, "detail", "")

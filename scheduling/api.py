@@ -7,6 +7,8 @@ from datetime import timedelta
 
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
@@ -28,9 +30,16 @@ class WindowSerializer(serializers.Serializer):
 
     def validate(self, data):
         if data["date_to"] < data["date_from"]:
-            raise serializers.ValidationError("Data „date_to” nie może być wcześniejsza niż „date_from”.")
+            raise serializers.ValidationError(_("Data „date_to” nie może być wcześniejsza niż „date_from”."))
         if data["date_to"] - data["date_from"] > timedelta(days=MAX_WINDOW_DAYS):
-            raise serializers.ValidationError(f"Okno może obejmować najwyżej {MAX_WINDOW_DAYS} dni.")
+            raise serializers.ValidationError(
+                ngettext(
+                    "Okno może obejmować najwyżej %(days)d dzień.",
+                    "Okno może obejmować najwyżej %(days)d dni.",
+                    MAX_WINDOW_DAYS,
+                )
+                % {"days": MAX_WINDOW_DAYS}
+            )
         return data
 
 
