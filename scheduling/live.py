@@ -23,7 +23,9 @@ def calendar_broadcast(changes: list[Change]) -> None:
         if isinstance(change, CalendarChanged)
     ]
     if messages:
-        transaction.on_commit(lambda: _broadcast(messages))
+        # Robust: a channel layer that is down (Redis) is logged, and the change the caller committed still stands;
+        # open calendars catch up by their slow polling.
+        transaction.on_commit(lambda: _broadcast(messages), robust=True)
 
 
 async def _group_send(layer, messages: list[dict]) -> None:

@@ -12,7 +12,7 @@ from config.asgi import application
 from core.time import WARSAW
 from patients.tests.factories import PatientFactory
 from scheduling import services
-from scheduling.models import AppointmentSource
+from scheduling.models import Appointment, AppointmentSource
 from scheduling.tests.factories import ScheduleFactory
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("seeded_specialisations")]
@@ -114,3 +114,13 @@ def test_a_doctor_hears_only_his_own_calendar(client_for, carol):
         return message
 
     assert run(scenario)["employee_id"] == own.employee_id
+
+
+def test_a_booking_stands_when_the_channel_layer_is_down(settings, caplog):
+    settings.CHANNEL_LAYERS = {
+        "default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [("127.0.0.1", 9)]}}
+    }
+    schedule = ScheduleFactory()
+    appointment = book(schedule, 8)  # commits; the broadcast after it fails and is logged
+    assert Appointment.objects.filter(pk=appointment.pk).exists()
+    assert "calendar_broadcast" in caplog.text
