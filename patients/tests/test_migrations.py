@@ -5,7 +5,7 @@ from django.db.migrations.executor import MigrationExecutor
 pytestmark = pytest.mark.django_db(transaction=True)
 
 BEFORE = [("patients", "0002_sort_name")]
-AFTER = [("patients", "0003_english_values")]
+AFTER = [("patients", "0005_english_values_constraints")]
 
 
 def migrate(targets):
@@ -15,7 +15,15 @@ def migrate(targets):
     return executor.loader.project_state(targets).apps
 
 
-def test_stored_polish_values_become_english_and_back():
+@pytest.fixture
+def back_to_the_latest():
+    """Whatever happens in the test, the database ends at the latest migrations, as the next tests expect."""
+    yield
+    executor = MigrationExecutor(connection)
+    migrate(executor.loader.graph.leaf_nodes())
+
+
+def test_stored_polish_values_become_english_and_back(back_to_the_latest):
     old = migrate(BEFORE)
     patient = old.get_model("patients", "Patient").objects.create(
         first_name="Jan",
@@ -34,4 +42,3 @@ def test_stored_polish_values_become_english_and_back():
     assert (card.status, card.source) == ("active", "manual")
     back = migrate(BEFORE)
     assert back.get_model("patients", "OsozCard").objects.get(patient_id=patient.pk).status == "aktywna"
-    migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
