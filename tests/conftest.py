@@ -3,5 +3,6 @@ journeys, cross-app permission and rotation checks). Every request the product s
 the contract, as in the integration's own tests."""
 
 from osoz_integration.tests.conftest import _fast_retries, public_key_pem, published_clinic, sent
+from tests.loop import sandbox_server, sandbox_template
 
-__all__ = ["_fast_retries", "public_key_pem", "published_clinic", "sent"]
+__all__ = ["_fast_retries", "public_key_pem", "published_clinic", "sandbox_server", "sandbox_template", "sent"]

@@ -26,18 +26,15 @@ import pytest
 from django.utils import timezone
 from django.utils.text import slugify
 
-from clinic.tests.factories import CellFactory, EmployeeFactory, LocationFactory
-from core.crypto import secret_encrypt
 from core.time import WARSAW
 from devtools.sandbox import SandboxServer, booking_form_path, csrf_token
 from osoz_integration import feed, outbox
 from osoz_integration.models import Connection, OsozBooking, OsozBookingState
 from osoz_integration.selectors import outbox_pending
 from osoz_integration.tests.conftest import SANDBOX_ENTITY_ID, connect
-from osoz_integration.tests.osoz_bookings import location_keys
+from osoz_integration.tests.osoz_bookings import keyed_clinic
 from patients.pesel import FEMALE, MALE, pesel_make
 from scheduling.models import Appointment, AppointmentSource, AppointmentStatus
-from scheduling.tests.factories import ScheduleFactory
 
 SANDBOX_DB = "sandbox.sqlite3"
 ACTIVE = (AppointmentStatus.BOOKED, AppointmentStatus.CONFIRMED)
@@ -259,42 +256,6 @@ def at(day: datetime, hour: int, minute: int = 0) -> datetime:
     return datetime.combine(day.date(), clock(hour, minute), tzinfo=WARSAW)
 
 
-def keyed_location():
-    """A location visible in OSOZ holding its own key pair, so the product opens what the sandbox seals to it."""
-    private_pem, public_pem = location_keys()
-    return LocationFactory(
-        osoz_enabled=True,
-        osoz_location_id="100245801",
-        osoz_unit_number=1,
-        public_key_pem=public_pem,
-        private_key_encrypted=secret_encrypt(private_pem),
-    )
-
-
-def loop_clinic(*, requirement: str = "") -> SimpleNamespace:
-    """lek. Anna Nowak in a keyed location: a private schedule shared online on Monday–Wednesday (with the
-    condition `requirement`, if any) and an NFZ one on Thursday–Friday, 08:00–12:00 in 20-minute visits."""
-    location = keyed_location()
-    cell = CellFactory(location=location, name="Poradnia internistyczna")
-    doctor = EmployeeFactory(title="lek.", first_name="Anna", last_name="Nowak", osoz_cells=[cell])
-    private = ScheduleFactory(
-        employee=doctor,
-        cell=cell,
-        is_nfz=False,
-        osoz_online=True,
-        osoz_requirement=requirement,
-        blocks=[(d, clock(8), clock(12), 20) for d in (0, 1, 2)],
-    )
-    nfz = ScheduleFactory(
-        employee=doctor,
-        cell=cell,
-        is_nfz=True,
-        osoz_online=True,
-        blocks=[(d, clock(8), clock(12), 20) for d in (3, 4)],
-    )
-    return SimpleNamespace(location=location, cell=cell, doctor=doctor, private=private, nfz=nfz)
-
-
 def drain(*, seconds: float = 60) -> None:
     """Deliver the whole outbox now, as the worker's drains would."""
     deadline = time.monotonic() + seconds
@@ -325,7 +286,7 @@ def pull_all() -> feed.PullResult:
 
 def connected_loop(settings, client_for, alice, server, *, callback_url: str, clinic=None) -> SimpleNamespace:
     """The clinic connected through the wizard with OSOZ told to call `callback_url`, everything published."""
-    clinic = clinic or loop_clinic()
+    clinic = clinic or keyed_clinic()
     settings.OSOZ_CALLBACK_BASE_URL = callback_url
     connect(client_for(alice), server)
     drain()

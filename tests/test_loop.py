@@ -26,13 +26,12 @@ from osoz_integration.models import (
     OsozBookingState,
 )
 from osoz_integration.selectors import outbox_pending
-from osoz_integration.tests.osoz_bookings import SET1, booking_document
+from osoz_integration.tests.osoz_bookings import SET1, booking_document, keyed_clinic
 from patients.models import OsozCardStatus, Patient
 from patients.tests.factories import PatientFactory
 from scheduling.models import Appointment, AppointmentSource, AppointmentStatus, WaitingCategory, WaitingListEntry
 from scheduling.selectors import booking_settings
 from scheduling.services import SlotTakenError, appointment_book, appointment_cancel, appointment_move
-from tests import loop as loop_fixtures
 from tests.loop import (
     Booked,
     BookingForm,
@@ -42,7 +41,6 @@ from tests.loop import (
     connected_loop,
     drain,
     eventually,
-    loop_clinic,
     next_day,
     patient_books,
     patient_cancels,
@@ -52,8 +50,6 @@ from tests.loop import (
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("seeded_specialisations")]
 
-sandbox_template = loop_fixtures.sandbox_template
-sandbox_server = loop_fixtures.sandbox_server
 
 SHOTS = Path("/tmp/loop_shots")  # noqa: S108 - where the screenshots are looked at
 OSOZ_ICON = "svg.icon[aria-label='Umówienie on-line (OSOZ)']"
@@ -70,7 +66,7 @@ def live_loop(settings, client_for, alice, sandbox_server, asgi_live_server):
 def test_a_patient_books_in_the_browser_and_the_open_calendar_shows_it_at_once(
     settings, client_for, alice, bob, sandbox_server, asgi_live_server, asgi_page_for
 ):
-    clinic = loop_clinic(requirement="Prosimy zabrać ze sobą skierowanie i wyniki badań.")
+    clinic = keyed_clinic(requirement="Prosimy zabrać ze sobą skierowanie i wyniki badań.")
     loop = connected_loop(settings, client_for, alice, sandbox_server, callback_url=asgi_live_server.url, clinic=clinic)
     osoz, monday = loop.osoz, next_day(0)
     starts_at = at(monday, 8, 20)

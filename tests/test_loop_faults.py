@@ -21,10 +21,10 @@ from osoz_integration import feed, tasks
 from osoz_integration.models import Connection, InboundEvent, OsozBooking, OsozBookingState
 from osoz_integration.selectors import outbox_pending
 from osoz_integration.services import integration_endpoints_send
+from osoz_integration.tests.osoz_bookings import keyed_location
 from scheduling.models import Appointment, AppointmentSource, AppointmentStatus
 from scheduling.services import appointment_cancel
 from scheduling.tests.factories import ScheduleFactory
-from tests import loop as loop_fixtures
 from tests.loop import (
     assert_both_sides_agree,
     at,
@@ -33,7 +33,6 @@ from tests.loop import (
     drained,
     eventually,
     free_port,
-    keyed_location,
     next_day,
     patient_books,
     patient_cancels,
@@ -44,8 +43,6 @@ from tests.test_worker import ROOT, _database_url
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("seeded_specialisations")]
 
-sandbox_template = loop_fixtures.sandbox_template
-sandbox_server = loop_fixtures.sandbox_server
 
 PENDING = "Rezerwacja przyjęta"
 ACCEPTED = "Wizyta została umówiona"

@@ -32,17 +32,23 @@ def location_keys() -> tuple[bytes, str]:
     return keypair_generate()
 
 
-def keyed_clinic() -> SimpleNamespace:
-    """A location visible in OSOZ holding its key pair, a cell, and lek. Anna Nowak with two schedules shared with
-    OSOZ: private on Monday–Wednesday, NFZ on Thursday–Friday, 08:00–12:00 in 20-minute visits."""
+def keyed_location():
+    """A location visible in OSOZ holding its own key pair, so the product opens what the sandbox seals to it."""
     private_pem, public_pem = location_keys()
-    location = LocationFactory(
+    return LocationFactory(
         osoz_enabled=True,
         osoz_location_id="100245801",
         osoz_unit_number=1,
         public_key_pem=public_pem,
         private_key_encrypted=secret_encrypt(private_pem),
     )
+
+
+def keyed_clinic(*, requirement: str = "") -> SimpleNamespace:
+    """A keyed location (`keyed_location`), a cell, and lek. Anna Nowak with two schedules shared with OSOZ: private
+    on Monday–Wednesday (with the condition `requirement`, if any), NFZ on Thursday–Friday, 08:00–12:00 in 20-minute
+    visits."""
+    location = keyed_location()
     cell = CellFactory(location=location, name="Poradnia internistyczna")
     doctor = EmployeeFactory(title="lek.", first_name="Anna", last_name="Nowak", osoz_cells=[cell])
     private = ScheduleFactory(
@@ -50,6 +56,7 @@ def keyed_clinic() -> SimpleNamespace:
         cell=cell,
         is_nfz=False,
         osoz_online=True,
+        osoz_requirement=requirement,
         blocks=[(d, time(8), time(12), 20) for d in (0, 1, 2)],
     )
     nfz = ScheduleFactory(
