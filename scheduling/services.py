@@ -41,7 +41,6 @@ from scheduling.selectors import (
     schedule_block_covering,
     schedule_blocks_on,
     waiting_list_first_free,
-    window_bounds,
 )
 from scheduling.slots import block_slots
 
@@ -175,10 +174,14 @@ def bookings_check(
             )
     if not covered:
         return results
+    start = min(requests[i].starts_at for i in covered)
+    first_free_days = [days[i][1] for i, (schedule, _end) in covered.items() if online and schedule.first_free_only]
+    if first_free_days:
+        # SCH-3 looks for the first free slot before the time asked for, so its days are read from midnight.
+        start = min(start, datetime.combine(min(first_free_days), time.min, tzinfo=WARSAW))
     occupied = occupancy(
         employee_ids={requests[i].employee_id for i in covered},
-        # From the first day's midnight: SCH-3 looks for the first free slot before the time asked for.
-        start=window_bounds(min(days[i][1] for i in covered), min(days[i][1] for i in covered))[0],
+        start=start,
         end=max(end for _schedule, end in covered.values()),
     )
     first_time = _first_time_nfz(requests, covered) if online else {}
