@@ -7,7 +7,8 @@ from django.conf import settings
 from django.contrib.sessions.models import Session
 from django.db import models, transaction
 from django.http import HttpRequest
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.functional import Promise
 
 from core.actors import Actor
 from core.crypto import secret_reencrypt
@@ -19,15 +20,20 @@ def audit_event(
     *,
     category: AuditCategory,
     action: str,
-    message: str,
+    message: str | Promise,
     actor=None,
     actor_label: str = "",
     target: models.Model | None = None,
     outcome: AuditOutcome = AuditOutcome.SUCCESS,
     request: HttpRequest | None = None,
 ) -> AuditEvent:
-    """One audit event, not saved yet: `audit_record` saves one, a batch saves many with one bulk_create. The
-    message is plain Polish, written for the clinic's administrator to read."""
+    """One audit event, not saved yet: `audit_record` saves one, a batch saves many with one bulk_create.
+
+    The message is written for the clinic's administrator to read, and stored in the audit language (the clinic's,
+    Polish) whatever language the request that caused it used: callers pass it marked lazily — gettext_lazy, or
+    format_lazy of one with `join_lazy` for lists of phrases — and it is rendered here, under that language."""
+    with translation.override(settings.LANGUAGE_CODE):
+        message = str(message)
     if actor is None and request is not None and request.user.is_authenticated:
         actor = request.user
     if not actor_label:

@@ -1,5 +1,5 @@
-"""Polish alphabetical order for lists of people (Pacjenci > Lista, Struktura > Pracownicy), the same on SQLite and
-PostgreSQL whatever collation the database was created with.
+"""Text helpers: phrases joined lazily (`join_lazy`), and Polish alphabetical order for lists of people (Pacjenci >
+Lista, Struktura > Pracownicy), the same on SQLite and PostgreSQL whatever collation the database was created with.
 
 `polish_sort_key` writes a name as two digits a character, numbered in the order of the Polish alphabet (a ą b c ć
 … z ź ż), so plain comparison of the keys — which every collation does the same way for digits — is Polish order:
@@ -7,6 +7,9 @@ Baran before Bąk, Lis before Łukasiewicz before Mazur, case and other language
 Muller), spaces and hyphens before any letter."""
 
 import unicodedata
+from collections.abc import Iterable
+
+from django.utils.functional import Promise, lazy
 
 ALPHABET = "0123456789aąbcćdeęfghijklłmnńoópqrsśtuvwxyzźż"
 SEPARATOR = "00"  # a space, a hyphen, an apostrophe: before every digit and letter
@@ -32,3 +35,15 @@ def sort_names_fill(model) -> None:
     for record in records:
         record.sort_name = polish_sort_key(record.last_name, record.first_name)
     model.objects.bulk_update(records, ["sort_name"], batch_size=500)
+
+
+def _join(separator: str, items: tuple) -> str:
+    return separator.join(str(item) for item in items)
+
+
+_join_lazy = lazy(_join, str)
+
+
+def join_lazy(separator: str, items: Iterable[str | Promise]) -> Promise:
+    """Phrases joined when the text is rendered, each in the language active then (the audit's, for audit texts)."""
+    return _join_lazy(separator, tuple(items))

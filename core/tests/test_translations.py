@@ -4,6 +4,7 @@ The UI's source language is Polish, so the msgids are the Polish text; locale/en
 locale/pl exists only because a msgid/msgid_plural pair carries two of the three Polish plural forms (1 / 2–4 / 5+).
 """
 
+import io
 import re
 from pathlib import Path
 
@@ -150,3 +151,39 @@ def test_english_translates_the_polish_source():
 def test_polish_singular_strings_stay_the_source_text():
     with translation.override("pl"):
         assert translation.gettext("Kalendarz") == "Kalendarz"
+
+
+# The product's Django apps, whose Python code and templates carry the UI's msgids (the sandbox has no catalogue).
+SOURCE_DIRS = ("accounts", "clinic", "config", "core", "osoz_integration", "patients", "scheduling", "templates")
+KEYWORDS = {"_": None, "gettext": None, "gettext_lazy": None, "ngettext": (1, 2), "ngettext_lazy": (1, 2)}
+KEYWORDS |= {"pgettext": ((1, "c"), 2), "pgettext_lazy": ((1, "c"), 2)}
+
+
+def source_msgids():
+    """Every msgid marked in the product's Python code and templates (Django's own template-to-gettext conversion,
+    the one `makemessages` uses), skipping tests and migrations."""
+    from babel.messages.extract import extract_python
+    from django.utils.translation.template import templatize
+
+    found = {}
+    for directory in SOURCE_DIRS:
+        for path in sorted((Path(settings.BASE_DIR) / directory).rglob("*")):
+            if {"tests", "migrations"} & set(path.parts) or path.suffix not in {".py", ".html", ".txt"}:
+                continue
+            code = path.read_text(encoding="utf-8")
+            if path.suffix != ".py":
+                # Indentation means nothing there and would trip the Python tokenizer.
+                code = "\n".join(line.lstrip() for line in templatize(code, origin=str(path)).splitlines())
+            for _line, _function, message, _comments in extract_python(
+                io.BytesIO(code.encode("utf-8")), KEYWORDS, [], {"encoding": "utf-8"}
+            ):
+                msgid = message[0] if isinstance(message, tuple) else message
+                if msgid:
+                    found.setdefault(msgid, path.relative_to(settings.BASE_DIR))
+    return found
+
+
+def test_every_msgid_in_the_code_is_in_the_english_catalogue():
+    catalogued = {message.id[0] if message.pluralizable else message.id for message in messages(read_catalog(EN_PO))}
+    missing = {msgid: str(path) for msgid, path in source_msgids().items() if msgid not in catalogued}
+    assert not missing, f"msgids missing from locale/en: {missing}"
