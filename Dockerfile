@@ -9,13 +9,15 @@ RUN pip install --constraint constraints.txt .
 
 COPY . .
 # collectstatic and the catalogues only need settings to load; these values exist for the build step alone.
-RUN DJANGO_ENV=production SECRET_KEY=image-build-only SECRETS_ENCRYPTION_KEYS=image-build-only ALLOWED_HOSTS=build REDIS_URL=redis://build:6379/0 \
+RUN DJANGO_ENV=production SECRET_KEY=image-build-only SECRETS_ENCRYPTION_KEYS=image-build-only ALLOWED_HOSTS=build REDIS_URL=redis://build:6379/0 DATABASE_URL=postgres://build/build \
         python manage.py collectstatic --no-input --verbosity 0 \
-    && DJANGO_ENV=production SECRET_KEY=image-build-only SECRETS_ENCRYPTION_KEYS=image-build-only ALLOWED_HOSTS=build REDIS_URL=redis://build:6379/0 \
+    && DJANGO_ENV=production SECRET_KEY=image-build-only SECRETS_ENCRYPTION_KEYS=image-build-only ALLOWED_HOSTS=build REDIS_URL=redis://build:6379/0 DATABASE_URL=postgres://build/build \
         python manage.py translations_compile --verbosity 0 \
     && useradd --system --home /app poradnia \
     && mkdir -p /data && chown poradnia /data
 USER poradnia
 
 EXPOSE 8000
-CMD ["uvicorn", "config.asgi:application", "--host", "0.0.0.0", "--port", "8000", "--proxy-headers", "--forwarded-allow-ips", "*"]
+# Forwarded headers are judged by the application against TRUSTED_PROXIES (core.middleware), never by uvicorn; no
+# access log, as URLs and client addresses are personal data.
+CMD ["uvicorn", "config.asgi:application", "--host", "0.0.0.0", "--port", "8000", "--no-proxy-headers", "--no-access-log"]

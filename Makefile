@@ -67,6 +67,7 @@ check-deploy: install
 	DJANGO_ENV=production SECRET_KEY="$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(60))')" \
 	SECRETS_ENCRYPTION_KEYS="$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(32))')" \
 	ALLOWED_HOSTS=poradnia.example.pl REDIS_URL=redis://127.0.0.1:6379/0 \
+	DATABASE_URL=postgres://poradnia@127.0.0.1:5432/poradnia \
 	$(BIN)/python manage.py check --deploy --fail-level DEBUG
 
 # Speed against floors measured in the same run (bench/run.py); PostgreSQL from DATABASE_URL or the local server.

@@ -179,6 +179,7 @@ def asgi_live_server(transactional_db, seeded_specialisations, settings):
             port=port,
             ws="websockets-sansio",
             lifespan="off",
+            proxy_headers=False,  # as the demo and the image run it: forwarded headers are core.middleware's
             log_level="warning",
         )
     )

@@ -82,7 +82,9 @@ def server_start(env: dict[str, str]) -> tuple[subprocess.Popen, str]:
     port = free_port()
     command = [sys.executable, "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1", "--port", str(port)]
     server = subprocess.Popen(
-        [*command, "--workers", "2", "--no-access-log", "--log-level", "warning"], cwd=ROOT, env=env
+        [*command, "--workers", "2", "--no-proxy-headers", "--no-access-log", "--log-level", "warning"],
+        cwd=ROOT,
+        env=env,
     )
     url = f"http://127.0.0.1:{port}"
     wait_for(url + "/healthz")

@@ -8,6 +8,7 @@ secret must come from the environment. `.env.example` lists every variable.
 
 import secrets
 from datetime import timedelta
+from ipaddress import ip_network
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -86,6 +87,7 @@ CHANGE_LISTENERS = [
 ]
 
 MIDDLEWARE = [
+    "core.middleware.TrustedProxyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -128,6 +130,12 @@ TEMPLATES = [
 
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'poradnia.sqlite3'}")}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    if PRODUCTION:
+        raise ImproperlyConfigured("DATABASE_URL must name a PostgreSQL database when DJANGO_ENV=production.")
+    # Owner-only files, and the audit trail append-only on SQLite too (core.sqlite.base).
+    DATABASES["default"]["ENGINE"] = "core.sqlite"
+    # Tests on SQLite run in memory (named explicitly: test runners only assume it for Django's own engine name).
+    DATABASES["default"]["TEST"] = {"NAME": ":memory:"}
     # WAL lets the web server and the worker read while one writes; IMMEDIATE takes the write lock at BEGIN, so
     # concurrent writers queue on the busy timeout instead of failing half-way through a transaction.
     DATABASES["default"]["OPTIONS"] = {
@@ -135,8 +143,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
     }
-    if not PRODUCTION:
-        VAR_DIR.mkdir(parents=True, exist_ok=True)
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
 else:
     # A connection pool per process: under ASGI every request runs in a thread of its own, so Django's persistent
     # per-thread connections (CONN_MAX_AGE) would pile up until PostgreSQL refuses clients; the pool caps them.
@@ -144,6 +151,9 @@ else:
     DATABASES["default"]["OPTIONS"] = {
         "pool": {"min_size": 1, "max_size": env.int("DB_POOL_MAX_SIZE", default=10), "timeout": 10}
     }
+# The role the product connects as in production, owning nothing: `migrate`, run as the owner, grants it row rights
+# (core.db.app_role_grant), so it can neither truncate the audit trail nor disable its trigger.
+DATABASE_APP_ROLE = env.str("DATABASE_APP_ROLE", default="")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="")
@@ -206,8 +216,9 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/lockout.html"
 AXES_VERBOSE = False
-AXES_IPWARE_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0) or None
-AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
+AXES_CLIENT_IP_CALLABLE = "core.middleware.client_address"
+# The reverse proxies whose X-Forwarded-* headers are believed (addresses or networks); nobody else's are.
+TRUSTED_PROXIES = [ip_network(proxy, strict=False) for proxy in env.list("TRUSTED_PROXIES", default=[])]
 
 # Sessions end after this much inactivity, and with the browser.
 SESSION_COOKIE_AGE = env.int("SESSION_IDLE_MINUTES", default=30) * 60

@@ -1,6 +1,28 @@
-"""Database expressions shared by the apps."""
+"""Database expressions shared by the apps, and the PostgreSQL application role's rights."""
 
-from django.db import models
+from django.conf import settings
+from django.db import connections, models
+from psycopg import sql
+
+# The application may read and write rows; the audit trail it may only read and append to. TRUNCATE, ALTER (and so
+# disabling the append-only trigger) and DROP stay with the owner that runs the migrations.
+APP_ROLE_GRANTS = """
+GRANT USAGE ON SCHEMA public TO {role};
+GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role};
+GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {role};
+REVOKE UPDATE, DELETE, TRUNCATE ON core_auditevent FROM {role};
+"""
+
+
+def app_role_grant(*, using: str = "default", **_signal) -> None:
+    """Give DATABASE_APP_ROLE, the role the product connects as in production, the rights it needs and no more.
+    Runs after `migrate` (as the owner); a no-op without the setting or off PostgreSQL."""
+    role = settings.DATABASE_APP_ROLE
+    connection = connections[using]
+    if not role or connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(sql.SQL(APP_ROLE_GRANTS).format(role=sql.Identifier(role)))
 
 
 class EpochSeconds(models.Func):

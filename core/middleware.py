@@ -1,5 +1,50 @@
+"""Middleware of every request: who the client is behind the clinic's reverse proxy, and the chosen language."""
+
+from contextlib import suppress
+from ipaddress import ip_address
+
 from django.conf import settings
+from django.http import HttpRequest
 from django.utils import translation
+
+FORWARDED_HEADERS = ("HTTP_X_FORWARDED_FOR", "HTTP_X_FORWARDED_PROTO", "HTTP_X_FORWARDED_HOST", "HTTP_X_REAL_IP")
+
+
+def _trusted(address: str) -> bool:
+    try:
+        return any(ip_address(address) in network for network in settings.TRUSTED_PROXIES)
+    except ValueError:
+        return False
+
+
+def client_address(request: HttpRequest) -> str | None:
+    """The client's address as `TrustedProxyMiddleware` settled it: the one place the lockout (axes) and the audit
+    read it from."""
+    return request.META.get("REMOTE_ADDR") or None
+
+
+class TrustedProxyMiddleware:
+    """Forwarded headers count only when the connection comes from a configured proxy (TRUSTED_PROXIES); from
+    anyone else they are dropped, so a forged X-Forwarded-For neither resets the login lockout nor lands in the audit.
+    Behind a trusted proxy the client is the nearest address in X-Forwarded-For that is not itself a trusted proxy.
+    The ASGI server runs with its own proxy-header handling off (--no-proxy-headers), so this is the only place."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        meta = request.META
+        if _trusted(meta.get("REMOTE_ADDR", "")):
+            hops = [hop.strip() for hop in meta.get("HTTP_X_FORWARDED_FOR", "").split(",") if hop.strip()]
+            while hops and _trusted(hops[-1]):
+                hops.pop()
+            # A proxy that forwards garbage leaves its own address.
+            with suppress(ValueError):
+                meta["REMOTE_ADDR"] = str(ip_address(hops[-1])) if hops else meta["REMOTE_ADDR"]
+        else:
+            for header in FORWARDED_HEADERS:
+                meta.pop(header, None)
+        return self.get_response(request)
 
 
 class ChosenLanguageMiddleware:

@@ -1,6 +1,5 @@
 """Writes shared by every app: the audit helper, re-encryption of stored secrets and nightly housekeeping."""
 
-from axes.helpers import get_client_ip_address
 from axes.models import AccessAttempt
 from django.apps import apps
 from django.conf import settings
@@ -9,10 +8,13 @@ from django.db import models, transaction
 from django.http import HttpRequest
 from django.utils import timezone, translation
 from django.utils.functional import Promise
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 
 from core.actors import Actor
 from core.crypto import secret_reencrypt
 from core.fields import EncryptedSecretField
+from core.middleware import client_address
 from core.models import AuditCategory, AuditEvent, AuditOutcome
 
 
@@ -48,7 +50,7 @@ def audit_event(
         object_id=str(target.pk) if target is not None else "",
         object_repr=str(target)[:200] if target is not None else "",
         outcome=outcome,
-        ip_address=get_client_ip_address(request) if request is not None else None,
+        ip_address=client_address(request) if request is not None else None,
     )
 
 
@@ -88,7 +90,10 @@ def secrets_reencrypt(*, actor=None) -> dict[str, int]:
     audit_record(
         category=AuditCategory.SECURITY,
         action="secrets_reencrypted",
-        message=f"Przeszyfrowano bieżącym kluczem szyfrowania przechowywane sekrety: {sum(counts.values())}.",
+        message=format_lazy(
+            _("Przeszyfrowano bieżącym kluczem szyfrowania przechowywane sekrety: {count}."),
+            count=sum(counts.values()),
+        ),
         actor=actor,
     )
     return counts

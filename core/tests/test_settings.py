@@ -33,7 +33,7 @@ def test_embedded_defaults_need_no_services(tmp_path):
     result = run(PROBE, tmp_path)
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout) == {
-        "db": "django.db.backends.sqlite3",
+        "db": "core.sqlite",
         "cache": "django.core.cache.backends.locmem.LocMemCache",
         "layer": "channels.layers.InMemoryChannelLayer",
         "broker": "filesystem://",
