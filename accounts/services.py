@@ -7,6 +7,8 @@ from django.contrib import auth
 from django.contrib.auth.models import Group, Permission
 from django.db import transaction
 from django.http import HttpRequest
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -99,7 +101,7 @@ def login_complete(request: HttpRequest, *, user: User, device: TOTPDevice) -> N
     audit_record(
         category=AuditCategory.SECURITY,
         action="login",
-        message="Zalogowano do systemu (hasło i kod jednorazowy).",
+        message=_("Zalogowano do systemu (hasło i kod jednorazowy)."),
         actor=user,
         request=request,
     )
@@ -111,13 +113,14 @@ def totp_enrolment_confirm(request: HttpRequest, *, user: User, device: TOTPDevi
     audit_record(
         category=AuditCategory.SECURITY,
         action="otp_enrolled",
-        message="Skonfigurowano drugi składnik logowania (aplikacja uwierzytelniająca).",
+        message=_("Skonfigurowano drugi składnik logowania (aplikacja uwierzytelniająca)."),
         actor=user,
         request=request,
     )
 
 
-def login_failure_record(request: HttpRequest, *, username: str, reason: str, user: User | None = None) -> None:
+def login_failure_record(request: HttpRequest, *, username: str, reason: Promise, user: User | None = None) -> None:
+    """Audit a failed login; `reason` is lazy text (gettext_lazy), stored in the audit language."""
     audit_record(
         category=AuditCategory.SECURITY,
         action="login_failed",
@@ -131,5 +134,7 @@ def login_failure_record(request: HttpRequest, *, username: str, reason: str, us
 
 def logout_complete(request: HttpRequest) -> None:
     if request.user.is_authenticated:
-        audit_record(category=AuditCategory.SECURITY, action="logout", message="Wylogowano z systemu.", request=request)
+        audit_record(
+            category=AuditCategory.SECURITY, action="logout", message=_("Wylogowano z systemu."), request=request
+        )
     auth.logout(request)

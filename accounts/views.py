@@ -11,6 +11,7 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
@@ -41,11 +42,13 @@ def login(request):
         username = request.POST.get("username", "")
         if getattr(request, "axes_locked_out", False):
             services.login_failure_record(
-                request, username=username, reason="Logowanie zablokowane po serii nieudanych prób."
+                request, username=username, reason=gettext_lazy("Logowanie zablokowane po serii nieudanych prób.")
             )
         else:
             services.login_failure_record(
-                request, username=username, reason="Nieudane logowanie: błędne hasło lub nazwa użytkownika."
+                request,
+                username=username,
+                reason=gettext_lazy("Nieudane logowanie: błędne hasło lub nazwa użytkownika."),
             )
     return render(request, "accounts/login.html", {"form": form, "next": request.GET.get("next", "")})
 
@@ -114,7 +117,10 @@ def _token_error(device, token):
 def _token_failed(request, user, credentials, template, context):
     """A wrong code counts toward the same lockout as a wrong password."""
     services.login_failure_record(
-        request, username=user.get_username(), user=user, reason="Nieudane logowanie: błędny kod jednorazowy."
+        request,
+        username=user.get_username(),
+        user=user,
+        reason=gettext_lazy("Nieudane logowanie: błędny kod jednorazowy."),
     )
     user_login_failed.send(sender=__name__, credentials=credentials, request=request)
     if AxesProxyHandler.is_locked(request, credentials):

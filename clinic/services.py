@@ -8,7 +8,9 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
 from django.db.models import Max
 from django.http import HttpRequest
-from django.utils import translation
+from django.utils.functional import Promise
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 
 from clinic.changes import EmployeeChanged, LocationChanged
 from clinic.models import Address, Cell, Clinic, Employee, EmployeeCell, Location, Specialisation
@@ -17,6 +19,7 @@ from core.changes import changes_record
 from core.crypto import CryptoError, keypair_generate, secret_decrypt, secret_encrypt, unseal
 from core.models import AuditCategory
 from core.services import audit_record
+from core.text import join_lazy
 
 LOCATION_FIELDS = ("name", "osoz_location_id", "osoz_enabled", "osoz_unit_name", *Address.ADDRESS_FIELDS)
 CELL_FIELDS = ("name", *Address.ADDRESS_FIELDS)
@@ -38,37 +41,41 @@ LONG_FIELDS = {"osoz_description", "osoz_callcenter_description"}
 
 # --- Audit wording ------------------------------------------------------------------------------------------------
 
+# Audit texts are lazy: the audit helper renders them in the clinic's language, whatever the request's.
+CHANGED = _("„{label}”: {old} → {new}")
+
 
 def _snapshot(instance: models.Model, fields: Iterable[str]) -> dict[str, Any]:
     return {name: getattr(instance, name) for name in fields}
 
 
-def _describe(value: Any) -> str:
-    return "(puste)" if value in (None, "") else str(value)
+def _describe(value: Any) -> Any:
+    """A value as an audit phrase shows it (formatted when the phrase is rendered)."""
+    return _("(puste)") if value in (None, "") else value
 
 
-def _changes(instance: models.Model, before: dict[str, Any], special: dict[str, tuple[str, str]]) -> list[str]:
-    """Polish phrases for the fields that changed; `special` words the switches ("włączono …", "wyłączono …")."""
+def _changes(
+    instance: models.Model, before: dict[str, Any], special: dict[str, tuple[Promise, Promise]]
+) -> list[Promise]:
+    """Lazy phrases for the fields that changed; `special` words the switches ("włączono …", "wyłączono …")."""
     phrases = []
-    # Audit entries are stored once and read by everyone, so they are always worded in Polish.
-    with translation.override("pl"):
-        for name, old in before.items():
-            new = getattr(instance, name)
-            if old == new:
-                continue
-            if name in special:
-                phrases.append(special[name][0] if new else special[name][1])
-                continue
-            field = instance._meta.get_field(name)
-            label = str(field.verbose_name)
-            if field.choices:
-                old, new = dict(field.flatchoices).get(old, old), dict(field.flatchoices).get(new, new)
-            if name in LONG_FIELDS:
-                phrases.append(f"zmieniono „{label}”")
-            elif isinstance(new, bool):
-                phrases.append(f"{'zaznaczono' if new else 'odznaczono'} „{label}”")
-            else:
-                phrases.append(f"„{label}”: {_describe(old)} → {_describe(new)}")
+    for name, old in before.items():
+        new = getattr(instance, name)
+        if old == new:
+            continue
+        if name in special:
+            phrases.append(special[name][0] if new else special[name][1])
+            continue
+        field = instance._meta.get_field(name)
+        label = field.verbose_name
+        if field.choices:
+            old, new = dict(field.flatchoices).get(old, old), dict(field.flatchoices).get(new, new)
+        if name in LONG_FIELDS:
+            phrases.append(format_lazy(_("zmieniono „{label}”"), label=label))
+        elif isinstance(new, bool):
+            phrases.append(format_lazy(_("zaznaczono „{label}”") if new else _("odznaczono „{label}”"), label=label))
+        else:
+            phrases.append(format_lazy(CHANGED, label=label, old=_describe(old), new=_describe(new)))
     return phrases
 
 
@@ -91,11 +98,10 @@ def _save_validated(instance: models.Model) -> None:
 
 # --- Clinic and locations -----------------------------------------------------------------------------------------
 
+LOCATION_ENABLED = _("włączono rejestrację on-line w OSOZ")
+LOCATION_KEYS_GENERATED = _("wygenerowano parę kluczy lokalizacji")
 LOCATION_SWITCHES = {
-    "osoz_enabled": (
-        "włączono rejestrację on-line w OSOZ",
-        "wyłączono rejestrację on-line w OSOZ (lokalizacja ukryta w OSOZ)",
-    )
+    "osoz_enabled": (LOCATION_ENABLED, _("wyłączono rejestrację on-line w OSOZ (lokalizacja ukryta w OSOZ)"))
 }
 
 
@@ -128,7 +134,9 @@ def clinic_entity_id_set(*, entity_id: str, actor=None, request: HttpRequest | N
         audit_record(
             category=AuditCategory.CONFIGURATION,
             action="clinic_entity_id_set",
-            message=f"Zapisano identyfikator podmiotu w systemie OSOZ: {entity_id}.",
+            message=format_lazy(
+                _("Zapisano identyfikator podmiotu w systemie OSOZ: {entity_id}."), entity_id=entity_id
+            ),
             actor=actor,
             request=request,
             target=clinic,
@@ -144,9 +152,11 @@ def location_hiding_check(*, location: Location) -> None:
         raise ValidationError(
             {
                 "osoz_enabled": ValidationError(
-                    "Nie można ukryć lokalizacji „%(location)s” w OSOZ, dopóki pracują w niej lekarze widoczni "
-                    "w OSOZ: %(doctors)s. Najpierw odznacz „Rejestracja online w systemie OSOZ” u tych "
-                    "pracowników albo ich komórki w kolumnie „Komórki przekazywane do OSOZ”.",
+                    _(
+                        "Nie można ukryć lokalizacji „%(location)s” w OSOZ, dopóki pracują w niej lekarze widoczni "
+                        "w OSOZ: %(doctors)s. Najpierw odznacz „Rejestracja online w systemie OSOZ” u tych "
+                        "pracowników albo ich komórki w kolumnie „Komórki przekazywane do OSOZ”."
+                    ),
                     code="visible_doctors",
                     params={"location": location.name, "doctors": names},
                 )
@@ -182,15 +192,17 @@ def location_create(*, data: dict[str, Any], actor=None, request: HttpRequest | 
     _copy_entity_id(location, clinic)
     generated = _location_save(location, was_enabled=False)
     changes_record(LocationChanged(location_id=location.pk))
-    details = [f"numer jednostki w systemie OSOZ {location.osoz_unit_number}"]
+    details = [format_lazy(_("numer jednostki w systemie OSOZ {number}"), number=location.osoz_unit_number)]
     if location.osoz_enabled:
-        details.append("włączono rejestrację on-line w OSOZ")
+        details.append(LOCATION_ENABLED)
     if generated:
-        details.append("wygenerowano parę kluczy lokalizacji")
+        details.append(LOCATION_KEYS_GENERATED)
     audit_record(
         category=AuditCategory.CONFIGURATION,
         action="location_created",
-        message=f"Dodano lokalizację „{location.name}”: {'; '.join(details)}.",
+        message=format_lazy(
+            _("Dodano lokalizację „{name}”: {details}."), name=location.name, details=join_lazy("; ", details)
+        ),
         actor=actor,
         request=request,
         target=location,
@@ -212,12 +224,14 @@ def location_update(
     changes_record(LocationChanged(location_id=current.pk))
     phrases = _changes(current, before, LOCATION_SWITCHES)
     if generated:
-        phrases.append("wygenerowano parę kluczy lokalizacji")
+        phrases.append(LOCATION_KEYS_GENERATED)
     if phrases:
         audit_record(
             category=AuditCategory.CONFIGURATION,
             action="location_changed",
-            message=f"Zmieniono lokalizację „{before['name']}”: {'; '.join(phrases)}.",
+            message=format_lazy(
+                _("Zmieniono lokalizację „{name}”: {changes}."), name=before["name"], changes=join_lazy("; ", phrases)
+            ),
             actor=actor,
             request=request,
             target=current,
@@ -228,7 +242,7 @@ def location_update(
 def location_payload_decrypt(*, location: Location, envelope: str) -> bytes:
     """Decrypt data OSOZ sealed to this location's public key (OSZ-6); raises CryptoError, changes nothing."""
     if not location.private_key_encrypted:
-        raise CryptoError(f"Lokalizacja „{location.name}” nie ma jeszcze pary kluczy.")
+        raise CryptoError(format_lazy(_("Lokalizacja „{name}” nie ma jeszcze pary kluczy."), name=location.name))
     return unseal(private_pem=secret_decrypt(location.private_key_encrypted), envelope=envelope)
 
 
@@ -244,7 +258,9 @@ def cell_create(*, location: Location, data: dict[str, Any], actor=None, request
     audit_record(
         category=AuditCategory.CONFIGURATION,
         action="cell_created",
-        message=f"Dodano komórkę „{cell.name}” w lokalizacji „{location.name}”.",
+        message=format_lazy(
+            _("Dodano komórkę „{name}” w lokalizacji „{location}”."), name=cell.name, location=location.name
+        ),
         actor=actor,
         request=request,
         target=cell,
@@ -264,8 +280,11 @@ def cell_update(*, cell: Cell, data: dict[str, Any], actor=None, request: HttpRe
         audit_record(
             category=AuditCategory.CONFIGURATION,
             action="cell_changed",
-            message=(
-                f"Zmieniono komórkę „{before['name']}” w lokalizacji „{current.location.name}”: {'; '.join(phrases)}."
+            message=format_lazy(
+                _("Zmieniono komórkę „{name}” w lokalizacji „{location}”: {changes}."),
+                name=before["name"],
+                location=current.location.name,
+                changes=join_lazy("; ", phrases),
             ),
             actor=actor,
             request=request,
@@ -276,31 +295,38 @@ def cell_update(*, cell: Cell, data: dict[str, Any], actor=None, request: HttpRe
 
 # --- Employees ----------------------------------------------------------------------------------------------------
 
+EMPLOYEE_ENABLED = _("włączono rejestrację online w OSOZ")
 EMPLOYEE_SWITCHES = {
     "osoz_enabled": (
-        "włączono rejestrację online w OSOZ",
-        "wyłączono rejestrację online w OSOZ (lekarz i jego harmonogramy ukryte w OSOZ)",
+        EMPLOYEE_ENABLED,
+        _("wyłączono rejestrację online w OSOZ (lekarz i jego harmonogramy ukryte w OSOZ)"),
     )
 }
+# The phrases for the cells whose links changed, by what happened to them.
+CELLS_ADDED = _("dodano komórki: {cells}")
+CELLS_REMOVED = _("usunięto komórki: {cells}")
+CELLS_PUBLISHED = _("komórki przekazywane do OSOZ: {cells}")
+CELLS_WITHDRAWN = _("komórki wycofane z OSOZ: {cells}")
 
 
-def _names(items: Iterable[models.Model]) -> str:
-    return ", ".join(sorted(str(item) for item in items)) or "(brak)"
+def _names(items: Iterable[models.Model]) -> str | Promise:
+    return ", ".join(sorted(str(item) for item in items)) or _("(brak)")
 
 
 def _employee_relations_save(
     employee: Employee, *, specialisations: Iterable[Specialisation], cells: Iterable[Cell], osoz_cells: Iterable[Cell]
-) -> list[str]:
+) -> list[Promise]:
     """Validate and store the OSOZ specialisations and cells; returns the audit phrases for what changed."""
     specialisations, cells, osoz_cells = set(specialisations), set(cells), set(osoz_cells)
     errors = {}
     if employee.osoz_enabled and not specialisations:
-        errors["osoz_specialisations"] = (
+        errors["osoz_specialisations"] = _(
             "Wybierz co najmniej jedną specjalizację ze słownika OSOZ: po niej pacjenci wyszukują lekarza."
         )
     if osoz_cells - cells:
-        errors["osoz_cells"] = (
-            f"Do OSOZ można przekazać tylko komórki, w których pracownik pracuje: {_names(osoz_cells - cells)}."
+        errors["osoz_cells"] = ValidationError(
+            _("Do OSOZ można przekazać tylko komórki, w których pracownik pracuje: %(cells)s."),
+            params={"cells": _names(osoz_cells - cells)},
         )
     if errors:
         raise ValidationError(errors)
@@ -309,8 +335,13 @@ def _employee_relations_save(
     old_specialisations = set(employee.osoz_specialisations.all())
     if old_specialisations != specialisations:
         employee.osoz_specialisations.set(specialisations)
-        change = f"{_names(old_specialisations)} → " if old_specialisations else ""
-        phrases.append(f"„Specjalizacja”: {change}{_names(specialisations)}")
+        label = Employee._meta.get_field("osoz_specialisations").verbose_name
+        if old_specialisations:
+            phrases.append(
+                format_lazy(CHANGED, label=label, old=_names(old_specialisations), new=_names(specialisations))
+            )
+        else:
+            phrases.append(format_lazy(_("„{label}”: {value}"), label=label, value=_names(specialisations)))
 
     links = {link.cell: link for link in employee.employee_cells.select_related("cell")}
     removed = set(links) - cells
@@ -324,13 +355,13 @@ def _employee_relations_save(
     EmployeeCell.objects.filter(employee=employee, cell__in=published).update(osoz_published=True)
     EmployeeCell.objects.filter(employee=employee, cell__in=withdrawn).update(osoz_published=False)
     for cells_changed, wording in (
-        (added, "dodano komórki"),
-        (removed, "usunięto komórki"),
-        (published | (added & osoz_cells), "komórki przekazywane do OSOZ"),
-        (withdrawn, "komórki wycofane z OSOZ"),
+        (added, CELLS_ADDED),
+        (removed, CELLS_REMOVED),
+        (published | (added & osoz_cells), CELLS_PUBLISHED),
+        (withdrawn, CELLS_WITHDRAWN),
     ):
         if cells_changed:
-            phrases.append(f"{wording}: {_names(cells_changed)}")
+            phrases.append(format_lazy(wording, cells=_names(cells_changed)))
     return phrases
 
 
@@ -350,12 +381,17 @@ def employee_create(
     phrases = _employee_relations_save(employee, specialisations=specialisations, cells=cells, osoz_cells=osoz_cells)
     changes_record(EmployeeChanged(employee_id=employee.pk))
     if employee.osoz_enabled:
-        phrases.insert(0, "włączono rejestrację online w OSOZ")
-    details = f": {'; '.join(phrases)}" if phrases else ""
+        phrases.insert(0, EMPLOYEE_ENABLED)
+    if phrases:
+        message = format_lazy(
+            _("Dodano pracownika „{name}”: {details}."), name=str(employee), details=join_lazy("; ", phrases)
+        )
+    else:
+        message = format_lazy(_("Dodano pracownika „{name}”."), name=str(employee))
     audit_record(
         category=AuditCategory.CONFIGURATION,
         action="employee_created",
-        message=f"Dodano pracownika „{employee}”{details}.",
+        message=message,
         actor=actor,
         request=request,
         target=employee,
@@ -387,7 +423,9 @@ def employee_update(
         audit_record(
             category=AuditCategory.CONFIGURATION,
             action="employee_changed",
-            message=f"Zmieniono pracownika „{name_before}”: {'; '.join(phrases)}.",
+            message=format_lazy(
+                _("Zmieniono pracownika „{name}”: {changes}."), name=name_before, changes=join_lazy("; ", phrases)
+            ),
             actor=actor,
             request=request,
             target=current,

@@ -28,6 +28,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext_lazy as _
 
 from core.errors import DomainError
 
@@ -41,7 +42,8 @@ _AT_REST_INFO = b"poradnia/secrets-at-rest/v1"
 
 
 class CryptoError(DomainError):
-    """Decryption failed; the message is Polish and safe to show or audit (it never contains key material)."""
+    """Decryption failed; the message (lazy, Polish source) is safe to show or audit: it never contains key
+    material."""
 
     code = "undecryptable"
 
@@ -77,7 +79,7 @@ def secret_decrypt(token: str) -> bytes:
         return _at_rest().decrypt(token.encode("ascii"))
     except (InvalidToken, UnicodeEncodeError) as error:
         raise CryptoError(
-            "Nie można odszyfrować przechowywanego sekretu: żaden ze skonfigurowanych kluczy nie pasuje."
+            _("Nie można odszyfrować przechowywanego sekretu: żaden ze skonfigurowanych kluczy nie pasuje.")
         ) from error
 
 
@@ -86,7 +88,7 @@ def secret_reencrypt(token: str) -> str:
     try:
         return _at_rest().rotate(token.encode("ascii")).decode("ascii")
     except (InvalidToken, UnicodeEncodeError) as error:
-        raise CryptoError("Nie można przeszyfrować sekretu: żaden ze skonfigurowanych kluczy nie pasuje.") from error
+        raise CryptoError(_("Nie można przeszyfrować sekretu: żaden ze skonfigurowanych kluczy nie pasuje.")) from error
 
 
 # --- Key pairs and sealed payloads ----------------------------------------------------------------------------
@@ -153,14 +155,14 @@ def unseal(*, private_pem: bytes, envelope: str) -> bytes:
         header = {"v": data["v"], "alg": data["alg"], "kid": data["kid"]}
         wrapped_key, nonce, ciphertext = (base64.b64decode(data[k], validate=True) for k in ("ek", "iv", "ct"))
     except (ValueError, TypeError, KeyError, binascii.Error) as error:
-        raise CryptoError("Zaszyfrowane dane mają nieprawidłowy format.") from error
+        raise CryptoError(_("Zaszyfrowane dane mają nieprawidłowy format.")) from error
     if header["v"] != ENVELOPE_VERSION or header["alg"] != ENVELOPE_ALGORITHM:
-        raise CryptoError("Nieobsługiwana wersja lub algorytm zaszyfrowanych danych.")
+        raise CryptoError(_("Nieobsługiwana wersja lub algorytm zaszyfrowanych danych."))
     private_key, fingerprint = _private_key(private_pem)
     if header["kid"] != fingerprint:
-        raise CryptoError("Dane zaszyfrowano innym kluczem publicznym niż klucz tej lokalizacji.")
+        raise CryptoError(_("Dane zaszyfrowano innym kluczem publicznym niż klucz tej lokalizacji."))
     try:
         content_key = private_key.decrypt(wrapped_key, _oaep())
         return AESGCM(content_key).decrypt(nonce, ciphertext, _associated_data(header))
     except (ValueError, InvalidTag) as error:
-        raise CryptoError("Zaszyfrowane dane zostały zmienione lub uszkodzone; odrzucono je.") from error
+        raise CryptoError(_("Zaszyfrowane dane zostały zmienione lub uszkodzone; odrzucono je.")) from error

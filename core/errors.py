@@ -2,6 +2,8 @@
 status, the one mapping the HTML views (a refused action answers with it, htmx shows the panel) and the API (one error
 shape, core.api_errors) both use: a rule that refuses is 422, a lost race or a collision 409."""
 
+from django.utils.functional import Promise
+
 
 class DomainError(Exception):
     """A rule refused the operation; nothing was changed."""
@@ -9,7 +11,7 @@ class DomainError(Exception):
     status_code = 422
     code = "invalid"
 
-    def __init__(self, message: str, *, code: str | None = None):
+    def __init__(self, message: str | Promise, *, code: str | None = None):
         super().__init__(message)
         self.message = message
         if code:

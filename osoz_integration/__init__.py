@@ -10,5 +10,6 @@
   patient's cancellations (`cancellations`), refusals in the patient's words (`refusals`); `feed.py` — the
   cursor-paged events feed; `webhooks.py` — the approval call and the nudge OSOZ sends;
 - `monitor.py` — the connection-exchange record and the outage e-mails (OSZ-10); `services.py` — Ustawienia >
-  OSOZ/LBK: the wizard, the connection, the switch and the check; `tasks.py` — the Celery tasks.
+  OSOZ/LBK: the wizard, the connection, the switch and the check; `tasks.py` — the Celery tasks; `texts.py` — the
+  texts kept in the clinic's language whatever the request's (what OSOZ shows the patient, stored errors).
 """

@@ -14,17 +14,22 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.utils import timezone
+from django.utils.functional import Promise
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 
 from core.changes import Change, changes_record
 from core.time import WARSAW, datetime_pl
 from osoz_integration import interface, outbox
 from osoz_integration.client import OsozClient, OsozPermanentError, OsozTransientError
 from osoz_integration.models import OsozBooking, OsozBookingState, OutboxKind
+from osoz_integration.texts import clinic_text
 
-# Shown to the patient by OSOZ when the clinic gave no reason of its own (the contract requires one).
-REJECT_REASON = "Placówka nie może przyjąć tej rezerwacji. Prosimy wybrać inny termin."
-CANCEL_REASON = "Wizyta została odwołana przez placówkę."
-MOVE_REASON = "Placówka zmieniła termin wizyty."
+# Shown to the patient by OSOZ when the clinic gave no reason of its own (the contract requires one); sent in the
+# clinic's language.
+REJECT_REASON = _("Placówka nie może przyjąć tej rezerwacji. Prosimy wybrać inny termin.")
+CANCEL_REASON = _("Wizyta została odwołana przez placówkę.")
+MOVE_REASON = _("Placówka zmieniła termin wizyty.")
 
 
 @dataclass(frozen=True)
@@ -58,17 +63,21 @@ class _Step:
     """One command for OSOZ and what OSOZ knows after it."""
 
     action: str  # accept | reject | cancel | move
-    sent: str  # accusative: "Wysłano do OSOZ <sent>"
-    failed: str  # genitive: "Nie udało się wysłać do OSOZ <failed>"
+    sent: Promise  # accusative: "Wysłano do OSOZ <sent>"
+    failed: Promise  # genitive: "Nie udało się wysłać do OSOZ <failed>"
     call: Callable[[OsozClient, str], interface.Booking]  # (client, idempotency key) → OSOZ's answer
     osoz_state: str
     osoz_starts_at: datetime
 
 
-def _describe(booking: OsozBooking) -> str:
+def _describe(booking: OsozBooking) -> str | Promise:
     appointment = booking.appointment
     if appointment is None:
-        return f"na {datetime_pl(booking.starts_at)} (rezerwacja {booking.booking_id})"
+        return format_lazy(
+            _("na {starts_at} (rezerwacja {booking_id})"),
+            starts_at=datetime_pl(booking.starts_at),
+            booking_id=booking.booking_id,
+        )
     patient = appointment.patient
     return f"{patient.first_name} {patient.last_name}, {appointment.employee}, {datetime_pl(booking.osoz_starts_at)}"
 
@@ -80,11 +89,13 @@ def _next_step(booking: OsozBooking) -> _Step | None:
     what = _describe(booking)
     if booking.osoz_state == OsozBookingState.PENDING:
         if booking.state == OsozBookingState.REJECTED:
-            reason = booking.reason or REJECT_REASON
+            reason = booking.reason or clinic_text(REJECT_REASON)
             return _Step(
                 action="reject",
-                sent=f"odmowę przyjęcia rezerwacji {what} z powodem „{reason}”",
-                failed=f"odmowy przyjęcia rezerwacji {what}",
+                sent=format_lazy(
+                    _("odmowę przyjęcia rezerwacji {what} z powodem „{reason}”"), what=what, reason=reason
+                ),
+                failed=format_lazy(_("odmowy przyjęcia rezerwacji {what}"), what=what),
                 call=lambda client, key: client.booking_reject(booking_id, reason=reason, idempotency_key=key),
                 osoz_state=OsozBookingState.REJECTED,
                 osoz_starts_at=booking.osoz_starts_at,
@@ -94,8 +105,8 @@ def _next_step(booking: OsozBooking) -> _Step | None:
             reference = str(appointment.pk)
             return _Step(
                 action="accept",
-                sent=f"potwierdzenie rezerwacji {what}",
-                failed=f"potwierdzenia rezerwacji {what}",
+                sent=format_lazy(_("potwierdzenie rezerwacji {what}"), what=what),
+                failed=format_lazy(_("potwierdzenia rezerwacji {what}"), what=what),
                 call=lambda client, key: client.booking_accept(
                     booking_id, appointment_ref=reference, idempotency_key=key
                 ),
@@ -106,11 +117,11 @@ def _next_step(booking: OsozBooking) -> _Step | None:
     if booking.osoz_state != OsozBookingState.ACCEPTED or appointment is None:
         return None
     if booking.state == OsozBookingState.CANCELLED_BY_CLINIC:
-        reason = appointment.cancel_reason or CANCEL_REASON
+        reason = appointment.cancel_reason or clinic_text(CANCEL_REASON)
         return _Step(
             action="cancel",
-            sent=f"odwołanie wizyty {what} z powodem „{reason}”",
-            failed=f"odwołania wizyty {what}",
+            sent=format_lazy(_("odwołanie wizyty {what} z powodem „{reason}”"), what=what, reason=reason),
+            failed=format_lazy(_("odwołania wizyty {what}"), what=what),
             call=lambda client, key: client.booking_cancel(booking_id, reason=reason, idempotency_key=key),
             osoz_state=OsozBookingState.CANCELLED_BY_CLINIC,
             osoz_starts_at=booking.osoz_starts_at,
@@ -119,16 +130,18 @@ def _next_step(booking: OsozBooking) -> _Step | None:
         schedule_id = str(appointment.schedule_id)
         starts_at = appointment.starts_at.astimezone(WARSAW).isoformat()
         ends_at = appointment.ends_at.astimezone(WARSAW).isoformat()
+        moved_to = datetime_pl(appointment.starts_at)
+        reason = clinic_text(MOVE_REASON)
         return _Step(
             action="move",
-            sent=f"zmianę terminu wizyty {what} na {datetime_pl(appointment.starts_at)}",
-            failed=f"zmiany terminu wizyty {what} na {datetime_pl(appointment.starts_at)}",
+            sent=format_lazy(_("zmianę terminu wizyty {what} na {starts_at}"), what=what, starts_at=moved_to),
+            failed=format_lazy(_("zmiany terminu wizyty {what} na {starts_at}"), what=what, starts_at=moved_to),
             call=lambda client, key: client.booking_move(
                 booking_id,
                 schedule_id=schedule_id,
                 starts_at=starts_at,
                 ends_at=ends_at,
-                reason=MOVE_REASON,
+                reason=reason,
                 idempotency_key=key,
             ),
             osoz_state=OsozBookingState.ACCEPTED,
@@ -179,16 +192,25 @@ class BookingCommand:
         if _next_step(booking) is not None:
             outbox.outbox_upsert(kind=OutboxKind.BOOKING, object_ids=[booking.pk], now=timezone.now())
 
-    def sent_text(self, applied: bool) -> str:
-        return f"Wysłano do OSOZ {self.step.sent}; pacjent zostanie powiadomiony."
+    def sent_text(self, applied: bool) -> Promise:
+        return format_lazy(_("Wysłano do OSOZ {sent}; pacjent zostanie powiadomiony."), sent=self.step.sent)
 
-    def retry_text(self, error: str, at: str) -> str:
-        return f"Nie udało się wysłać do OSOZ {self.step.failed}: {error}. Ponowienie o {at}."
+    def retry_text(self, error: str | Promise, at: str) -> Promise:
+        return format_lazy(
+            _("Nie udało się wysłać do OSOZ {failed}: {error}. Ponowienie o {at}."),
+            failed=self.step.failed,
+            error=error,
+            at=at,
+        )
 
-    def refused_text(self, error: str) -> str:
-        return (
-            f"OSOZ odrzucił {self.step.sent}: {error}. Rezerwacja w OSOZ pozostaje bez zmian; "
-            "wiadomość zostanie wysłana ponownie po następnej zmianie tej wizyty."
+    def refused_text(self, error: str | Promise) -> Promise:
+        return format_lazy(
+            _(
+                "OSOZ odrzucił {sent}: {error}. Rezerwacja w OSOZ pozostaje bez zmian; wiadomość zostanie wysłana "
+                "ponownie po następnej zmianie tej wizyty."
+            ),
+            sent=self.step.sent,
+            error=error,
         )
 
 

@@ -1,7 +1,8 @@
 """The only code that speaks HTTP to OSOZ, exactly as osoz_contract/openapi.yaml describes it: httpx with timeouts,
 the OAuth2 client-credentials token cached until shortly before it expires, an Idempotency-Key on every POST that
 needs one, bounded retries of transient failures with exponential backoff and jitter, and problem+json answers
-turned into one exception hierarchy whose messages are Polish (they go to the audit log and the settings page)."""
+turned into one exception hierarchy whose messages go to the audit log and the settings page: OSOZ's own words as
+they come (Polish), the client's own marked lazily for translation."""
 
 import logging
 import random
@@ -13,6 +14,9 @@ from urllib.parse import urlencode
 
 import httpx
 from django.conf import settings
+from django.utils.functional import Promise
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 
 from osoz_integration import interface
 
@@ -33,9 +37,10 @@ _tokens_lock = threading.Lock()
 
 
 class OsozError(Exception):
-    """A call to OSOZ failed. `message` is Polish and safe to show an administrator or to audit."""
+    """A call to OSOZ failed. `message` is safe to show an administrator or to audit; the client's own messages are
+    lazy, rendered in the language of the page or of the audit that shows them."""
 
-    def __init__(self, message: str, *, status: int | None = None, code: str = ""):
+    def __init__(self, message: str | Promise, *, status: int | None = None, code: str = ""):
         super().__init__(message)
         self.message = message
         self.status = status
@@ -45,7 +50,9 @@ class OsozError(Exception):
 class OsozTransientError(OsozError):
     """The network, a timeout, 429 or 5xx: the same request may succeed later."""
 
-    def __init__(self, message: str, *, status: int | None = None, code: str = "", retry_after: float | None = None):
+    def __init__(
+        self, message: str | Promise, *, status: int | None = None, code: str = "", retry_after: float | None = None
+    ):
         super().__init__(message, status=status, code=code)
         self.retry_after = retry_after
 
@@ -66,14 +73,14 @@ def _retry_after(response: httpx.Response) -> float | None:
     return float(value) if value.isdigit() else None
 
 
-def _problem_message(response: httpx.Response) -> tuple[str, str]:
-    """The Polish `detail` (with per-field errors) and `code` of a problem+json answer."""
+def _problem_message(response: httpx.Response) -> tuple[str | Promise, str]:
+    """The `detail` (OSOZ's Polish, with per-field errors) and `code` of a problem+json answer."""
     try:
         problem = response.json()
     except ValueError:
         problem = None
     if not isinstance(problem, dict) or not problem.get("detail"):
-        return f"OSOZ odpowiedział kodem HTTP {response.status_code}.", ""
+        return format_lazy(_("OSOZ odpowiedział kodem HTTP {status}."), status=response.status_code), ""
     message = str(problem["detail"])
     errors = [f"{e.get('field')}: {e.get('detail')}" for e in problem.get("errors") or [] if isinstance(e, dict)]
     if errors:
@@ -229,13 +236,13 @@ class OsozClient:
         try:
             response = self._http.request(method, path, json=json, data=form, auth=basic_auth, headers=headers)
         except httpx.TimeoutException as error:
-            raise OsozTransientError(
-                f"OSOZ ({self.base_url}) nie odpowiedział w ciągu {self.timeout:g} s.", code="timeout"
-            ) from error
+            message = format_lazy(
+                _("OSOZ ({url}) nie odpowiedział w ciągu {seconds} s."), url=self.base_url, seconds=f"{self.timeout:g}"
+            )
+            raise OsozTransientError(message, code="timeout") from error
         except httpx.TransportError as error:
-            raise OsozTransientError(
-                f"Nie można połączyć się z OSOZ pod adresem {self.base_url}.", code="network"
-            ) from error
+            message = format_lazy(_("Nie można połączyć się z OSOZ pod adresem {url}."), url=self.base_url)
+            raise OsozTransientError(message, code="network") from error
         return self._result(response, bearer=bearer)
 
     def _result(self, response: httpx.Response, *, bearer: bool) -> dict[str, Any]:
@@ -244,9 +251,8 @@ class OsozClient:
             try:
                 return response.json()
             except ValueError as error:
-                raise OsozTransientError(
-                    f"OSOZ zwrócił niepoprawną odpowiedź (HTTP {status}).", status=status, code="bad-response"
-                ) from error
+                message = format_lazy(_("OSOZ zwrócił niepoprawną odpowiedź (HTTP {status})."), status=status)
+                raise OsozTransientError(message, status=status, code="bad-response") from error
         message, code = _problem_message(response)
         if status == 429 or status >= 500:
             raise OsozTransientError(message, status=status, code=code, retry_after=_retry_after(response))
@@ -265,7 +271,8 @@ class OsozClient:
             return cached[0]
         if not (self.client_id and self._client_secret):
             raise OsozPermanentError(
-                "Brak danych dostępowych do OSOZ. Uruchom „Kreator konfiguracji systemu OSOZ”.", code="no-credentials"
+                _("Brak danych dostępowych do OSOZ. Uruchom „Kreator konfiguracji systemu OSOZ”."),
+                code="no-credentials",
             )
         # RFC 6749 §4.4 with HTTP Basic credentials; each call issues a new token, so it needs no Idempotency-Key.
         data = self._call(

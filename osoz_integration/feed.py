@@ -17,6 +17,9 @@ from datetime import datetime
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.functional import Promise
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 from kombu.exceptions import OperationalError
 
 from core.actors import Actor
@@ -27,6 +30,7 @@ from osoz_integration import bookings, interface, monitor, tasks
 from osoz_integration.client import OsozClient, OsozError, OsozPermanentError
 from osoz_integration.models import Connection, InboundEvent, InboundEventSource, OsozBookingPath
 from osoz_integration.selectors import connection_client, connection_get
+from osoz_integration.texts import clinic_text, phrase_lazy
 
 logger = logging.getLogger(__name__)
 
@@ -56,7 +60,7 @@ class _Event:
 
     event: interface.BookingEvent
     booking: interface.Booking | None = None  # None: an event to skip
-    malformed: str = ""  # why its booking cannot be read; audited when the page is applied
+    malformed: str | Promise = ""  # why its booking cannot be read; audited when the page is applied
 
 
 @dataclass(frozen=True)
@@ -137,7 +141,12 @@ def _malformed_audit(item: _Event) -> None:
     audit_record(
         category=AuditCategory.INTEGRATION,
         action="osoz_event_malformed",
-        message=f"Pominięto zdarzenie z OSOZ {item.event.event_id} ({item.event.type}): {item.malformed}",
+        message=format_lazy(
+            _("Pominięto zdarzenie z OSOZ {event_id} ({type}): {reason}"),
+            event_id=item.event.event_id,
+            type=item.event.type,
+            reason=item.malformed,
+        ),
         actor_label=Actor.OSOZ,
         outcome=AuditOutcome.FAILURE,
     )
@@ -202,7 +211,7 @@ def _pull_failed(error: OsozError) -> None:
     """Record the failure for the connection monitor; audit it once per run of identical failures, not every pull."""
     before = connection_get()
     repeated = (
-        before.last_error == error.message
+        before.last_error == clinic_text(error.message)
         and before.last_error_at is not None
         and (before.last_success_at is None or before.last_error_at > before.last_success_at)
     )
@@ -211,9 +220,13 @@ def _pull_failed(error: OsozError) -> None:
         audit_record(
             category=AuditCategory.INTEGRATION,
             action="osoz_pull_failed",
-            message=(
-                f"Nie udało się pobrać rezerwacji z OSOZ: {error.message.rstrip('.')}. Poradnia ponawia próbę co "
-                f"{settings.OSOZ_BOOKING_PULL_SECONDS} s; rezerwacje nie przepadną, dotrą po przywróceniu połączenia."
+            message=format_lazy(
+                _(
+                    "Nie udało się pobrać rezerwacji z OSOZ: {error}. Poradnia ponawia próbę co {seconds} s; "
+                    "rezerwacje nie przepadną, dotrą po przywróceniu połączenia."
+                ),
+                error=phrase_lazy(error.message),
+                seconds=settings.OSOZ_BOOKING_PULL_SECONDS,
             ),
             target=before,
             outcome=AuditOutcome.FAILURE,
@@ -227,10 +240,13 @@ def _cursor_reset(cursor: str, error: OsozError) -> None:
         audit_record(
             category=AuditCategory.INTEGRATION,
             action="osoz_cursor_reset",
-            message=(
-                f"OSOZ nie przyjął zapamiętanego miejsca w strumieniu rezerwacji ({error.message.rstrip('.')}); "
-                "pobieranie zaczyna się od najstarszego zdarzenia, które OSOZ przechowuje. Rezerwacje już przyjęte "
-                "zostaną rozpoznane i pominięte."
+            message=format_lazy(
+                _(
+                    "OSOZ nie przyjął zapamiętanego miejsca w strumieniu rezerwacji ({error}); pobieranie zaczyna się "
+                    "od najstarszego zdarzenia, które OSOZ przechowuje. Rezerwacje już przyjęte zostaną rozpoznane i "
+                    "pominięte."
+                ),
+                error=phrase_lazy(error.message),
             ),
             outcome=AuditOutcome.FAILURE,
         )

@@ -11,6 +11,11 @@ from typing import Any, Self
 
 import jsonschema_rs
 import yaml
+from django.utils.functional import Promise
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
+
+from core.text import join_lazy
 
 
 class Payload:
@@ -178,10 +183,10 @@ class IntegrationEndpoints(Payload):
 
 
 class PayloadError(ValueError):
-    """A document from OSOZ does not match the contract. The message is Polish and names the fields, never values
-    (they may be personal data)."""
+    """A document from OSOZ does not match the contract. The message, marked lazily for translation, names the
+    fields, never values (they may be personal data)."""
 
-    def __init__(self, message: str):
+    def __init__(self, message: str | Promise):
         super().__init__(message)
         self.message = message
 
@@ -211,11 +216,15 @@ def contract_check(schema: str, data: Any) -> None:
     errors = list(_validator(schema).iter_errors(data))
     if errors:
         # The validator's own messages may quote the offending value; only the fields and the rules are kept.
-        fields_ = sorted({".".join(map(str, error.instance_path)) or "(całość)" for error in errors})
+        paths = sorted({".".join(map(str, error.instance_path)) for error in errors})
         rules = sorted({str(error.schema_path[-1]) for error in errors})
         raise PayloadError(
-            f"Dokument {schema} z OSOZ jest niezgodny z kontraktem (pola: {', '.join(fields_)}; "
-            f"reguły: {', '.join(rules)})."
+            format_lazy(
+                _("Dokument {schema} z OSOZ jest niezgodny z kontraktem (pola: {fields}; reguły: {rules})."),
+                schema=schema,
+                fields=join_lazy(", ", [path or _("(całość)") for path in paths]),
+                rules=", ".join(rules),
+            )
         )
 
 
@@ -299,11 +308,11 @@ class BookingEvent(Payload):
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Self:
         if not isinstance(data, dict) or not all(isinstance(data.get(name), str) for name in ("event_id", "type")):
-            raise PayloadError("Zdarzenie z OSOZ nie ma identyfikatora lub typu.")
+            raise PayloadError(_("Zdarzenie z OSOZ nie ma identyfikatora lub typu."))
         try:
             uuid.UUID(data["event_id"])
         except ValueError as error:
-            raise PayloadError("Identyfikator zdarzenia z OSOZ nie jest identyfikatorem UUID.") from error
+            raise PayloadError(_("Identyfikator zdarzenia z OSOZ nie jest identyfikatorem UUID.")) from error
         booking = data.get("booking")
         return cls(
             event_id=data["event_id"],
@@ -327,7 +336,7 @@ class BookingEventPage(Payload):
             or not isinstance(data.get("next_cursor"), str)
             or not isinstance(data.get("has_more"), bool)
         ):
-            raise PayloadError("Strona zdarzeń z OSOZ jest niezgodna z kontraktem (events, next_cursor, has_more).")
+            raise PayloadError(_("Strona zdarzeń z OSOZ jest niezgodna z kontraktem (events, next_cursor, has_more)."))
         return cls(
             events=[BookingEvent.from_json(event) for event in data["events"]],
             next_cursor=data["next_cursor"],

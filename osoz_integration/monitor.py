@@ -14,7 +14,10 @@ from django.db import transaction
 from django.db.models import Case, DateTimeField, F, Q, Value, When
 from django.http import HttpRequest
 from django.utils import timezone, translation
+from django.utils.functional import Promise
+from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from core.models import AuditCategory, AuditOutcome
 from core.services import audit_record
@@ -22,6 +25,7 @@ from core.time import datetime_pl
 from osoz_integration.client import OsozError, OsozPermanentError
 from osoz_integration.models import Connection
 from osoz_integration.selectors import connection_administrators, connection_get, outbox_pending
+from osoz_integration.texts import clinic_text
 
 logger = logging.getLogger(__name__)
 
@@ -35,10 +39,12 @@ def error_is_outage(error: OsozError) -> bool:
     return not isinstance(error, OsozPermanentError) or error.status in CREDENTIALS_REFUSED
 
 
-def _duration(delta: timedelta) -> str:
+def _duration(delta: timedelta) -> Promise:
     minutes = max(int(delta.total_seconds()) // 60, 0)
     hours, minutes = divmod(minutes, 60)
-    return f"{hours} godz. {minutes} min" if hours else f"{minutes} min"
+    if hours:
+        return format_lazy(gettext_lazy("{hours} godz. {minutes} min"), hours=hours, minutes=minutes)
+    return format_lazy(gettext_lazy("{minutes} min"), minutes=minutes)
 
 
 def _send(*, subject: str, body: str, recipients: list) -> None:
@@ -52,15 +58,22 @@ def _send(*, subject: str, body: str, recipients: list) -> None:
         audit_record(
             category=AuditCategory.INTEGRATION,
             action="osoz_monitor_mail_failed",
-            message=f"Nie udało się wysłać administratorom e-maila „{subject}”: {error}.",
+            message=format_lazy(
+                gettext_lazy("Nie udało się wysłać administratorom e-maila „{subject}”: {error}."),
+                subject=subject,
+                error=error,
+            ),
             outcome=AuditOutcome.FAILURE,
         )
 
 
-def _recipients_phrase(recipients: list) -> str:
+def _recipients_phrase(recipients: list) -> Promise:
     if not recipients:
-        return "Nie wysłano e-maili: żaden aktywny administrator nie ma adresu e-mail."
-    return f"Powiadomiono e-mailem: {', '.join(user.audit_label for user in recipients)}."
+        return gettext_lazy("Nie wysłano e-maili: żaden aktywny administrator nie ma adresu e-mail.")
+    return format_lazy(
+        gettext_lazy("Powiadomiono e-mailem: {recipients}."),
+        recipients=", ".join(user.audit_label for user in recipients),
+    )
 
 
 def outage_alert(*, now: datetime | None = None) -> bool:
@@ -83,9 +96,12 @@ def outage_alert(*, now: datetime | None = None) -> bool:
         audit_record(
             category=AuditCategory.INTEGRATION,
             action="osoz_outage_alerted",
-            message=(
-                f"Brak połączenia z OSOZ od {datetime_pl(since)} ({_duration(now - since)}); ostatni błąd: "
-                f"{connection.last_error or '(brak opisu)'} {_recipients_phrase(recipients)}"
+            message=format_lazy(
+                gettext_lazy("Brak połączenia z OSOZ od {since} ({duration}); ostatni błąd: {error} {recipients}"),
+                since=datetime_pl(since),
+                duration=_duration(now - since),
+                error=connection.last_error or gettext_lazy("(brak opisu)"),
+                recipients=_recipients_phrase(recipients),
             ),
             target=connection,
             outcome=AuditOutcome.FAILURE,
@@ -125,10 +141,12 @@ def outage_end_record(*, now: datetime) -> None:
         audit_record(
             category=AuditCategory.INTEGRATION,
             action="osoz_outage_ended",
-            message=(
-                f"Połączenie z OSOZ przywrócone {datetime_pl(now)} po przerwie od {datetime_pl(since)} "
-                f"({_duration(now - since)}). "
-                f"{_recipients_phrase(recipients)}"
+            message=format_lazy(
+                gettext_lazy("Połączenie z OSOZ przywrócone {now} po przerwie od {since} ({duration}). {recipients}"),
+                now=datetime_pl(now),
+                since=datetime_pl(since),
+                duration=_duration(now - since),
+                recipients=_recipients_phrase(recipients),
             ),
             target=connection_get(),
         )
@@ -156,9 +174,13 @@ def outage_alert_minutes_set(*, minutes: int, actor=None, request: HttpRequest |
     audit_record(
         category=AuditCategory.CONFIGURATION,
         action="osoz_outage_alert_minutes_changed",
-        message=(
-            "Zmieniono czas braku połączenia z OSOZ, po którym administratorzy dostają powiadomienie: "
-            f"{previous} → {minutes} min."
+        message=format_lazy(
+            gettext_lazy(
+                "Zmieniono czas braku połączenia z OSOZ, po którym administratorzy dostają powiadomienie: "
+                "{previous} → {minutes} min."
+            ),
+            previous=previous,
+            minutes=minutes,
         ),
         actor=actor,
         request=request,
@@ -167,8 +189,11 @@ def outage_alert_minutes_set(*, minutes: int, actor=None, request: HttpRequest |
     return connection
 
 
-def connection_exchange_record(*, error: str = "", unreachable: bool = True, now: datetime | None = None) -> None:
-    """The connection monitor's data (OSZ-10): when OSOZ last answered, or what failed last and when.
+def connection_exchange_record(
+    *, error: str | Promise = "", unreachable: bool = True, now: datetime | None = None
+) -> None:
+    """The connection monitor's data (OSZ-10): when OSOZ last answered, or what failed last and when (the error stored
+    in the clinic's language, whatever the request's).
 
     The first failure after a success starts an outage (`outage_since`), unless the caller says OSOZ answered and
     only refused this one request (`unreachable=False`); a success ends it, and if administrators were told of the
@@ -177,7 +202,7 @@ def connection_exchange_record(*, error: str = "", unreachable: bool = True, now
     now = now or timezone.now()
     rows = Connection.objects.filter(pk=Connection.SINGLETON_ID)
     if error:
-        changes = {"last_error": error, "last_error_at": now}
+        changes = {"last_error": clinic_text(error), "last_error_at": now}
         if unreachable:
             # A failure older than the last success (a slow request finishing late) does not start an outage.
             starts = Q(outage_since__isnull=True) & (Q(last_success_at__isnull=True) | Q(last_success_at__lte=now))

@@ -32,6 +32,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Greatest
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.module_loading import import_string
 from kombu.exceptions import OperationalError
 
@@ -41,6 +42,7 @@ from osoz_integration import monitor, tasks
 from osoz_integration.client import OsozClient, OsozPermanentError, OsozTransientError
 from osoz_integration.models import KIND_PRIORITY, OutboxKind, OutboxMessage, outbox_key
 from osoz_integration.selectors import connection_client, connection_get
+from osoz_integration.texts import clinic_text, phrase_lazy
 
 logger = logging.getLogger(__name__)
 
@@ -68,11 +70,12 @@ class OutboxDocument(Protocol):
     def sent_record(self) -> None:
         """Record what OSOZ now knows, in the transaction that marks the row sent."""
 
-    def sent_text(self, applied: bool) -> str: ...
+    # The audit texts, lazy: the error is OSOZ's or the client's message without its closing full stop.
+    def sent_text(self, applied: bool) -> Promise: ...
 
-    def retry_text(self, error: str, at: str) -> str: ...
+    def retry_text(self, error: str | Promise, at: str) -> Promise: ...
 
-    def refused_text(self, error: str) -> str: ...
+    def refused_text(self, error: str | Promise) -> Promise: ...
 
 
 # The builder of each kind of row, (object id, version) → OutboxDocument, named by dotted path and imported on first
@@ -172,7 +175,7 @@ def outbox_retry_delay(attempts: int) -> timedelta:
     return timedelta(seconds=ceiling / 2 + random.uniform(0, ceiling / 2))  # noqa: S311 - jitter, not a secret
 
 
-def _audit(document: OutboxDocument, message: str, outcome: AuditOutcome = AuditOutcome.SUCCESS) -> None:
+def _audit(document: OutboxDocument, message: Promise, outcome: AuditOutcome = AuditOutcome.SUCCESS) -> None:
     audit_record(
         category=AuditCategory.INTEGRATION,
         action=document.action if outcome == AuditOutcome.SUCCESS else document.failed_action,
@@ -201,16 +204,23 @@ def _deliver(client: OsozClient, message: OutboxMessage, now: datetime) -> bool:
     except OsozTransientError as error:
         attempts = message.attempts + 1
         retry_at = now + outbox_retry_delay(attempts)
-        rows.update(attempts=attempts, next_attempt_at=retry_at, last_error=error.message, claimed_until=None)
+        rows.update(
+            attempts=attempts, next_attempt_at=retry_at, last_error=clinic_text(error.message), claimed_until=None
+        )
         monitor.connection_exchange_record(error=error.message, now=now)
         at = timezone.localtime(retry_at).strftime("%H:%M")
-        _audit(document, document.retry_text(error.message.rstrip("."), at), AuditOutcome.FAILURE)
+        _audit(document, document.retry_text(phrase_lazy(error.message), at), AuditOutcome.FAILURE)
         raise _Unreachable from error
     except OsozPermanentError as error:
         # Repeating the same document cannot help; the next change of the resource sends a new one.
-        rows.update(attempts=message.attempts + 1, next_attempt_at=None, last_error=error.message, claimed_until=None)
+        rows.update(
+            attempts=message.attempts + 1,
+            next_attempt_at=None,
+            last_error=clinic_text(error.message),
+            claimed_until=None,
+        )
         monitor.connection_exchange_record(error=error.message, unreachable=monitor.error_is_outage(error), now=now)
-        _audit(document, document.refused_text(error.message.rstrip(".")), AuditOutcome.FAILURE)
+        _audit(document, document.refused_text(phrase_lazy(error.message)), AuditOutcome.FAILURE)
         return False
     with transaction.atomic():
         rows.update(

@@ -14,8 +14,13 @@ from datetime import date, datetime, timedelta
 from django.conf import settings
 from django.db import models, transaction
 from django.utils import timezone
+from django.utils.functional import Promise, lazy
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
 
 from clinic.models import Employee, EmployeeCell, Location, OsozAccess
+from core.text import join_lazy
 from core.time import WARSAW
 from osoz_integration import interface, outbox
 from osoz_integration.client import OsozClient
@@ -120,16 +125,16 @@ def publication_enqueue_all() -> None:
 
 @dataclass(frozen=True)
 class Document:
-    """A document ready to PUT and the Polish words that audit it.
+    """A document ready to PUT and the words that audit it, marked lazily for translation.
 
     The delivery below uses only `visible`, `target`, `sends`, `send`, `sent_record`, the two audit actions and the
     three texts, so another kind of outbox message (bookings_out.BookingCommand) brings its own words."""
 
     visible: bool
     target: models.Model
-    published: str  # "Opublikowano w OSOZ <published>."
-    withdrawn: str  # "Wycofano z OSOZ <withdrawn>."
-    failed: str  # "Nie udało się opublikować w OSOZ <failed>: …"
+    published: Promise  # "Opublikowano w OSOZ <published>."
+    withdrawn: Promise  # "Wycofano z OSOZ <withdrawn>."
+    failed: Promise  # "Nie udało się opublikować w OSOZ <failed>: …"
     send: Callable[[OsozClient], bool]  # PUTs the document; True when OSOZ applied it
 
     sends = True  # a publication is always PUT, even when it only repeats what OSOZ has
@@ -139,28 +144,32 @@ class Document:
     def sent_record(self) -> None:
         """What OSOZ now shows is the row's `visible_sent`; nothing else to record."""
 
-    def sent_text(self, applied: bool) -> str:
-        text = f"Opublikowano w OSOZ {self.published}." if self.visible else f"Wycofano z OSOZ {self.withdrawn}."
-        if not applied:
-            text += " OSOZ miał już tę lub nowszą wersję, więc nic się nie zmieniło."
-        return text
+    def sent_text(self, applied: bool) -> Promise:
+        if self.visible:
+            text = format_lazy(_("Opublikowano w OSOZ {published}."), published=self.published)
+        else:
+            text = format_lazy(_("Wycofano z OSOZ {withdrawn}."), withdrawn=self.withdrawn)
+        if applied:
+            return text
+        return join_lazy(" ", [text, _("OSOZ miał już tę lub nowszą wersję, więc nic się nie zmieniło.")])
 
-    def retry_text(self, error: str, at: str) -> str:
-        return f"Nie udało się opublikować w OSOZ {self.failed}: {error}. Ponowienie o {at}."
-
-    def refused_text(self, error: str) -> str:
-        return (
-            f"OSOZ odrzucił publikację {self.failed}: {error}. "
-            "Zostanie wysłana ponownie po następnej zmianie tych danych."
+    def retry_text(self, error: str | Promise, at: str) -> Promise:
+        return format_lazy(
+            _("Nie udało się opublikować w OSOZ {failed}: {error}. Ponowienie o {at}."),
+            failed=self.failed,
+            error=error,
+            at=at,
         )
 
-
-def _polish_plural(count: int, one: str, few: str, many: str) -> str:
-    if count == 1:
-        return f"{count} {one}"
-    if 2 <= count % 10 <= 4 and not 12 <= count % 100 <= 14:
-        return f"{count} {few}"
-    return f"{count} {many}"
+    def refused_text(self, error: str | Promise) -> Promise:
+        return format_lazy(
+            _(
+                "OSOZ odrzucił publikację {failed}: {error}. Zostanie wysłana ponownie po następnej zmianie tych "
+                "danych."
+            ),
+            failed=self.failed,
+            error=error,
+        )
 
 
 def location_document(location_id: int, version: int) -> Document:
@@ -180,13 +189,20 @@ def location_document(location_id: int, version: int) -> Document:
         visible=location.osoz_enabled,
         cells=[interface.Cell(cell_id=str(cell.pk), name=cell.name) for cell in location.cells.all()],
     )
-    cells = ", ".join(cell.name for cell in document.cells) or "brak"
+    cells = ", ".join(cell.name for cell in document.cells) or _("brak")
     return Document(
         visible=document.visible,
         target=location,
-        published=(f"lokalizację „{location.name}” (numer jednostki {location.osoz_unit_number}, komórki: {cells})"),
-        withdrawn=f"lokalizację „{location.name}” – pacjenci nie widzą jej ani lekarzy w jej komórkach",
-        failed=f"lokalizacji „{location.name}”",
+        published=format_lazy(
+            _("lokalizację „{name}” (numer jednostki {unit_number}, komórki: {cells})"),
+            name=location.name,
+            unit_number=location.osoz_unit_number,
+            cells=cells,
+        ),
+        withdrawn=format_lazy(
+            _("lokalizację „{name}” – pacjenci nie widzą jej ani lekarzy w jej komórkach"), name=location.name
+        ),
+        failed=format_lazy(_("lokalizacji „{name}”"), name=location.name),
         send=lambda client: client.location_put(location.osoz_unit_number, document).applied,
     )
 
@@ -210,15 +226,26 @@ def doctor_document(employee_id: int, version: int) -> Document:
         cell_ids=[str(link.cell_id) for link in cells],
         visible=employee.osoz_enabled and employee.is_medical,
     )
-    cell_names = ", ".join(link.cell.name for link in cells) or "brak"
+    cell_names = ", ".join(link.cell.name for link in cells) or _("brak")
     return Document(
         visible=document.visible,
         target=employee,
-        published=f"lekarza {employee} (komórki: {cell_names})",
-        withdrawn=f"lekarza {employee} wraz z jego harmonogramami i wolnymi terminami",
-        failed=f"lekarza {employee}",
+        published=format_lazy(_("lekarza {employee} (komórki: {cells})"), employee=employee, cells=cell_names),
+        withdrawn=format_lazy(
+            _("lekarza {employee} wraz z jego harmonogramami i wolnymi terminami"), employee=employee
+        ),
+        failed=format_lazy(_("lekarza {employee}"), employee=employee),
         send=lambda client: client.doctor_put(str(employee.pk), document).applied,
     )
+
+
+def _schedule_details(schedule: Schedule, offer: Promise) -> str:
+    return ", ".join([*(label.lower() for label in schedule.attribute_labels), str(offer)])
+
+
+# The schedule's attributes and its ZnanyLekarz offer as its audit lists them, worded when the audit text is rendered
+# (in its language).
+_schedule_details_lazy = lazy(_schedule_details, str)
 
 
 def schedule_document(schedule_id: int, version: int) -> Document:
@@ -245,14 +272,18 @@ def schedule_document(schedule_id: int, version: int) -> Document:
         znanylekarz_offer=znanylekarz,
         visible=visible,
     )
-    details = [label.lower() for label in schedule.attribute_labels]
-    details.append("oferowany w ZnanyLekarz" if znanylekarz else "bez ZnanyLekarz")
     return Document(
         visible=visible,
         target=schedule,
-        published=f"harmonogram {schedule} ({', '.join(details)})",
-        withdrawn=f"harmonogram {schedule} – jego terminy nie są oferowane",
-        failed=f"harmonogramu {schedule}",
+        published=format_lazy(
+            _("harmonogram {schedule} ({details})"),
+            schedule=schedule,
+            details=_schedule_details_lazy(
+                schedule, _("oferowany w ZnanyLekarz") if znanylekarz else _("bez ZnanyLekarz")
+            ),
+        ),
+        withdrawn=format_lazy(_("harmonogram {schedule} – jego terminy nie są oferowane"), schedule=schedule),
+        failed=format_lazy(_("harmonogramu {schedule}"), schedule=schedule),
         send=lambda client: client.schedule_put(str(schedule.pk), document).applied,
     )
 
@@ -284,13 +315,19 @@ def slots_document(employee_id: int, version: int) -> Document:
             for slot in slots
         ],
     )
-    weeks = _polish_plural(settings.OSOZ_PUBLICATION_WEEKS, "tydzień", "tygodnie", "tygodni")
-    count = _polish_plural(len(document.slots), "termin", "terminy", "terminów")
+    weeks, count = settings.OSOZ_PUBLICATION_WEEKS, len(document.slots)
     return Document(
         visible=schedules.exists(),
         target=employee,
-        published=f"wolne terminy lekarza {employee} ({weeks}, {count})",
-        withdrawn=f"wolne terminy lekarza {employee} (brak harmonogramów udostępnionych w OSOZ)",
-        failed=f"wolnych terminów lekarza {employee}",
+        published=format_lazy(
+            _("wolne terminy lekarza {employee} ({weeks}, {slots})"),
+            employee=employee,
+            weeks=format_lazy(ngettext_lazy("{count} tydzień", "{count} tygodni", weeks), count=weeks),
+            slots=format_lazy(ngettext_lazy("{count} termin", "{count} terminów", count), count=count),
+        ),
+        withdrawn=format_lazy(
+            _("wolne terminy lekarza {employee} (brak harmonogramów udostępnionych w OSOZ)"), employee=employee
+        ),
+        failed=format_lazy(_("wolnych terminów lekarza {employee}"), employee=employee),
         send=lambda client: client.doctor_slots_put(str(employee.pk), document).applied,
     )

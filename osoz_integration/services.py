@@ -9,6 +9,9 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import format_lazy
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
 from clinic.models import Location
 from clinic.services import clinic_entity_id_set
@@ -16,6 +19,7 @@ from core.crypto import secret_encrypt
 from core.errors import DomainError
 from core.models import AuditCategory, AuditOutcome
 from core.services import audit_record
+from core.text import join_lazy
 from osoz_integration import interface
 from osoz_integration.client import OsozClient, OsozError
 from osoz_integration.models import Connection, InboundEvent
@@ -46,26 +50,37 @@ def connection_update(
     """Change the address or credentials by hand; an empty secret keeps the stored one."""
     connection = _locked_connection()
     phrases = []
+    empty = gettext_lazy("(pusty)")
     base_url = base_url.rstrip("/")
     if connection.base_url != base_url:
-        phrases.append(f"adres platformy: {connection.base_url or '(pusty)'} → {base_url}")
+        phrases.append(
+            format_lazy(gettext_lazy("adres platformy: {old} → {new}"), old=connection.base_url or empty, new=base_url)
+        )
         connection.base_url = base_url
     if connection.client_id != client_id:
-        phrases.append(f"identyfikator klienta: {connection.client_id or '(pusty)'} → {client_id or '(pusty)'}")
+        phrases.append(
+            format_lazy(
+                gettext_lazy("identyfikator klienta: {old} → {new}"),
+                old=connection.client_id or empty,
+                new=client_id or empty,
+            )
+        )
         connection.client_id = client_id
     # The secrets themselves never reach the audit log, only the fact that they changed.
     if client_secret:
         connection.client_secret_encrypted = secret_encrypt(client_secret.encode())
-        phrases.append("zmieniono sekret klienta")
+        phrases.append(gettext_lazy("zmieniono sekret klienta"))
     if webhook_secret:
         connection.webhook_secret_encrypted = secret_encrypt(webhook_secret.encode())
-        phrases.append("zmieniono sekret podpisu powiadomień")
+        phrases.append(gettext_lazy("zmieniono sekret podpisu powiadomień"))
     connection.save()
     if phrases:
         audit_record(
             category=AuditCategory.CONFIGURATION,
             action="osoz_connection_changed",
-            message=f"Zmieniono połączenie z OSOZ: {'; '.join(phrases)}.",
+            message=format_lazy(
+                gettext_lazy("Zmieniono połączenie z OSOZ: {phrases}."), phrases=join_lazy("; ", phrases)
+            ),
             actor=actor,
             request=request,
             target=connection,
@@ -90,7 +105,10 @@ def connection_connect(*, code: str, return_url: str, actor=None, request: HttpR
         audit_record(
             category=AuditCategory.INTEGRATION,
             action="osoz_connect_failed",
-            message=f"Nie udało się połączyć placówki z OSOZ kreatorem konfiguracji: {error.message}",
+            message=format_lazy(
+                gettext_lazy("Nie udało się połączyć placówki z OSOZ kreatorem konfiguracji: {error}"),
+                error=error.message,
+            ),
             actor=actor,
             request=request,
             target=connection,
@@ -122,9 +140,14 @@ def _credentials_store(credentials: interface.ConnectCredentials, *, actor, requ
     audit_record(
         category=AuditCategory.INTEGRATION,
         action="osoz_connected",
-        message=(
-            f"Połączono placówkę z OSOZ kreatorem konfiguracji: podmiot „{credentials.entity_name}” "
-            f"(identyfikator podmiotu {credentials.entity_id}), identyfikator klienta {credentials.client_id}."
+        message=format_lazy(
+            gettext_lazy(
+                "Połączono placówkę z OSOZ kreatorem konfiguracji: podmiot „{entity_name}” (identyfikator podmiotu "
+                "{entity_id}), identyfikator klienta {client_id}."
+            ),
+            entity_name=credentials.entity_name,
+            entity_id=credentials.entity_id,
+            client_id=credentials.client_id,
         ),
         actor=actor,
         request=request,
@@ -140,15 +163,24 @@ def _switch_off_check() -> None:
     visible = list(Location.objects.filter(osoz_enabled=True).values_list("name", flat=True))
     if visible:
         raise DomainError(
-            "Nie można wyłączyć integracji, dopóki lokalizacje są widoczne w OSOZ: "
-            f"{', '.join(visible)}. Najpierw wyłącz widoczność lekarzy, potem lokalizacji (Struktura).",
+            _(
+                "Nie można wyłączyć integracji, dopóki lokalizacje są widoczne w OSOZ: %(locations)s. Najpierw "
+                "wyłącz widoczność lekarzy, potem lokalizacji (Struktura)."
+            )
+            % {"locations": ", ".join(visible)},
             code="locations_visible",
         )
     backlog = outbox_pending().count()
     if backlog:
         raise DomainError(
-            f"Nie można jeszcze wyłączyć integracji: {backlog} zmian czeka na wysłanie do OSOZ. "
-            "Spróbuj ponownie, gdy kolejka będzie pusta.",
+            ngettext(
+                "Nie można jeszcze wyłączyć integracji: %(count)d zmiana czeka na wysłanie do OSOZ. Spróbuj "
+                "ponownie, gdy kolejka będzie pusta.",
+                "Nie można jeszcze wyłączyć integracji: %(count)d zmian czeka na wysłanie do OSOZ. Spróbuj "
+                "ponownie, gdy kolejka będzie pusta.",
+                backlog,
+            )
+            % {"count": backlog},
             code="backlog",
         )
 
@@ -170,7 +202,7 @@ def _switch(*, enabled: bool, actor, request: HttpRequest | None) -> tuple[Conne
         return connection, False
     if enabled and not connection.has_credentials:
         raise DomainError(
-            "Najpierw połącz placówkę z OSOZ: uruchom „Kreator konfiguracji systemu OSOZ”.", code="not_connected"
+            _("Najpierw połącz placówkę z OSOZ: uruchom „Kreator konfiguracji systemu OSOZ”."), code="not_connected"
         )
     if not enabled:
         _switch_off_check()
@@ -180,9 +212,11 @@ def _switch(*, enabled: bool, actor, request: HttpRequest | None) -> tuple[Conne
         category=AuditCategory.INTEGRATION,
         action="osoz_switched_on" if enabled else "osoz_switched_off",
         message=(
-            "Włączono integrację z OSOZ: Poradnia publikuje lokalizacje, lekarzy, harmonogramy i wolne terminy."
+            gettext_lazy(
+                "Włączono integrację z OSOZ: Poradnia publikuje lokalizacje, lekarzy, harmonogramy i wolne terminy."
+            )
             if enabled
-            else "Wyłączono integrację z OSOZ: Poradnia przestała publikować zmiany."
+            else gettext_lazy("Wyłączono integrację z OSOZ: Poradnia przestała publikować zmiany.")
         ),
         actor=actor,
         request=request,
@@ -215,10 +249,13 @@ def integration_endpoints_send(*, actor=None, request: HttpRequest | None = None
         audit_record(
             category=AuditCategory.INTEGRATION,
             action="osoz_endpoints_failed",
-            message=(
-                f"Nie udało się przekazać OSOZ adresów, pod którymi Poradnia przyjmuje rezerwacje: {error.message} "
-                "Rezerwacje będą pobierane co kilka sekund; aby OSOZ powiadamiał Poradnię od razu, wyłącz i włącz "
-                "integrację ponownie."
+            message=format_lazy(
+                gettext_lazy(
+                    "Nie udało się przekazać OSOZ adresów, pod którymi Poradnia przyjmuje rezerwacje: {error} "
+                    "Rezerwacje będą pobierane co kilka sekund; aby OSOZ powiadamiał Poradnię od razu, wyłącz i "
+                    "włącz integrację ponownie."
+                ),
+                error=error.message,
             ),
             actor=actor,
             request=request,
@@ -228,10 +265,16 @@ def integration_endpoints_send(*, actor=None, request: HttpRequest | None = None
         return False
     connection_exchange_record()
     message = (
-        f"Przekazano OSOZ adresy Poradni: zatwierdzanie rezerwacji {endpoints.booking_approval_url}, powiadomienia "
-        f"o nowych rezerwacjach {endpoints.webhook_url}."
+        format_lazy(
+            gettext_lazy(
+                "Przekazano OSOZ adresy Poradni: zatwierdzanie rezerwacji {approval_url}, powiadomienia o nowych "
+                "rezerwacjach {webhook_url}."
+            ),
+            approval_url=endpoints.booking_approval_url,
+            webhook_url=endpoints.webhook_url,
+        )
         if receiving
-        else "Poinformowano OSOZ, że Poradnia nie przyjmuje już powiadomień o rezerwacjach."
+        else gettext_lazy("Poinformowano OSOZ, że Poradnia nie przyjmuje już powiadomień o rezerwacjach.")
     )
     audit_record(
         category=AuditCategory.INTEGRATION,
@@ -255,7 +298,9 @@ def connection_check(*, actor=None, request: HttpRequest | None = None) -> inter
         audit_record(
             category=AuditCategory.INTEGRATION,
             action="osoz_check_failed",
-            message=f"Sprawdzenie połączenia z OSOZ nie powiodło się: {error.message}",
+            message=format_lazy(
+                gettext_lazy("Sprawdzenie połączenia z OSOZ nie powiodło się: {error}"), error=error.message
+            ),
             actor=actor,
             request=request,
             target=connection,
@@ -266,7 +311,11 @@ def connection_check(*, actor=None, request: HttpRequest | None = None) -> inter
     audit_record(
         category=AuditCategory.INTEGRATION,
         action="osoz_checked",
-        message=f"Sprawdzono połączenie z OSOZ: odpowiada podmiot „{entity.entity_name}” ({entity.entity_id}).",
+        message=format_lazy(
+            gettext_lazy("Sprawdzono połączenie z OSOZ: odpowiada podmiot „{entity_name}” ({entity_id})."),
+            entity_name=entity.entity_name,
+            entity_id=entity.entity_id,
+        ),
         actor=actor,
         request=request,
         target=connection,

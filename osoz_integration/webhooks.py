@@ -21,6 +21,9 @@ from django.contrib.auth.decorators import login_not_required
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
+from django.utils.functional import Promise
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
@@ -30,18 +33,19 @@ from core.services import audit_record
 from osoz_integration import bookings, feed, interface
 from osoz_integration.models import InboundEvent, InboundEventSource, OsozBookingPath
 from osoz_integration.selectors import connection_get
+from osoz_integration.texts import clinic_text, phrase_lazy
 
 SIGNATURE_SCHEME = "v1="
 # During a secret rotation OSOZ sends two signatures; one valid value is enough.
 MAX_SIGNATURES = 2
-NUDGE = "powiadomienie z OSOZ o nowych rezerwacjach"
-APPROVAL = "zapytanie OSOZ o zatwierdzenie rezerwacji"
+NUDGE = _("powiadomienie z OSOZ o nowych rezerwacjach")
+APPROVAL = _("zapytanie OSOZ o zatwierdzenie rezerwacji")
 
 
 class _Rejected(Exception):
-    """The delivery failed verification; `reason` is Polish and goes to the audit log."""
+    """The delivery failed verification; `reason` goes to the audit log."""
 
-    def __init__(self, reason: str):
+    def __init__(self, reason: str | Promise):
         super().__init__(reason)
         self.reason = reason
 
@@ -62,23 +66,23 @@ def _verify(request: HttpRequest, now: datetime) -> uuid.UUID:
     the transaction that handles the delivery)."""
     timestamp = request.headers.get("X-OSOZ-Timestamp", "")
     if not re.fullmatch(r"[0-9]{1,12}", timestamp):
-        raise _Rejected("brak znacznika czasu podpisu")
+        raise _Rejected(_("brak znacznika czasu podpisu"))
     if abs(now.timestamp() - int(timestamp)) > settings.OSOZ_WEBHOOK_TOLERANCE_SECONDS:
-        raise _Rejected("podpis jest przeterminowany (możliwa próba powtórzenia przechwyconej wiadomości)")
+        raise _Rejected(_("podpis jest przeterminowany (możliwa próba powtórzenia przechwyconej wiadomości)"))
     connection = connection_get()
     if not connection.webhook_secret_encrypted:
-        raise _Rejected("Poradnia nie ma sekretu podpisu – połącz placówkę kreatorem konfiguracji OSOZ")
+        raise _Rejected(_("Poradnia nie ma sekretu podpisu – połącz placówkę kreatorem konfiguracji OSOZ"))
     try:
         secret = secret_decrypt(connection.webhook_secret_encrypted)
     except CryptoError as error:
-        raise _Rejected(error.message.rstrip(".")) from error
+        raise _Rejected(phrase_lazy(error.message)) from error
     signed = timestamp.encode() + b"." + request.body
     if not _signature_valid(request.headers.get("X-OSOZ-Signature", ""), signed, secret):
-        raise _Rejected("nieprawidłowy podpis")
+        raise _Rejected(_("nieprawidłowy podpis"))
     try:
         return uuid.UUID(request.headers.get("X-OSOZ-Event-Id", ""))
     except ValueError as error:
-        raise _Rejected("brak identyfikatora zdarzenia (X-OSOZ-Event-Id)") from error
+        raise _Rejected(_("brak identyfikatora zdarzenia (X-OSOZ-Event-Id)")) from error
 
 
 def _first_delivery(event_id: uuid.UUID, now: datetime) -> bool:
@@ -91,26 +95,26 @@ def _first_delivery(event_id: uuid.UUID, now: datetime) -> bool:
     return True
 
 
-def _refused(request: HttpRequest, what: str, reason: str) -> HttpResponse:
+def _refused(request: HttpRequest, what: Promise, reason: str | Promise) -> HttpResponse:
     audit_record(
         category=AuditCategory.SECURITY,
         action="osoz_webhook_rejected",
-        message=f"Odrzucono {what}: {reason}.",
+        message=format_lazy(_("Odrzucono {what}: {reason}."), what=what, reason=reason),
         request=request,
         outcome=AuditOutcome.FAILURE,
     )
     return JsonResponse({"detail": "Nieprawidłowy, przeterminowany lub powtórzony podpis."}, status=401)
 
 
-def _malformed(request: HttpRequest, what: str, detail: str) -> HttpResponse:
+def _malformed(request: HttpRequest, what: Promise, detail: str | Promise) -> HttpResponse:
     audit_record(
         category=AuditCategory.INTEGRATION,
         action="osoz_webhook_malformed",
-        message=f"Odrzucono {what}: {detail}",
+        message=format_lazy(_("Odrzucono {what}: {detail}"), what=what, detail=detail),
         request=request,
         outcome=AuditOutcome.FAILURE,
     )
-    return JsonResponse({"detail": detail}, status=400)
+    return JsonResponse({"detail": clinic_text(detail)}, status=400)
 
 
 def _json_body(request: HttpRequest) -> object:
@@ -132,7 +136,7 @@ def booking_events(request: HttpRequest) -> HttpResponse:
         return _refused(request, NUDGE, rejected.reason)
     body = _json_body(request)
     if not isinstance(body, dict) or not isinstance(body.get("latest_cursor"), str):
-        return _malformed(request, NUDGE, "treść bez pola latest_cursor.")
+        return _malformed(request, NUDGE, _("treść bez pola latest_cursor."))
     with transaction.atomic():
         connection = connection_get()
         # A repeated nudge was acted on already; the stored cursor equal to the latest one means a pull already

@@ -7,12 +7,13 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
 from django.http import HttpRequest
-from django.utils import translation
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from core.actors import Actor
 from core.models import AuditCategory, AuditEvent
 from core.services import audit_event, audit_record
+from core.text import join_lazy
 from patients.models import OsozCard, OsozCardSource, OsozCardStatus, Patient, osoz_card_number_normalise
 
 PATIENT_FIELDS = (
@@ -38,7 +39,7 @@ def patient_view_record(*, patient: Patient, request: HttpRequest) -> None:
         action="patient_viewed",
         target=patient,
         request=request,
-        message="Wyświetlono kartotekę pacjenta.",
+        message=_("Wyświetlono kartotekę pacjenta."),
     )
 
 
@@ -110,7 +111,7 @@ def patients_create(patients: list[Patient], *, actor=None, request: HttpRequest
             target=patient,
             actor=actor,
             request=request,
-            message="Założono kartotekę pacjenta.",
+            message=_("Założono kartotekę pacjenta."),
         )
         for patient in patients
     )
@@ -133,15 +134,14 @@ def patient_update(
     if not changed:
         return patient
     _save_or_explain(patient)
-    with translation.override("pl"):
-        labels = ", ".join(str(Patient._meta.get_field(name).verbose_name) for name in changed)
+    labels = join_lazy(", ", (Patient._meta.get_field(name).verbose_name for name in changed))
     audit_record(
         category=AuditCategory.RECORD_ACCESS,
         action="patient_updated",
         target=patient,
         actor=actor,
         request=request,
-        message=f"Zmieniono dane w kartotece pacjenta: {labels}.",
+        message=format_lazy(_("Zmieniono dane w kartotece pacjenta: {fields}."), fields=labels),
     )
     return patient
 
@@ -167,9 +167,10 @@ def osoz_card_add(
     card = OsozCard(patient=patient, number=number, status=status, source=source, added_by=actor)
     card.full_clean(validate_constraints=False)
     _save_or_explain(card)
-    with translation.override("pl"):
-        origin = "z rejestracji online " if source == OsozCardSource.ONLINE else ""
-        message = f"Dodano kartę OSOZ {origin}ze statusem {OsozCardStatus(status).label}."
+    if source == OsozCardSource.ONLINE:
+        added = _("Dodano kartę OSOZ z rejestracji online ze statusem {status}.")
+    else:
+        added = _("Dodano kartę OSOZ ze statusem {status}.")
     audit_record(
         category=AuditCategory.RECORD_ACCESS,
         action="osoz_card_added",
@@ -177,7 +178,7 @@ def osoz_card_add(
         actor=actor,
         actor_label="" if actor is not None or source == OsozCardSource.MANUAL else Actor.OSOZ,
         request=request,
-        message=message,
+        message=format_lazy(added, status=OsozCardStatus(status).label),
     )
     return card
 
@@ -203,17 +204,16 @@ def osoz_card_set_status(
         )
     card.status = status
     card.save(update_fields=["status"])
-    with translation.override("pl"):
-        message = f"Zmieniono status karty OSOZ na {OsozCardStatus(status).label}."
+    sentences = [format_lazy(_("Zmieniono status karty OSOZ na {status}."), status=OsozCardStatus(status).label)]
     if deactivated:
-        message += " Poprzednio aktywna karta pacjenta otrzymała status Nieaktywna."
+        sentences.append(_("Poprzednio aktywna karta pacjenta otrzymała status Nieaktywna."))
     audit_record(
         category=AuditCategory.RECORD_ACCESS,
         action="osoz_card_status_changed",
         target=card.patient,
         actor=actor,
         request=request,
-        message=message,
+        message=join_lazy(" ", sentences),
     )
     return card
 

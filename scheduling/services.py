@@ -6,10 +6,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, time
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from clinic.models import Employee, EmployeeCell
 from core.actors import Actor
@@ -53,11 +56,11 @@ def actor_label_of(actor, source: str) -> str:
     """Who acted, as CAL-7 shows it: the staff member, or the channel ("OSOZ") for online actions."""
     if actor is not None:
         return actor.audit_label
-    return (
-        Actor.OSOZ
-        if source in (AppointmentSource.OSOZ, AppointmentSource.PAYER)
-        else str(AppointmentSource(source).label)
-    )
+    if source in (AppointmentSource.OSOZ, AppointmentSource.PAYER):
+        return Actor.OSOZ
+    # Stored with the appointment, so in the clinic's language, like the audit.
+    with translation.override(settings.LANGUAGE_CODE):
+        return str(AppointmentSource(source).label)
 
 
 # The channels through which patients and payers book themselves: only what is offered online (SCH-2), under SCH-3
@@ -65,7 +68,7 @@ def actor_label_of(actor, source: str) -> str:
 ONLINE_SOURCES = frozenset({AppointmentSource.OSOZ, AppointmentSource.PAYER, AppointmentSource.PORTAL})
 
 # SET-1's refusal, in the specification's words, verbatim: the patient reads it wherever he booked.
-NFZ_FIRST_TIME_REFUSED = (
+NFZ_FIRST_TIME_REFUSED = gettext_lazy(
     "Przepraszamy, ale nie możesz się umówić się na pierwszą wizytę NFZ samodzielnie. Prosimy o kontakt z placówką"
 )
 
@@ -213,7 +216,7 @@ def bookings_check(
                 code="not_first_free",
             )
         elif first_time_nfz and not nfz_first_time_allowed:
-            results[index] = DomainError(NFZ_FIRST_TIME_REFUSED, code="nfz_first_time")
+            results[index] = DomainError(str(NFZ_FIRST_TIME_REFUSED), code="nfz_first_time")
         else:
             occupied.occupy(**times)
             booked_now.add(patient_in_cell)
@@ -522,11 +525,14 @@ def booking_settings_update(
     settings.save()
     for name in changed:
         label = settings._meta.get_field(name).verbose_name
-        message = _("Włączono ustawienie „%(setting)s”.") if changes[name] else _("Wyłączono ustawienie „%(setting)s”.")
+        if changes[name]:
+            message = gettext_lazy("Włączono ustawienie „{setting}”.")
+        else:
+            message = gettext_lazy("Wyłączono ustawienie „{setting}”.")
         audit_record(
             category=AuditCategory.CONFIGURATION,
             action="booking_settings_changed",
-            message=message % {"setting": label},
+            message=format_lazy(message, setting=label),
             actor=actor,
             target=settings,
             request=request,
@@ -635,11 +641,14 @@ def schedule_save(*, schedule: Schedule, blocks: list[BlockSpec], actor) -> Sche
         )
         for block in blocks
     )
+    if created:
+        message = gettext_lazy("Dodano harmonogram: {schedule}.")
+    else:
+        message = gettext_lazy("Zmieniono harmonogram: {schedule}.")
     audit_record(
         category=AuditCategory.CONFIGURATION,
         action="schedule_created" if created else "schedule_changed",
-        message=(_("Dodano harmonogram: %(schedule)s.") if created else _("Zmieniono harmonogram: %(schedule)s."))
-        % {"schedule": schedule},
+        message=format_lazy(message, schedule=str(schedule)),
         actor=actor,
         target=schedule,
     )

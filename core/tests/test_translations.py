@@ -187,3 +187,13 @@ def test_every_msgid_in_the_code_is_in_the_english_catalogue():
     catalogued = {message.id[0] if message.pluralizable else message.id for message in messages(read_catalog(EN_PO))}
     missing = {msgid: str(path) for msgid, path in source_msgids().items() if msgid not in catalogued}
     assert not missing, f"msgids missing from locale/en: {missing}"
+
+
+def test_every_english_entry_is_used_in_the_code():
+    used = set(source_msgids())
+    unused = [
+        message.id
+        for message in messages(read_catalog(EN_PO))
+        if (message.id[0] if message.pluralizable else message.id) not in used
+    ]
+    assert not unused, f"entries no code or template uses: {unused}"

@@ -5,16 +5,21 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
+from django.utils.functional import Promise
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 
 from clinic.models import Location
 from core.actors import Actor
 from core.errors import DomainError
 from core.models import AuditCategory, AuditEvent, AuditOutcome
 from core.services import audit_event
+from core.text import join_lazy
 from core.time import datetime_pl
 from osoz_integration import bookings_out, interface
 from osoz_integration.bookings.opening import Opening, location_keyed, personal_data
@@ -29,6 +34,7 @@ from osoz_integration.bookings.refusals import (
     refusal_of,
 )
 from osoz_integration.models import OsozBooking, OsozBookingPath, OsozBookingState
+from osoz_integration.texts import clinic_text, phrase_lazy
 from patients.models import OsozCardSource, OsozCardStatus, Patient, phone_normalise
 from patients.services import osoz_card_add, patients_create
 from scheduling.models import Appointment, AppointmentSource, Schedule, WaitingListEntry
@@ -110,7 +116,7 @@ class _Outcome:
     refusal: Refused | None = None
     patient: Patient | None = None
     appointment: Appointment | None = None
-    notes: list[str] = field(default_factory=list)
+    notes: list[Promise] = field(default_factory=list)  # sentences the audit adds
 
 
 def _decision_of(record: OsozBooking) -> interface.BookingDecision:
@@ -118,7 +124,7 @@ def _decision_of(record: OsozBooking) -> interface.BookingDecision:
     if record.appointment_id is not None:
         return interface.BookingDecision(decision="accepted", reason=None, appointment_ref=str(record.appointment_id))
     reason = record.reason or (CANCELLED_BEFORE if record.state == OsozBookingState.CANCELLED_BY_PATIENT else "")
-    return interface.BookingDecision(decision="rejected", reason=reason or SLOT_GONE, appointment_ref=None)
+    return interface.BookingDecision(decision="rejected", reason=clinic_text(reason or SLOT_GONE), appointment_ref=None)
 
 
 def _offered(booking: interface.Booking, cache: ApplyCache) -> _Opened:
@@ -134,7 +140,7 @@ def _offered(booking: interface.Booking, cache: ApplyCache) -> _Opened:
         or str(schedule.cell_id) != booking.cell_id
     ):
         opened.refusal = Refused(
-            NOT_OFFERED, detail="harmonogram, lekarz lub lokalizacja nie są już udostępnione w OSOZ"
+            NOT_OFFERED, detail=_("harmonogram, lekarz lub lokalizacja nie są już udostępnione w OSOZ")
         )
     else:
         opened.schedule = schedule
@@ -150,7 +156,7 @@ def _open(opened: _Opened, cache: ApplyCache) -> None:
     try:
         opened.data = ahead.result() if ahead is not None else personal_data(opened.booking, location, key)
         if not opened.data.pesel:
-            raise Refused(PESEL_NEEDED, detail="rezerwacja bez numeru PESEL")
+            raise Refused(PESEL_NEEDED, detail=_("rezerwacja bez numeru PESEL"))
     except Refused as refusal:
         opened.refusal = refusal
 
@@ -181,7 +187,7 @@ def _new_patient(data: interface.PersonalData) -> Patient:
         patient.full_clean(validate_constraints=False)
     except ValidationError as error:
         details = "; ".join(error.messages)
-        raise Refused(PATIENT_DATA_INVALID.format(details=details.rstrip(".")), detail=details) from error
+        raise Refused(format_lazy(PATIENT_DATA_INVALID, details=details.rstrip(".")), detail=details) from error
     return patient
 
 
@@ -231,14 +237,14 @@ def _book(outcomes: list[_Outcome], refused: dict[uuid.UUID, Refused]) -> None:
     except ValidationError as error:
         raise _Raced("a patient with one of these PESELs was recorded meanwhile") from error
     for outcome in new_patients.values():
-        outcome.notes.append("założono kartotekę nowego pacjenta")
+        outcome.notes.append(_("Założono kartotekę nowego pacjenta."))
     results = appointments_book([_request_of(outcome) for outcome in accepted], source=AppointmentSource.OSOZ)
     for outcome, result in zip(accepted, results, strict=True):
         if isinstance(result, DomainError):
             refused[outcome.opened.key] = refusal_of(result)
         elif result.schedule_id != outcome.opened.schedule.pk:
             # The time falls in another of the doctor's schedules, one OSOZ does not offer.
-            detail = "termin należy do harmonogramu nieudostępnionego w OSOZ"
+            detail = _("termin należy do harmonogramu nieudostępnionego w OSOZ")
             refused[outcome.opened.key] = Refused(SLOT_GONE, detail=detail)
         else:
             outcome.appointment = result
@@ -264,15 +270,18 @@ def _extras_add(outcome: _Outcome, *, queued: bool) -> None:
                 status=OsozCardStatus.INACTIVE,
                 source=OsozCardSource.ONLINE,
             )
-            outcome.notes.append("dodano kartę OSOZ ze statusem Nieaktywna")
+            outcome.notes.append(_("Dodano kartę OSOZ ze statusem Nieaktywna."))
     if queued:
-        outcome.notes.append("pacjent pierwszorazowy NFZ – wpisano go do kolejki oczekujących (przypadek stabilny)")
+        outcome.notes.append(_("Pacjent pierwszorazowy NFZ – wpisano go do kolejki oczekujących (przypadek stabilny)."))
 
 
-def doctor_and_time(booking: interface.Booking, cache: ApplyCache) -> str:
+def doctor_and_time(booking: interface.Booking, cache: ApplyCache) -> Promise:
     schedule = cache.schedule(doctor_id=booking.doctor_id, schedule_id=booking.schedule_id)
-    doctor = str(schedule.employee) if schedule is not None else f"lekarz {booking.doctor_id}"
-    return f"{doctor}, {datetime_pl(booking.starts)}"
+    if schedule is not None:
+        doctor = str(schedule.employee)
+    else:
+        doctor = format_lazy(_("lekarz {doctor_id}"), doctor_id=booking.doctor_id)
+    return format_lazy("{}, {}", doctor, datetime_pl(booking.starts))
 
 
 def _record_of(outcome: _Outcome, *, path: str, now: datetime) -> OsozBooking:
@@ -283,7 +292,7 @@ def _record_of(outcome: _Outcome, *, path: str, now: datetime) -> OsozBooking:
         booking_id=outcome.opened.key,
         state=state,
         osoz_state=state if path == OsozBookingPath.APPROVAL else OsozBookingState.PENDING,
-        reason=outcome.refusal.reason[:500] if outcome.refusal else "",
+        reason=clinic_text(outcome.refusal.reason)[:500] if outcome.refusal else "",
         channel=booking.channel,
         starts_at=booking.starts,
         osoz_starts_at=booking.starts,
@@ -296,25 +305,33 @@ def _record_of(outcome: _Outcome, *, path: str, now: datetime) -> OsozBooking:
 
 def _audit_of(outcome: _Outcome, record: OsozBooking, cache: ApplyCache) -> AuditEvent:
     booking, refusal, who = outcome.opened.booking, outcome.refusal, outcome.opened.who
+    where = doctor_and_time(booking, cache)
     if refusal is None:
-        notes = "".join(f" {note[0].upper()}{note[1:]}." for note in outcome.notes)
-        if booking.patient_note:
-            notes += " Notatka pacjenta dodana do wizyty."
+        accepted = format_lazy(_("Przyjęto rezerwację z OSOZ: {who}, {booking}."), who=who, booking=where)
+        notes = [*outcome.notes, _("Notatka pacjenta dodana do wizyty.")] if booking.patient_note else outcome.notes
         return audit_event(
             category=AuditCategory.INTEGRATION,
             action="osoz_booking_accepted",
-            message=f"Przyjęto rezerwację z OSOZ: {who}, {doctor_and_time(booking, cache)}.{notes}",
+            message=join_lazy(" ", [accepted, *notes]),
             actor_label=Actor.OSOZ,
             target=outcome.appointment,
         )
-    who = f"{who}, " if who else ""
-    detail = (
-        f" (przyczyna: {refusal.detail.rstrip('.')})" if refusal.detail and refusal.detail != refusal.reason else ""
-    )
+    about = format_lazy("{}, {}", who, where) if who else where
+    if refusal.detail and refusal.detail != refusal.reason:
+        message = format_lazy(
+            _("Odrzucono rezerwację z OSOZ ({booking}): {reason} (przyczyna: {detail})"),
+            booking=about,
+            reason=refusal.reason,
+            detail=phrase_lazy(refusal.detail),
+        )
+    else:
+        message = format_lazy(
+            _("Odrzucono rezerwację z OSOZ ({booking}): {reason}"), booking=about, reason=refusal.reason
+        )
     return audit_event(
         category=AuditCategory.INTEGRATION,
         action="osoz_booking_rejected",
-        message=f"Odrzucono rezerwację z OSOZ ({who}{doctor_and_time(booking, cache)}): {refusal.reason}{detail}",
+        message=message,
         actor_label=Actor.OSOZ,
         target=record,
         # Undecryptable data point at a key or a tampered document, not at an ordinary refusal.
@@ -366,8 +383,9 @@ def bookings_apply(
         raise ValueError("bookings_apply takes each booking once")
     decisions: dict[uuid.UUID, interface.BookingDecision] = {}
     refused: dict[uuid.UUID, Refused] = {}  # by the calendar in an earlier attempt
-    # Its own transaction, or part of the caller's (a feed page, which a failure here rolls back whole).
-    with translation.override("pl"), transaction.atomic(savepoint=False):
+    # Its own transaction, or part of the caller's (a feed page, which a failure here rolls back whole); in the
+    # clinic's language, in which the booking rules word the refusals the patient may read as they are.
+    with translation.override(settings.LANGUAGE_CODE), transaction.atomic(savepoint=False):
         for attempt in range(ATTEMPTS):
             waiting = [item.key for item in opened if item.key not in decisions]
             for record in OsozBooking.objects.select_for_update().filter(booking_id__in=waiting):

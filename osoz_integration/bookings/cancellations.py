@@ -2,8 +2,11 @@
 
 from datetime import datetime
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 
 from core.actors import Actor
 from core.models import AuditCategory
@@ -13,6 +16,7 @@ from osoz_integration import interface
 from osoz_integration.bookings.apply import ApplyCache, doctor_and_time
 from osoz_integration.bookings.refusals import PATIENT_CANCEL_REASON
 from osoz_integration.models import OsozBooking, OsozBookingPath, OsozBookingState
+from osoz_integration.texts import clinic_text
 from scheduling.models import AppointmentSource, AppointmentStatus
 from scheduling.services import (
     appointment_cancel,
@@ -27,8 +31,8 @@ def booking_patient_cancel_apply(
     later (the feed may reorder) is not made."""
     cache = cache or ApplyCache()
     now = now or timezone.now()
-    reason = (booking.reason or "").strip() or PATIENT_CANCEL_REASON
-    with translation.override("pl"), transaction.atomic():
+    reason = (booking.reason or "").strip() or clinic_text(PATIENT_CANCEL_REASON)
+    with translation.override(settings.LANGUAGE_CODE), transaction.atomic():
         try:
             with transaction.atomic():
                 record = OsozBooking.objects.create(
@@ -52,9 +56,12 @@ def booking_patient_cancel_apply(
             audit_record(
                 category=AuditCategory.INTEGRATION,
                 action="osoz_booking_cancelled_early",
-                message=(
-                    f"OSOZ zgłosił odwołanie przez pacjenta rezerwacji ({doctor_and_time(booking, cache)}), której "
-                    "Poradnia jeszcze nie otrzymała; zapamiętano je, więc ta rezerwacja nie zostanie umówiona."
+                message=format_lazy(
+                    _(
+                        "OSOZ zgłosił odwołanie przez pacjenta rezerwacji ({booking}), której Poradnia jeszcze nie "
+                        "otrzymała; zapamiętano je, więc ta rezerwacja nie zostanie umówiona."
+                    ),
+                    booking=doctor_and_time(booking, cache),
                 ),
                 actor_label=Actor.OSOZ,
                 target=record,
@@ -68,15 +75,18 @@ def booking_patient_cancel_apply(
         if appointment is None or appointment.status not in (AppointmentStatus.BOOKED, AppointmentStatus.CONFIRMED):
             record.save(update_fields=["osoz_state"])
             if appointment is None:
-                why = "Poradnia tę rezerwację odrzuciła"
+                why = _("Poradnia tę rezerwację odrzuciła")
             else:
-                why = f"wizyta ma już status „{appointment.get_status_display()}”"
+                why = format_lazy(
+                    _("wizyta ma już status „{status}”"), status=AppointmentStatus(appointment.status).label
+                )
             audit_record(
                 category=AuditCategory.INTEGRATION,
                 action="osoz_booking_cancel_skipped",
-                message=(
-                    f"Pacjent odwołał w OSOZ rezerwację ({doctor_and_time(booking, cache)}), ale {why}; "
-                    "w kalendarzu nic nie zmieniono."
+                message=format_lazy(
+                    _("Pacjent odwołał w OSOZ rezerwację ({booking}), ale {why}; w kalendarzu nic nie zmieniono."),
+                    booking=doctor_and_time(booking, cache),
+                    why=why,
                 ),
                 actor_label=Actor.OSOZ,
                 target=record,
@@ -90,9 +100,12 @@ def booking_patient_cancel_apply(
         audit_record(
             category=AuditCategory.INTEGRATION,
             action="osoz_booking_cancelled_by_patient",
-            message=(
-                f"Pacjent odwołał wizytę w OSOZ: {patient.first_name} {patient.last_name}, {appointment.employee}, "
-                f"{datetime_pl(appointment.starts_at)}. Powód: {reason}"
+            message=format_lazy(
+                _("Pacjent odwołał wizytę w OSOZ: {patient}, {doctor}, {starts_at}. Powód: {reason}"),
+                patient=f"{patient.first_name} {patient.last_name}",
+                doctor=appointment.employee,
+                starts_at=datetime_pl(appointment.starts_at),
+                reason=reason,
             ),
             actor_label=Actor.OSOZ,
             target=appointment,

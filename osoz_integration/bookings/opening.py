@@ -6,6 +6,9 @@ import uuid
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
+
 from clinic.models import Location
 from core.crypto import CryptoError, secret_decrypt, unseal
 from osoz_integration import interface
@@ -74,14 +77,17 @@ class Opening:
 def personal_data(booking: interface.Booking, location: Location, key: bytes) -> interface.PersonalData:
     """OSZ-6: the personal data, opened with the private key of the location the booking is for."""
     if not key:
-        raise Refused(
-            UNREADABLE, detail=f"brak klucza prywatnego lokalizacji „{location.name}” lub nie można go odszyfrować"
+        detail = format_lazy(
+            _("brak klucza prywatnego lokalizacji „{name}” lub nie można go odszyfrować"), name=location.name
         )
+        raise Refused(UNREADABLE, detail=detail)
     try:
         plaintext = unseal(private_pem=key, envelope=json.dumps(booking.personal_data))
         return interface.PersonalData.from_json(json.loads(plaintext))
     except CryptoError as error:
         raise Refused(UNREADABLE, detail=error.message) from error
     except (ValueError, interface.PayloadError) as error:
-        detail = error.message if isinstance(error, interface.PayloadError) else "dane osobowe nie są dokumentem JSON"
+        detail = (
+            error.message if isinstance(error, interface.PayloadError) else _("dane osobowe nie są dokumentem JSON")
+        )
         raise Refused(UNREADABLE, detail=detail) from error

@@ -1,19 +1,25 @@
 """Why a booking made on OSOZ is refused, in the words OSOZ shows the patient (OSZ-7): the integration's own reasons,
-and the mapping of the booking rules' refusals (`scheduling.services.bookings_check`) to them."""
+and the mapping of the booking rules' refusals (`scheduling.services.bookings_check`) to them. The reasons are lazy
+and leave for OSOZ, or for the booking's record, in the clinic's language (texts.clinic_text)."""
+
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
 
 from core.errors import DomainError
 from scheduling.services import SlotTakenError
 
 # The reasons OSOZ shows the patient (OSZ-7); SET-1's is the booking rules' own (scheduling.services).
-NOT_OFFERED = "Lekarz lub placówka nie przyjmuje już rejestracji online. Prosimy wybrać inny termin."
-SLOT_TAKEN = "Wybrany termin jest już zajęty. Prosimy wybrać inny."
-SLOT_GONE = "Wybrany termin nie jest już dostępny. Prosimy wybrać inny."
-SLOT_PAST = "Wybrany termin już minął. Prosimy wybrać inny."
-UNREADABLE = "Nie udało się odczytać danych rezerwacji. Prosimy spróbować ponownie lub skontaktować się z placówką."
-PESEL_NEEDED = "Do rejestracji online w tej placówce potrzebny jest numer PESEL. Prosimy o kontakt z placówką."
-PATIENT_DATA_INVALID = "Podane dane pacjenta są nieprawidłowe ({details}). Prosimy sprawdzić je i spróbować ponownie."
-CANCELLED_BEFORE = "Rezerwacja została już odwołana przez pacjenta."
-PATIENT_CANCEL_REASON = "Odwołana przez pacjenta w OSOZ"
+NOT_OFFERED = _("Lekarz lub placówka nie przyjmuje już rejestracji online. Prosimy wybrać inny termin.")
+SLOT_TAKEN = _("Wybrany termin jest już zajęty. Prosimy wybrać inny.")
+SLOT_GONE = _("Wybrany termin nie jest już dostępny. Prosimy wybrać inny.")
+SLOT_PAST = _("Wybrany termin już minął. Prosimy wybrać inny.")
+UNREADABLE = _("Nie udało się odczytać danych rezerwacji. Prosimy spróbować ponownie lub skontaktować się z placówką.")
+PESEL_NEEDED = _("Do rejestracji online w tej placówce potrzebny jest numer PESEL. Prosimy o kontakt z placówką.")
+PATIENT_DATA_INVALID = _(
+    "Podane dane pacjenta są nieprawidłowe ({details}). Prosimy sprawdzić je i spróbować ponownie."
+)
+CANCELLED_BEFORE = _("Rezerwacja została już odwołana przez pacjenta.")
+PATIENT_CANCEL_REASON = _("Odwołana przez pacjenta w OSOZ")
 # Domain refusals whose own message is meant for whoever books, so the patient may read it as it is.
 PATIENT_READABLE_CODES = {"televisit_not_allowed", "televisit_only", "not_first_free", "nfz_first_time"}
 
@@ -21,7 +27,7 @@ PATIENT_READABLE_CODES = {"televisit_not_allowed", "televisit_only", "not_first_
 class Refused(Exception):
     """The booking cannot be honoured; `reason` is shown to the patient, `detail` only goes to the audit log."""
 
-    def __init__(self, reason: str, *, detail: str = ""):
+    def __init__(self, reason: str | Promise, *, detail: str | Promise = ""):
         super().__init__(reason)
         self.reason = reason
         self.detail = detail
@@ -37,5 +43,5 @@ def refusal_of(error: DomainError) -> Refused:
     if error.code == "not_offered_online":
         return Refused(NOT_OFFERED, detail=error.message)
     if error.code == "nfz_first_time":
-        return Refused(error.message, detail="pierwszorazowy pacjent NFZ, rejestracja online wyłączona (SET-1)")
+        return Refused(error.message, detail=_("pierwszorazowy pacjent NFZ, rejestracja online wyłączona (SET-1)"))
     return Refused(error.message if error.code in PATIENT_READABLE_CODES else SLOT_GONE, detail=error.message)

@@ -6,11 +6,14 @@ from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.utils.functional import Promise
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
 from core.models import AuditCategory
 from core.services import audit_record
+from core.text import join_lazy
 from scheduling import exports
 from scheduling.forms import AppointmentFilterForm
 from scheduling.selectors import appointment_actor_labels, appointments_filter, calendar_employees_for_user
@@ -54,12 +57,15 @@ def appointment_export(request):
     """The filtered list as an .xlsx workbook; who exported what is audited."""
     cancelled, form, appointments = _filtered(request)
     workbook, count = exports.appointments_workbook(appointments=appointments, cancelled=cancelled)
-    title = _("Umówienia odwołane") if cancelled else _("Umówienia")
     audit_record(
         category=AuditCategory.EXPORT,
         action="appointments_exported",
-        message=_("Wyeksportowano listę „%(title)s” do pliku .xlsx, liczba pozycji: %(count)s. Filtry: %(filters)s.")
-        % {"title": title, "count": count, "filters": _filters_text(form) or _("brak")},
+        message=format_lazy(
+            _("Wyeksportowano listę „{title}” do pliku .xlsx, liczba pozycji: {count}. Filtry: {filters}."),
+            title=_("Umówienia odwołane") if cancelled else _("Umówienia"),
+            count=count,
+            filters=_filters_text(form),
+        ),
         request=request,
     )
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
@@ -69,9 +75,12 @@ def appointment_export(request):
     return response
 
 
-def _filters_text(form) -> str:
-    if not form.is_bound or not form.is_valid():
-        return ""
-    return "; ".join(
-        f"{form.fields[name].label}: {value}" for name, value in form.cleaned_data.items() if value not in (None, "")
-    )
+def _filters_text(form) -> Promise:
+    """The filters used, as the audit text names them ("brak" for none)."""
+    filters = form.cleaned_data.items() if form.is_bound and form.is_valid() else ()
+    used = [
+        format_lazy("{label}: {value}", label=form.fields[name].label, value=value)
+        for name, value in filters
+        if value not in (None, "")
+    ]
+    return join_lazy("; ", used) if used else _("brak")
