@@ -201,6 +201,16 @@ def race_slot(fill: Fill) -> dict:
     return {"employee": fill.employee_ids[0], "starts_at": _slot_start(fill.race_day, 0).isoformat()}
 
 
+def staggered_slots(fill: Fill, *, count: int) -> list[dict]:
+    """The security review's race: one doctor's visits asked for every 3 minutes from the start of the race day, so
+    each overlaps its neighbours; only those on the slot grid can stand."""
+    start = _slot_start(fill.race_day, 0)
+    return [
+        {"employee": fill.employee_ids[-1], "starts_at": (start + timedelta(minutes=3 * k)).isoformat(), "patient": p}
+        for k, p in zip(range(count), fill.patient_ids[50:], strict=False)
+    ]
+
+
 def distinct_slots(fill: Fill, *, count: int) -> list[dict]:
     """Free slots of the race day, each booked once, by doctors other than the race's."""
     bodies = [

@@ -1,7 +1,9 @@
-"""Database expressions shared by the apps, and the PostgreSQL application role's rights."""
+"""Database expressions shared by the apps, transaction locks, and the PostgreSQL application role's rights."""
+
+from collections.abc import Iterable
 
 from django.conf import settings
-from django.db import connections, models
+from django.db import connection, connections, models
 from psycopg import sql
 
 # The application may read and write rows; the audit trail it may only read and append to. TRUNCATE, ALTER (and so
@@ -43,3 +45,17 @@ class EpochSeconds(models.Func):
         # Django keeps SQLite datetimes as UTC text, which strftime reads directly. The percent sign is doubled twice:
         # once for this template, once for the backend's placeholder conversion.
         return self.as_sql(compiler, connection, template="CAST(strftime('%%%%s', %(expressions)s) AS integer)")
+
+
+def transaction_locks(namespace: int, ids: Iterable[int]) -> None:
+    """Lock (namespace, id) for each id until the transaction ends, in ascending order, so that transactions taking
+    several always take them in one order and cannot deadlock on them. PostgreSQL advisory locks; SQLite needs none,
+    as its transactions write one at a time (BEGIN IMMEDIATE)."""
+    ids = sorted(set(ids))
+    if connection.vendor != "postgresql" or not ids:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(%s, ids.id) FROM (SELECT unnest(%s::integer[]) AS id ORDER BY 1) AS ids",
+            [namespace, ids],
+        )

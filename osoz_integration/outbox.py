@@ -120,7 +120,11 @@ def outbox_upsert(*, kind: str, object_ids: Iterable[int], now: datetime) -> Non
         ),
     }
     while keys:
-        existing = set(OutboxMessage.objects.filter(key__in=keys).values_list("key", flat=True))
+        # Rows locked in key order, like every other writer's, before the update: no deadlock between transactions
+        # that raise overlapping sets of rows.
+        existing = set(
+            OutboxMessage.objects.filter(key__in=keys).order_by("key").select_for_update().values_list("key", flat=True)
+        )
         if existing:
             OutboxMessage.objects.filter(key__in=existing).update(**changes)
         keys = {key: object_id for key, object_id in keys.items() if key not in existing}
@@ -138,7 +142,7 @@ def outbox_upsert(*, kind: str, object_ids: Iterable[int], now: datetime) -> Non
                         changed_at=now,
                         next_attempt_at=now,
                     )
-                    for key, object_id in keys.items()
+                    for key, object_id in sorted(keys.items())
                 )
             return
         except IntegrityError:

@@ -2,7 +2,7 @@
 the calendar, the API, the OSOZ integration and the portal all book through `appointments_book` — one appointment
 (`appointment_book`) or a page of online bookings at once."""
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, time
 
@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy
 from clinic.models import Employee, EmployeeCell
 from core.actors import Actor
 from core.changes import changes_collect, changes_record
+from core.db import transaction_locks
 from core.errors import ConflictError, DomainError
 from core.models import AuditCategory
 from core.services import audit_record
@@ -46,6 +47,9 @@ from scheduling.selectors import (
     waiting_list_first_free,
 )
 from scheduling.slots import block_slots
+
+# The advisory-lock namespace of doctors' calendars (core.db.transaction_locks).
+DOCTOR_CALENDAR_LOCK = 1
 
 
 class SlotTakenError(ConflictError):
@@ -300,6 +304,7 @@ def appointments_book(
     """Book each request for its patient: the appointment, or the DomainError that refused it. Many at once (a page
     of online bookings) cost the same few queries as one, and each doctor's slots are republished and calendars
     refreshed once. A first-time NFZ patient booked online is entered in the cell's waiting queue (SET-1)."""
+    _doctors_lock(request.employee_id for request in requests)
     results: list = bookings_check(requests, source=source, now=now)
     placements: dict[int, Placement] = {}
     for index, (request, result) in enumerate(zip(requests, results, strict=True)):
@@ -367,6 +372,14 @@ def appointment_book(
     return result
 
 
+def _doctors_lock(employee_ids: Iterable[int]) -> None:
+    """Writers that put appointments into doctors' calendars (booking, moving) take their doctors first, in one
+    order, then the appointment rows, then the outbox rows: two conflicting inserts no longer wait on each other's
+    no-overlap check (a deadlock, answered 500), the later one waits for the earlier to commit and gets a clean
+    SlotTakenError (CAL-3)."""
+    transaction_locks(DOCTOR_CALENDAR_LOCK, employee_ids)
+
+
 def _locked(appointment: Appointment) -> Appointment:
     return Appointment.objects.select_for_update().get(pk=appointment.pk)
 
@@ -382,6 +395,7 @@ def _calendar_changed(employee_id: int, *moments: datetime, slots: bool, also=()
 
 @transaction.atomic
 def appointment_move(*, appointment: Appointment, starts_at: datetime, actor=None) -> Appointment:
+    _doctors_lock([appointment.employee_id])
     appointment = _locked(appointment)
     if not appointment.can_move():
         raise DomainError(
