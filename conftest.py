@@ -6,6 +6,7 @@ import shutil
 import socket
 import threading
 import time
+import uuid
 from datetime import datetime
 from types import SimpleNamespace
 
@@ -46,7 +47,7 @@ def totp_now(device) -> str:
 
 def login_verified(client, user):
     """Log a test client in as if it had passed both factors."""
-    device = user.totpdevice_set.filter(confirmed=True).first() or TOTPDeviceFactory(user=user)
+    device = user.totp_devices.filter(confirmed=True).first() or TOTPDeviceFactory(user=user)
     client.force_login(user)
     session = client.session
     session[DEVICE_ID_SESSION_KEY] = device.persistent_id
@@ -58,7 +59,7 @@ def browser_login(page, user):
     """Log in through the real pages: password, then a code from the user's TOTP device (made if missing)."""
     from accounts.tests.factories import PASSWORD
 
-    device = user.totpdevice_set.filter(confirmed=True).first() or TOTPDeviceFactory(user=user)
+    device = user.totp_devices.filter(confirmed=True).first() or TOTPDeviceFactory(user=user)
     page.goto("/logowanie/")
     page.get_by_label("Nazwa użytkownika").fill(user.username)
     page.get_by_label("Hasło").fill(PASSWORD)
@@ -242,3 +243,10 @@ def _fresh_channel_layer(settings, worker_id):
     channel_layers.backends.clear()
     yield
     channel_layers.backends.clear()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache(settings):
+    """Each test counts from zero (rate limits, coalesced audit rows) under a cache key prefix of its own: parallel
+    test workers share one Redis, and clearing it would empty the other worker's keys as well."""
+    settings.CACHES = {"default": {**settings.CACHES["default"], "KEY_PREFIX": f"test-{uuid.uuid4().hex}"}}

@@ -8,9 +8,10 @@ DOCTOR = "Lekarz"
 
 ROLE_LABELS = {ADMINISTRATOR: _("Administrator"), RECEPTION: _("Rejestracja"), DOCTOR: _("Lekarz")}
 
-# Reception keeps patient records and their OSOZ cards; doctors only read them.
+# Reception keeps every patient's record and OSOZ cards; a doctor only reads those of his own patients.
 PATIENT_EDITING = {
     "patients.view_patient",
+    "patients.view_all_patients",
     "patients.add_patient",
     "patients.change_patient",
     "patients.view_osozcard",

@@ -3,6 +3,7 @@
 import base64
 import time
 
+from django.conf import settings
 from django.contrib import auth
 from django.contrib.auth.models import Group, Permission
 from django.db import transaction
@@ -10,12 +11,14 @@ from django.http import HttpRequest
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from django_otp import login as otp_login
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts.models import User
+from accounts.models import TOTPDevice, User
 from accounts.roles import ROLE_PERMISSIONS
+from core.crypto import secret_encrypt
+from core.middleware import client_address
 from core.models import AuditCategory, AuditOutcome
-from core.services import audit_record
+from core.ratelimit import ratelimit_hit, ratelimit_wait
+from core.services import audit_record, audit_record_coalesced
 
 PENDING_USER = "login_pending_user"
 PENDING_BACKEND = "login_pending_backend"
@@ -68,8 +71,8 @@ def totp_secret_base32(device: TOTPDevice) -> str:
 def totp_device_set(*, user: User, secret_base32: str) -> TOTPDevice:
     """Give a user a confirmed device with a known secret (demo accounts only: others enrol with a QR code)."""
     TOTPDevice.objects.filter(user=user).delete()
-    key = base64.b32decode(secret_base32).hex()
-    return TOTPDevice.objects.create(user=user, name=TOTP_DEVICE_NAME, key=key, confirmed=True)
+    key_encrypted = secret_encrypt(base64.b32decode(secret_base32))
+    return TOTPDevice.objects.create(user=user, name=TOTP_DEVICE_NAME, key_encrypted=key_encrypted, confirmed=True)
 
 
 def login_pending_start(request: HttpRequest, user: User) -> None:
@@ -119,9 +122,43 @@ def totp_enrolment_confirm(request: HttpRequest, *, user: User, device: TOTPDevi
     )
 
 
+def _address_failures(request: HttpRequest) -> str:
+    return f"login_failures:{client_address(request)}"
+
+
+def _cooloff_seconds() -> int:
+    return int(settings.AXES_COOLOFF_TIME.total_seconds())
+
+
+def login_address_wait(request: HttpRequest) -> int | None:
+    """The seconds the client's address must wait before it may try to log in again, once LOGIN_ADDRESS_FAILURE_LIMIT
+    logins from it have failed within the cool-off window, whatever the usernames: one wrong password for each of many
+    accounts (password spraying) never reaches the lockout of a username+address pair (django-axes)."""
+    return ratelimit_wait(
+        _address_failures(request), limit=settings.LOGIN_ADDRESS_FAILURE_LIMIT, seconds=_cooloff_seconds()
+    )
+
+
+def login_throttled_record(request: HttpRequest, *, username: str) -> None:
+    """Audit a login attempt held back by `login_address_wait`, once per window and address: anyone can send them."""
+    audit_record_coalesced(
+        category=AuditCategory.SECURITY,
+        action="login_throttled",
+        message=_("Logowanie z tego adresu wstrzymane po serii nieudanych prób na różne konta."),
+        actor_label=username or "?",
+        outcome=AuditOutcome.FAILURE,
+        request=request,
+    )
+
+
 def login_failure_record(request: HttpRequest, *, username: str, reason: Promise, user: User | None = None) -> None:
-    """Audit a failed login; `reason` is lazy text (gettext_lazy), stored in the audit language."""
-    audit_record(
+    """Audit a failed login and count it against the client's address (`login_address_wait`); `reason` is lazy text
+    (gettext_lazy), stored in the audit language. A username no account has is anyone's to make up, so those failures
+    are recorded once per window and address (audit_record_coalesced)."""
+    ratelimit_hit(_address_failures(request), seconds=_cooloff_seconds())
+    known = user is not None or User.objects.filter(username=username).exists()
+    record = audit_record if known else audit_record_coalesced
+    record(
         category=AuditCategory.SECURITY,
         action="login_failed",
         message=reason,

@@ -1,5 +1,7 @@
 """Staff login in two steps (password, then a TOTP code; a first login enrols the code with a QR), and logout."""
 
+import math
+
 import qrcode
 import qrcode.image.svg
 from axes.handlers.proxy import AxesProxyHandler
@@ -30,6 +32,11 @@ NEXT = "login_next"
 def login(request):
     if request.user.is_authenticated and request.user.is_verified():
         return redirect(settings.LOGIN_REDIRECT_URL)
+    if request.method == "POST" and (wait := services.login_address_wait(request)):
+        services.login_throttled_record(request, username=request.POST.get("username", ""))
+        response = render(request, "accounts/login_throttled.html", {"minutes": math.ceil(wait / 60)}, status=429)
+        response["Retry-After"] = str(wait)
+        return response
     form = AuthenticationForm(request, data=request.POST or None)
     if request.method == "POST":
         if form.is_valid():

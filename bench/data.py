@@ -19,9 +19,8 @@ from django.contrib.sessions.backends.db import SessionStore
 from django.db import connection
 from django.utils import timezone
 from django_otp import DEVICE_ID_SESSION_KEY
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts.models import User
+from accounts.models import TOTPDevice, User
 from accounts.roles import RECEPTION
 from clinic.models import Cell, Employee, EmployeeCell, Location
 from core.text import polish_sort_key

@@ -20,9 +20,8 @@ from django.db import transaction
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts.models import User
+from accounts.models import TOTPDevice, User
 from accounts.roles import ADMINISTRATOR
 from bench import data
 from clinic.models import Employee, EmployeeCell, Location

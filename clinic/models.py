@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.fields import EncryptedSecretField
 from core.text import polish_sort_key
+from core.validators import validate_multiline_text, validate_text
 
 postcode_validator = RegexValidator(
     r"^\d{2}-\d{3}\Z", _("Podaj kod pocztowy w formacie NN-NNN, np. 61-806."), code="postcode"
@@ -48,11 +49,11 @@ class Clinic(models.Model):
 class Address(models.Model):
     """The address parts OSOZ publishes; a cell's address can be copied into its location's ("Adres z komórki")."""
 
-    street = models.CharField(_("Ulica i numer"), max_length=200, blank=True)
-    city = models.CharField(_("Miejscowość"), max_length=100, blank=True)
+    street = models.CharField(_("Ulica i numer"), max_length=200, blank=True, validators=[validate_text])
+    city = models.CharField(_("Miejscowość"), max_length=100, blank=True, validators=[validate_text])
     postcode = models.CharField(_("Kod pocztowy"), max_length=6, blank=True, validators=[postcode_validator])
     phone = models.CharField(_("Telefon"), max_length=30, blank=True, validators=[phone_validator])
-    commune = models.CharField(_("Gmina"), max_length=100, blank=True)
+    commune = models.CharField(_("Gmina"), max_length=100, blank=True, validators=[validate_text])
 
     ADDRESS_FIELDS = ("street", "city", "postcode", "phone", "commune")
 
@@ -65,7 +66,7 @@ class Address(models.Model):
 
 
 class Location(Address):
-    name = models.CharField(_("Nazwa lokalizacji"), max_length=200, unique=True)
+    name = models.CharField(_("Nazwa lokalizacji"), max_length=200, unique=True, validators=[validate_text])
     # Assigned once at creation and never changed: the main location is 1 and its address is the clinic's.
     osoz_unit_number = models.PositiveSmallIntegerField(
         _("Numer jednostki w systemie OSOZ"), unique=True, editable=False
@@ -86,7 +87,9 @@ class Location(Address):
         },
     )
     osoz_enabled = models.BooleanField(_("Rejestracja on-line w systemie OSOZ"), default=False)
-    osoz_unit_name = models.CharField(_("Nazwa jednostki organizacyjnej"), max_length=200, blank=True)
+    osoz_unit_name = models.CharField(
+        _("Nazwa jednostki organizacyjnej"), max_length=200, blank=True, validators=[validate_text]
+    )
     public_key_pem = models.TextField(_("Klucz publiczny"), blank=True, editable=False)
     # Fernet token of the PKCS#8 private key (core.crypto.secret_encrypt); it never leaves the server.
     private_key_encrypted = EncryptedSecretField()
@@ -119,7 +122,7 @@ class Cell(Address):
     location = models.ForeignKey(
         Location, verbose_name=_("Lokalizacja"), on_delete=models.PROTECT, related_name="cells"
     )
-    name = models.CharField(_("Nazwa komórki"), max_length=200)
+    name = models.CharField(_("Nazwa komórki"), max_length=200, validators=[validate_text])
 
     class Meta:
         verbose_name = _("komórka")
@@ -167,15 +170,18 @@ class OsozAccess(models.TextChoices):
 
 
 class Employee(models.Model):
-    title = models.CharField(_("Tytuł"), max_length=40, blank=True, help_text=_("np. lek., dr n. med."))
-    first_name = models.CharField(_("Imię"), max_length=100)
-    last_name = models.CharField(_("Nazwisko"), max_length=100)
+    title = models.CharField(
+        _("Tytuł"), max_length=40, blank=True, help_text=_("np. lek., dr n. med."), validators=[validate_text]
+    )
+    first_name = models.CharField(_("Imię"), max_length=100, validators=[validate_text])
+    last_name = models.CharField(_("Nazwisko"), max_length=100, validators=[validate_text])
     is_medical = models.BooleanField(_("Pracownik medyczny"), default=True)
     specialisations_text = models.CharField(
         _("Specjalizacje"),
         max_length=300,
         blank=True,
         help_text=_("Specjalizacje pracownika w systemie, np. specjalista chorób wewnętrznych."),
+        validators=[validate_text],
     )
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL,
@@ -191,8 +197,12 @@ class Employee(models.Model):
     osoz_access = models.CharField(
         _("Dostęp rejestracji on-line tylko dla"), max_length=10, choices=OsozAccess.choices, default=OsozAccess.PATIENT
     )
-    osoz_description = models.TextField(_("Opis pracownika wyświetlany na stronach systemu OSOZ"), blank=True)
-    osoz_callcenter_description = models.TextField(_("Opis dodatkowy (dla CallCenter)"), blank=True)
+    osoz_description = models.TextField(
+        _("Opis pracownika wyświetlany na stronach systemu OSOZ"), blank=True, validators=[validate_multiline_text]
+    )
+    osoz_callcenter_description = models.TextField(
+        _("Opis dodatkowy (dla CallCenter)"), blank=True, validators=[validate_multiline_text]
+    )
     osoz_specialisations = models.ManyToManyField(
         Specialisation, verbose_name=_("Specjalizacja"), related_name="employees", blank=True
     )

@@ -6,6 +6,7 @@ DJANGO_ENV=production turns on the hardened settings that `manage.py check --dep
 secret must come from the environment. `.env.example` lists every variable.
 """
 
+import re
 import secrets
 from datetime import timedelta
 from ipaddress import ip_network
@@ -96,6 +97,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "core.middleware.NoStoreMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "accounts.middleware.VerifiedLoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -219,6 +221,16 @@ AXES_VERBOSE = False
 AXES_CLIENT_IP_CALLABLE = "core.middleware.client_address"
 # The reverse proxies whose X-Forwarded-* headers are believed (addresses or networks); nobody else's are.
 TRUSTED_PROXIES = [ip_network(proxy, strict=False) for proxy in env.list("TRUSTED_PROXIES", default=[])]
+# Password spraying: this many failed logins from one client address, whatever the usernames, within the cool-off
+# window, and that address is answered 429 until the window ends (accounts.services.login_address_wait).
+LOGIN_ADDRESS_FAILURE_LIMIT = env.int("LOGIN_ADDRESS_FAILURE_LIMIT", default=20)
+# What requests nobody has authenticated can write to the undeletable audit log (a refused webhook delivery, a failed
+# login of an unknown user) is recorded once per this window for each kind and address; repeats are only counted.
+AUDIT_COALESCE_MINUTES = env.int("AUDIT_COALESCE_MINUTES", default=10)
+if AXES_FAILURE_LIMIT < 1 or LOGIN_ADDRESS_FAILURE_LIMIT < 1 or AUDIT_COALESCE_MINUTES < 1:
+    raise ImproperlyConfigured(
+        "LOGIN_FAILURE_LIMIT, LOGIN_ADDRESS_FAILURE_LIMIT and AUDIT_COALESCE_MINUTES must be positive."
+    )
 
 # Sessions end after this much inactivity, and with the browser.
 SESSION_COOKIE_AGE = env.int("SESSION_IDLE_MINUTES", default=30) * 60
@@ -253,6 +265,13 @@ WHITENOISE_AUTOREFRESH = DEBUG
 
 # --- API ----------------------------------------------------------------------------------------------------------
 
+# The API's rate limits (core.throttles; 429 with Retry-After): per staff member, and per client address for requests
+# without a login.
+API_RATE_STAFF = env.str("API_RATE_STAFF", default="120/min")
+API_RATE_ANONYMOUS = env.str("API_RATE_ANONYMOUS", default="30/min")
+for _name, _rate in (("API_RATE_STAFF", API_RATE_STAFF), ("API_RATE_ANONYMOUS", API_RATE_ANONYMOUS)):
+    if not re.fullmatch(r"[1-9][0-9]*/(s|sec|m|min|h|hour|d|day)", _rate):
+        raise ImproperlyConfigured(f"{_name} must read like 120/min (requests per s, min, hour or day).")
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["core.permissions.IsVerifiedStaff"],
@@ -260,12 +279,15 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "core.api_errors.exception_handler",
+    "DEFAULT_THROTTLE_CLASSES": ["core.throttles.StaffRateThrottle", "core.throttles.AddressRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"staff": API_RATE_STAFF, "address": API_RATE_ANONYMOUS},
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Poradnia API",
     "DESCRIPTION": "Staff API of Poradnia; every endpoint needs a session with a verified second factor.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "core.api.errors_document"],
 }
 
 # --- OSOZ integration (osoz_integration/) ----------------------------------------------------------------------
@@ -297,8 +319,14 @@ if urlsplit(OSOZ_CALLBACK_BASE_URL).scheme not in {"http", "https"} or not urlsp
     )
 OSOZ_BOOKING_PULL_SECONDS = env.int("OSOZ_BOOKING_PULL_SECONDS", default=10)
 OSOZ_WEBHOOK_TOLERANCE_SECONDS = env.int("OSOZ_WEBHOOK_TOLERANCE_SECONDS", default=300)
+# This many refused webhook deliveries (bad or missing signature, stale timestamp) from one address within the window,
+# and that address is answered 429 without a signature check until the window ends.
+OSOZ_WEBHOOK_REFUSAL_LIMIT = env.int("OSOZ_WEBHOOK_REFUSAL_LIMIT", default=20)
+OSOZ_WEBHOOK_REFUSAL_MINUTES = env.int("OSOZ_WEBHOOK_REFUSAL_MINUTES", default=10)
 if OSOZ_BOOKING_PULL_SECONDS < 1 or OSOZ_WEBHOOK_TOLERANCE_SECONDS < 1:
     raise ImproperlyConfigured("OSOZ_BOOKING_PULL_SECONDS and OSOZ_WEBHOOK_TOLERANCE_SECONDS must be positive.")
+if OSOZ_WEBHOOK_REFUSAL_LIMIT < 1 or OSOZ_WEBHOOK_REFUSAL_MINUTES < 1:
+    raise ImproperlyConfigured("OSOZ_WEBHOOK_REFUSAL_LIMIT and OSOZ_WEBHOOK_REFUSAL_MINUTES must be positive.")
 
 # --- E-mail --------------------------------------------------------------------------------------------------------
 

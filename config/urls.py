@@ -40,3 +40,5 @@ urlpatterns = [
     path("api/v1/", include(api_urlpatterns)),
     path("api/schema/", SpectacularAPIView.as_view(permission_classes=[IsVerified]), name="api_schema"),
 ]
+
+handler404 = core_views.page_not_found

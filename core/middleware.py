@@ -1,4 +1,5 @@
-"""Middleware of every request: who the client is behind the clinic's reverse proxy, and the chosen language."""
+"""Middleware of every request: who the client is behind the clinic's reverse proxy, the chosen language, and that
+what staff see is never kept in a cache."""
 
 from contextlib import suppress
 from ipaddress import ip_address
@@ -6,6 +7,7 @@ from ipaddress import ip_address
 from django.conf import settings
 from django.http import HttpRequest
 from django.utils import translation
+from django.utils.cache import patch_cache_control
 
 FORWARDED_HEADERS = ("HTTP_X_FORWARDED_FOR", "HTTP_X_FORWARDED_PROTO", "HTTP_X_FORWARDED_HOST", "HTTP_X_REAL_IP")
 
@@ -63,4 +65,20 @@ class ChosenLanguageMiddleware:
         with translation.override(language):
             response = self.get_response(request)
         response.headers.setdefault("Content-Language", language)
+        return response
+
+
+class NoStoreMiddleware:
+    """Every answer to a logged-in user and every API answer carries `Cache-Control: no-store`: they hold patients'
+    records, lists, calendars and exports, which neither a shared computer's browser (its disk cache, the back button
+    after logging out) nor a proxy may keep. Static files never get here (WhiteNoise answers them earlier), so they
+    keep their long caching."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if request.path_info.startswith("/api/") or request.user.is_authenticated:
+            patch_cache_control(response, no_store=True)
         return response

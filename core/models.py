@@ -12,6 +12,7 @@ class AuditCategory(models.TextChoices):
     CONFIGURATION = "configuration", _("Konfiguracja")
     INTEGRATION = "integration", _("Integracja OSOZ")
     EXPORT = "export", _("Eksport danych")
+    EMERGENCY_ACCESS = "emergency_access", _("Dostęp w trybie awaryjnym")
 
 
 class AuditOutcome(models.TextChoices):

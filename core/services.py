@@ -4,6 +4,7 @@ from axes.models import AccessAttempt
 from django.apps import apps
 from django.conf import settings
 from django.contrib.sessions.models import Session
+from django.core.cache import cache
 from django.db import models, transaction
 from django.http import HttpRequest
 from django.utils import timezone, translation
@@ -16,6 +17,10 @@ from core.crypto import secret_reencrypt
 from core.fields import EncryptedSecretField
 from core.middleware import client_address
 from core.models import AuditCategory, AuditEvent, AuditOutcome
+from core.ratelimit import ratelimit_count, ratelimit_hit, ratelimit_key
+
+# How long the number of an event's unrecorded repeats waits for the next row of its kind to carry it.
+AUDIT_REPEATS_KEPT_SECONDS = 7 * 24 * 3600
 
 
 def audit_event(
@@ -57,6 +62,33 @@ def audit_event(
 def audit_record(**event) -> AuditEvent:
     """Record one audit event (the arguments of `audit_event`)."""
     recorded = audit_event(**event)
+    recorded.save()
+    return recorded
+
+
+def audit_record_coalesced(**event) -> AuditEvent | None:
+    """Record an event that requests nobody has authenticated can cause (a refused webhook delivery, a failed login
+    of an unknown user) once per AUDIT_COALESCE_MINUTES for each kind and client address, so that a flood of them
+    cannot fill the audit log, which nothing may delete. The first is recorded at once; its repeats within the window
+    are only counted in the cache, and the next row of the same kind says how many there were. The arguments are those
+    of `audit_event`, whose action and message as recorded make the kind; returns None for a repeat."""
+    recorded = audit_event(**event)
+    name = f"audit:{recorded.action}:{recorded.ip_address}:{recorded.message}"
+    minutes = settings.AUDIT_COALESCE_MINUTES
+    index, count = ratelimit_hit(name, seconds=minutes * 60, keep=AUDIT_REPEATS_KEPT_SECONDS)
+    if count > 1:
+        return None
+    last = ratelimit_key(name, "last")
+    previous = cache.get(last)
+    cache.set(last, index, timeout=AUDIT_REPEATS_KEPT_SECONDS)
+    repeats = ratelimit_count(name, index=previous) - 1 if previous is not None else 0
+    if repeats > 0:
+        summary = format_lazy(
+            _("Powtórzenia w ciągu {minutes} min po poprzednim takim wpisie (policzone, niezapisane osobno): {count}."),
+            minutes=minutes,
+            count=repeats,
+        )
+        recorded = audit_event(**{**event, "message": format_lazy("{} {}", event["message"], summary)})
     recorded.save()
     return recorded
 

@@ -3,6 +3,8 @@ from django.core.paginator import Paginator
 from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
+from django.views import defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -42,3 +44,11 @@ def healthz(request):
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
     return JsonResponse({"status": "ok"})
+
+
+def page_not_found(request, exception):
+    """An address nothing answers: the API's JSON error shape under /api/, the page elsewhere."""
+    if request.path.startswith("/api/"):
+        message = _("Nie ma takiego adresu w API.")
+        return JsonResponse({"error": {"code": "not_found", "message": message}}, status=404)
+    return defaults.page_not_found(request, exception)

@@ -7,7 +7,10 @@ the entity's webhook secret matches (compared in constant time). The delivery's 
 repeated delivery (OSOZ retrying after a lost answer, or a capture replayed within the window) is answered as the
 first one was and changes nothing. A failed verification is answered 401 and audited as a security event;
 neither the secret nor the body (personal data, sealed or not) is ever logged. The views are exempt from CSRF,
-login and the second factor: the signature is their authentication."""
+login and the second factor: the signature is their authentication. Anyone can send them unsigned, so refusals are
+counted per client address — past OSOZ_WEBHOOK_REFUSAL_LIMIT within the window the address is answered 429 before
+any check — and audited once per window for each reason and address. A signed approval is refused too while the
+integration is switched off: nothing is booked, and the booking stays pending on OSOZ."""
 
 import hashlib
 import hmac
@@ -28,8 +31,10 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from core.crypto import CryptoError, secret_decrypt
+from core.middleware import client_address
 from core.models import AuditCategory, AuditOutcome
-from core.services import audit_record
+from core.ratelimit import ratelimit_hit, ratelimit_wait
+from core.services import audit_record, audit_record_coalesced
 from osoz_integration import bookings, feed, interface
 from osoz_integration.models import InboundEvent, InboundEventSource, OsozBookingPath
 from osoz_integration.selectors import connection_get
@@ -40,14 +45,29 @@ SIGNATURE_SCHEME = "v1="
 MAX_SIGNATURES = 2
 NUDGE = _("powiadomienie z OSOZ o nowych rezerwacjach")
 APPROVAL = _("zapytanie OSOZ o zatwierdzenie rezerwacji")
+THROTTLED = _("zbyt wiele odrzuconych zgłoszeń z tego adresu, kolejne są chwilowo wstrzymywane")
+SWITCHED_OFF = _("integracja z OSOZ jest wyłączona (Ustawienia > OSOZ/LBK)")
 
 
 class _Rejected(Exception):
-    """The delivery failed verification; `reason` goes to the audit log."""
+    """The delivery is refused; `reason` goes to the audit log, `detail` to the sender. With `retry_after` the address
+    has had too many refused already and is answered 429."""
 
-    def __init__(self, reason: str | Promise):
+    def __init__(
+        self,
+        reason: str | Promise,
+        *,
+        detail: str = "Nieprawidłowy, przeterminowany lub powtórzony podpis.",
+        retry_after: int | None = None,
+    ):
         super().__init__(reason)
         self.reason = reason
+        self.detail = detail
+        self.retry_after = retry_after
+
+
+def _refusals(request: HttpRequest) -> str:
+    return f"osoz_webhook_refusals:{client_address(request)}"
 
 
 def _signature_valid(header: str, signed: bytes, secret: bytes) -> bool:
@@ -62,8 +82,15 @@ def _signature_valid(header: str, signed: bytes, secret: bytes) -> bool:
 
 
 def _verify(request: HttpRequest, now: datetime) -> uuid.UUID:
-    """The timestamp and the signature; returns the delivery's event id (checked against earlier ones later, in
-    the transaction that handles the delivery)."""
+    """The refusals of the address so far, the timestamp and the signature; returns the delivery's event id (checked
+    against earlier ones later, in the transaction that handles the delivery)."""
+    wait = ratelimit_wait(
+        _refusals(request),
+        limit=settings.OSOZ_WEBHOOK_REFUSAL_LIMIT,
+        seconds=settings.OSOZ_WEBHOOK_REFUSAL_MINUTES * 60,
+    )
+    if wait is not None:
+        raise _Rejected(THROTTLED, detail="Zbyt wiele odrzuconych zgłoszeń z tego adresu.", retry_after=wait)
     timestamp = request.headers.get("X-OSOZ-Timestamp", "")
     if not re.fullmatch(r"[0-9]{1,12}", timestamp):
         raise _Rejected(_("brak znacznika czasu podpisu"))
@@ -95,15 +122,22 @@ def _first_delivery(event_id: uuid.UUID, now: datetime) -> bool:
     return True
 
 
-def _refused(request: HttpRequest, what: Promise, reason: str | Promise) -> HttpResponse:
-    audit_record(
+def _refused(request: HttpRequest, what: Promise, rejected: _Rejected) -> HttpResponse:
+    """401, counted against the address; or 429 with Retry-After when the address is held back already. Audited once
+    per window for each reason and address (audit_record_coalesced)."""
+    audit_record_coalesced(
         category=AuditCategory.SECURITY,
         action="osoz_webhook_rejected",
-        message=format_lazy(_("Odrzucono {what}: {reason}."), what=what, reason=reason),
+        message=format_lazy(_("Odrzucono {what}: {reason}."), what=what, reason=rejected.reason),
         request=request,
         outcome=AuditOutcome.FAILURE,
     )
-    return JsonResponse({"detail": "Nieprawidłowy, przeterminowany lub powtórzony podpis."}, status=401)
+    if rejected.retry_after is not None:
+        response = JsonResponse({"detail": rejected.detail}, status=429)
+        response["Retry-After"] = str(rejected.retry_after)
+        return response
+    ratelimit_hit(_refusals(request), seconds=settings.OSOZ_WEBHOOK_REFUSAL_MINUTES * 60)
+    return JsonResponse({"detail": rejected.detail}, status=401)
 
 
 def _malformed(request: HttpRequest, what: Promise, detail: str | Promise) -> HttpResponse:
@@ -133,7 +167,7 @@ def booking_events(request: HttpRequest) -> HttpResponse:
     try:
         event_id = _verify(request, now)
     except _Rejected as rejected:
-        return _refused(request, NUDGE, rejected.reason)
+        return _refused(request, NUDGE, rejected)
     body = _json_body(request)
     if not isinstance(body, dict) or not isinstance(body.get("latest_cursor"), str):
         return _malformed(request, NUDGE, _("treść bez pola latest_cursor."))
@@ -158,8 +192,12 @@ def booking_approval(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     try:
         event_id = _verify(request, now)
+        if not connection_get().is_active:
+            # Switched off, or never switched on: the booking stays pending on OSOZ, and the feed brings it if the
+            # integration is switched on again, as it does the events of a nudge received while off.
+            raise _Rejected(SWITCHED_OFF, detail="Integracja z OSOZ jest w Poradni wyłączona.")
     except _Rejected as rejected:
-        return _refused(request, APPROVAL, rejected.reason)
+        return _refused(request, APPROVAL, rejected)
     body = _json_body(request)
     try:
         booking = interface.Booking.from_json(body if isinstance(body, dict) else {})

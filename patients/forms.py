@@ -3,6 +3,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from core.validators import validate_multiline_text
 from patients.models import OsozCardStatus, Patient, osoz_card_number_normalise, validate_osoz_card_number
 
 
@@ -88,3 +89,13 @@ class OsozCardAddForm(forms.Form):
 
 class OsozCardStatusForm(forms.Form):
     status = forms.ChoiceField(label=_("Status"), choices=OsozCardStatus.choices)
+
+
+class EmergencyAccessForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Podaj powód dostępu"),
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        validators=[validate_multiline_text],
+        help_text=_("Powód zostanie zapisany w audycie razem z Twoim imieniem i nazwiskiem oraz czasem dostępu."),
+    )

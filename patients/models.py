@@ -15,6 +15,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from core.text import polish_sort_key
+from core.validators import validate_text
 from patients import pesel
 
 OSOZ_CARD_LENGTH = 18
@@ -69,27 +70,29 @@ class DocumentType(models.TextChoices):
 
 
 class Patient(models.Model):
-    first_name = models.CharField(_("Imię"), max_length=100)
-    last_name = models.CharField(_("Nazwisko"), max_length=100)
+    first_name = models.CharField(_("Imię"), max_length=100, validators=[validate_text])
+    last_name = models.CharField(_("Nazwisko"), max_length=100, validators=[validate_text])
     # Empty for people without a PESEL, who are identified by a document instead.
     pesel = models.CharField(_("PESEL"), max_length=11, blank=True, db_index=True)
     document_type = models.CharField(
         _("Rodzaj dokumentu tożsamości"), max_length=20, choices=DocumentType.choices, blank=True
     )
-    document_number = models.CharField(_("Numer dokumentu tożsamości"), max_length=30, blank=True)
+    document_number = models.CharField(
+        _("Numer dokumentu tożsamości"), max_length=30, blank=True, validators=[validate_text]
+    )
     # blank: clean() reads both from the PESEL when they are left empty, and requires them otherwise.
     birth_date = models.DateField(_("Data urodzenia"), blank=True)
     sex = models.CharField(_("Płeć"), max_length=1, choices=Sex.choices, blank=True)
     email = models.EmailField(_("E-mail"), blank=True)
     phone = models.CharField(_("Telefon"), max_length=20, blank=True, db_index=True)
-    street = models.CharField(_("Ulica i numer"), max_length=150, blank=True)
+    street = models.CharField(_("Ulica i numer"), max_length=150, blank=True, validators=[validate_text])
     postal_code = models.CharField(
         _("Kod pocztowy"),
         max_length=6,
         blank=True,
         validators=[RegexValidator(r"^\d{2}-\d{3}\Z", _("Kod pocztowy ma postać NN-NNN, np. 31-042."))],
     )
-    city = models.CharField(_("Miejscowość"), max_length=100, blank=True)
+    city = models.CharField(_("Miejscowość"), max_length=100, blank=True, validators=[validate_text])
     # Search keys of search_fold(); the surname one serves Pacjenci > Lista and "Znajdź pacjenta".
     last_name_folded = models.CharField(max_length=100, editable=False, db_index=True)
     first_name_folded = models.CharField(max_length=100, editable=False)
@@ -101,6 +104,8 @@ class Patient(models.Model):
         verbose_name = _("pacjent")
         verbose_name_plural = _("pacjenci")
         default_permissions = ("view", "add", "change")
+        # Reception and administrators read every record; a doctor those of his own patients (selectors).
+        permissions = [("view_all_patients", _("Widzi kartoteki wszystkich pacjentów"))]
         constraints = [
             models.UniqueConstraint(
                 fields=["pesel"],
@@ -258,3 +263,22 @@ class OsozCard(models.Model):
 
     def __str__(self):
         return self.number
+
+
+class EmergencyAccess(models.Model):
+    """A doctor's "break the glass": he opened the record of someone who is not his patient, giving a reason (kept
+    in the audit entry written with it), and the record stays open to him until `expires_at`."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="emergency_accesses")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    granted_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("dostęp w trybie awaryjnym")
+        verbose_name_plural = _("dostępy w trybie awaryjnym")
+        default_permissions = ()
+        indexes = [models.Index(fields=["user", "expires_at"], name="patients_emergency_user_expiry")]
+
+    def __str__(self):
+        return f"{self.user} – {self.patient}, {self.granted_at:%Y-%m-%d %H:%M}"

@@ -1,12 +1,15 @@
 """Writes to patient records and OSOZ cards. Each one validates like the forms do (the integration and the
 booking window call these too) and is audited in the same transaction."""
 
-from datetime import date
+from collections.abc import Sequence
+from datetime import date, timedelta
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
 from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
@@ -14,7 +17,17 @@ from core.actors import Actor
 from core.models import AuditCategory, AuditEvent
 from core.services import audit_event, audit_record
 from core.text import join_lazy
-from patients.models import OsozCard, OsozCardSource, OsozCardStatus, Patient, osoz_card_number_normalise
+from patients.models import (
+    EmergencyAccess,
+    OsozCard,
+    OsozCardSource,
+    OsozCardStatus,
+    Patient,
+    osoz_card_number_normalise,
+)
+
+# How long a record opened in the emergency mode stays open to the doctor who gave the reason: one working day.
+EMERGENCY_ACCESS_HOURS = 12
 
 PATIENT_FIELDS = (
     "first_name",
@@ -32,15 +45,50 @@ PATIENT_FIELDS = (
 )
 
 
-def patient_view_record(*, patient: Patient, request: HttpRequest) -> None:
-    """PAT-4: who opened which record, and when. The message names no personal data; the entry names the patient."""
+def patients_viewed_record(*, patients: Sequence[Patient], message: Promise, request: HttpRequest) -> None:
+    """PAT-4: who was shown which patients' identifying data, where and when — by the record, the calendar's panel,
+    the visit, a page of Pacjenci > Lista or of search results. One entry per page however many patients it shows,
+    so paging through the clinic leaves a row per page: its object is the patient when the page shows one, and its
+    message names them all, with their ids and never a PESEL, when it shows several. A page showing nobody leaves
+    no entry."""
+    if not patients:
+        return
+    target = patients[0] if len(patients) == 1 else None
+    if target is None:
+        names = ", ".join(f"{patient} (id {patient.pk})" for patient in patients)
+        message = format_lazy(_("{shown} Pacjenci: {patients}."), shown=message, patients=names)
     audit_record(
         category=AuditCategory.RECORD_ACCESS,
         action="patient_viewed",
-        target=patient,
+        target=target,
         request=request,
-        message=_("Wyświetlono kartotekę pacjenta."),
+        message=message,
     )
+
+
+@transaction.atomic
+def patient_emergency_access_grant(
+    *, patient: Patient, user, reason: str, request: HttpRequest | None = None
+) -> EmergencyAccess:
+    """Break the glass (SEC-2): a doctor opens the record of someone who is not his patient for
+    EMERGENCY_ACCESS_HOURS, and the audit says who, which record and why, in a category of its own."""
+    now = timezone.now()
+    access = EmergencyAccess.objects.create(
+        patient=patient, user=user, granted_at=now, expires_at=now + timedelta(hours=EMERGENCY_ACCESS_HOURS)
+    )
+    audit_record(
+        category=AuditCategory.EMERGENCY_ACCESS,
+        action="patient_emergency_access",
+        target=patient,
+        actor=user,
+        request=request,
+        message=format_lazy(
+            _("Otwarto kartotekę pacjenta w trybie awaryjnym na {hours} godz. Powód: {reason}"),
+            hours=EMERGENCY_ACCESS_HOURS,
+            reason=reason,
+        ),
+    )
+    return access
 
 
 @transaction.atomic

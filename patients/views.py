@@ -7,12 +7,15 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_http_methods, require_POST
 
 from core.forms import errors_to_form
 from patients import selectors, services
 from patients.forms import (
+    EmergencyAccessForm,
     OsozCardAddForm,
     OsozCardStatusForm,
     PatientCreateForm,
@@ -25,12 +28,24 @@ PAGE_SIZE = 25
 
 
 @permission_required("patients.view_patient", raise_exception=True)
-@require_GET
+@require_http_methods(["GET", "POST"])
 def patient_list(request):
-    form = PatientSearchForm(request.GET or None)
+    """Pacjenci > Lista. A search is POSTed, and so are the pages of its results, the query going with them: what
+    was typed — a PESEL, a phone number — never reaches a URL, and so no access log. Only the unfiltered list's page
+    number travels in the query string."""
+    form = PatientSearchForm(request.POST or None)
     query = form.cleaned_data["q"] if form.is_valid() else ""
-    page = Paginator(selectors.patients_search(query=query), PAGE_SIZE).get_page(request.GET.get("page"))
-    context = {"form": form, "page": page, "querystring": _without_page(request.GET)}
+    number = (request.POST if request.method == "POST" else request.GET).get("page")
+    patients = selectors.patients_search(user=request.user, query=query)
+    page = Paginator(patients, PAGE_SIZE).get_page(number)
+    if query:
+        shown = gettext_lazy("Wyświetlono wyniki wyszukiwania pacjentów (strona {page}, liczba pacjentów: {count}).")
+    else:
+        shown = gettext_lazy("Wyświetlono listę pacjentów (strona {page}, liczba pacjentów: {count}).")
+    services.patients_viewed_record(
+        patients=list(page), message=format_lazy(shown, page=page.number, count=len(page)), request=request
+    )
+    context = {"form": form, "page": page, "query": query}
     partial = request.htmx and not request.htmx.history_restore_request
     return render(request, "patients/patient_list_rows.html" if partial else "patients/patient_list.html", context)
 
@@ -53,9 +68,11 @@ def patient_create(request):
 @permission_required("patients.view_patient", raise_exception=True)
 @require_http_methods(["GET", "POST"])
 def patient_detail(request, patient_id):
-    patient = selectors.patient_for_user(user=request.user, patient_id=patient_id)
+    try:
+        patient = selectors.patient_for_user(user=request.user, patient_id=patient_id)
+    except selectors.PatientHidden:
+        return _render_emergency_access(request, patient_id, EmergencyAccessForm())
     if request.method == "GET":
-        services.patient_view_record(patient=patient, request=request)
         return _render_detail(request, patient)
     if not request.user.has_perm("patients.change_patient"):
         raise PermissionDenied
@@ -70,6 +87,24 @@ def patient_detail(request, patient_id):
             messages.success(request, _("Zapisano zmiany w kartotece pacjenta."))
             return redirect("patients:patient_detail", patient_id=patient.pk)
     return _render_detail(request, patient, form=form)
+
+
+@permission_required("patients.view_patient", raise_exception=True)
+@require_POST
+def patient_emergency_access(request, patient_id):
+    """Break the glass: a doctor opens the record of someone who is not his patient by giving a reason; the record
+    then stays open to him for a limited time, and the audit says why. A record he may see anyway is just shown."""
+    try:
+        selectors.patient_for_user(user=request.user, patient_id=patient_id)
+    except selectors.PatientHidden as hidden:
+        form = EmergencyAccessForm(request.POST)
+        if not form.is_valid():
+            return _render_emergency_access(request, patient_id, form)
+        services.patient_emergency_access_grant(
+            patient=hidden.patient, user=request.user, reason=form.cleaned_data["reason"], request=request
+        )
+        messages.warning(request, _("Otwarto kartotekę w trybie awaryjnym. Dostęp został zapisany w audycie."))
+    return redirect("patients:patient_detail", patient_id=patient_id)
 
 
 @permission_required("patients.add_osozcard", raise_exception=True)
@@ -142,10 +177,13 @@ def _render_detail(request, patient, *, form=None, card_form=None):
         **_cards_context(request, patient, card_form=card_form),
         "form": (form or PatientForm(instance=patient)) if can_edit else None,
     }
+    services.patients_viewed_record(
+        patients=[patient], message=gettext_lazy("Wyświetlono kartotekę pacjenta."), request=request
+    )
     return render(request, "patients/patient_detail.html", context)
 
 
-def _without_page(query):
-    query = query.copy()
-    query.pop("page", None)
-    return query.urlencode()
+def _render_emergency_access(request, patient_id, form):
+    """Refused (403), with the way in; the page shows nothing of the patient."""
+    context = {"patient_id": patient_id, "form": form, "hours": services.EMERGENCY_ACCESS_HOURS}
+    return render(request, "patients/patient_emergency_access.html", context, status=403)

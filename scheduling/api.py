@@ -14,10 +14,18 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.api import paginated_response
+from core.api import ListApi, paginated_response
+from core.validators import validate_multiline_text, validate_text
 from patients.models import Patient
 from scheduling import selectors, services
-from scheduling.models import Appointment, AppointmentKind, AppointmentSource, Schedule, ScheduleBlock
+from scheduling.models import (
+    NOTES_MAX_LENGTH,
+    Appointment,
+    AppointmentKind,
+    AppointmentSource,
+    Schedule,
+    ScheduleBlock,
+)
 
 MAX_WINDOW_DAYS = 92
 
@@ -124,7 +132,7 @@ def _appointment(request, pk) -> Appointment:
     return selectors.appointment_for_user(user=request.user, appointment_id=pk)
 
 
-class AppointmentListApi(APIView):
+class AppointmentListApi(ListApi):
     """Appointments of the doctors this user may see, optionally in a window of days; POST books one (409 when the
     slot is taken)."""
 
@@ -148,7 +156,9 @@ class AppointmentListApi(APIView):
         patient = serializers.PrimaryKeyRelatedField(queryset=Patient.objects.all())
         starts_at = serializers.DateTimeField()
         kind = serializers.ChoiceField(choices=AppointmentKind.choices, default=AppointmentKind.VISIT)
-        notes = serializers.CharField(max_length=2000, allow_blank=True, default="")
+        notes = serializers.CharField(
+            max_length=NOTES_MAX_LENGTH, allow_blank=True, default="", validators=[validate_multiline_text]
+        )
 
     @extend_schema(
         parameters=[OpenApiParameter("date_from", str), OpenApiParameter("date_to", str)],
@@ -197,7 +207,7 @@ class AppointmentCancelApi(APIView):
         class Meta:
             ref_name = "AppointmentCancelInput"
 
-        reason = serializers.CharField(max_length=300, allow_blank=True, default="")
+        reason = serializers.CharField(max_length=300, allow_blank=True, default="", validators=[validate_text])
 
     @extend_schema(request=InputSerializer, responses=AppointmentOutputSerializer)
     def post(self, request, pk):
@@ -297,7 +307,7 @@ def _schedule_save(request, schedule: Schedule) -> Schedule:
     return services.schedule_save(schedule=schedule, blocks=blocks, actor=request.user)
 
 
-class ScheduleListApi(APIView):
+class ScheduleListApi(ListApi):
     """Schedules with their weekly layouts; POST adds one through the same rules as Harmonogramy."""
 
     action_permissions = {"get": ["scheduling.view_schedule"], "post": ["scheduling.add_schedule"]}

@@ -10,10 +10,19 @@ from django.utils.translation import gettext_lazy as _
 
 from clinic.models import Cell, Employee, Location
 from core.time import WARSAW
+from core.validators import validate_multiline_text, validate_text
 from patients.forms import PatientCreateForm
 from patients.models import Patient
 from scheduling import selectors
-from scheduling.models import Appointment, AppointmentKind, BookingSettings, Schedule, WaitingCategory, Weekday
+from scheduling.models import (
+    NOTES_MAX_LENGTH,
+    Appointment,
+    AppointmentKind,
+    BookingSettings,
+    Schedule,
+    WaitingCategory,
+    Weekday,
+)
 from scheduling.services import BlockSpec, schedule_osoz_unavailable_reason
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -330,7 +339,11 @@ class BookingForm(PanelForm):
     patient = forms.IntegerField(required=False, min_value=1, widget=forms.RadioSelect)
     kind = forms.ChoiceField(label=_("Rodzaj wizyty"), choices=AppointmentKind.choices)
     notes = forms.CharField(
-        label=_("Notatki związane z wizytą"), required=False, max_length=2000, widget=forms.Textarea
+        label=_("Notatki związane z wizytą"),
+        required=False,
+        max_length=NOTES_MAX_LENGTH,
+        widget=forms.Textarea,
+        validators=[validate_multiline_text],
     )
 
     def __init__(self, *args, kinds, **kwargs):
@@ -356,12 +369,12 @@ class NewPatientForm(PatientCreateForm):
 
 class SlotRemoveForm(PanelForm, SlotForm):
     panel_id = "remove"
-    reason = forms.CharField(label=_("Powód"), required=False, max_length=300)
+    reason = forms.CharField(label=_("Powód"), required=False, max_length=300, validators=[validate_text])
 
 
 class CancelForm(PanelForm):
     panel_id = "cancel"
-    reason = forms.CharField(label=_("Powód odwołania"), max_length=300)
+    reason = forms.CharField(label=_("Powód odwołania"), max_length=300, validators=[validate_text])
 
 
 class MoveForm(PanelForm):

@@ -7,6 +7,10 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.time import WARSAW
+from core.validators import validate_multiline_text, validate_text
+
+# The one limit of "Notatki związane z wizytą", whichever channel writes them (OSOZ's contract allows as much).
+NOTES_MAX_LENGTH = 2000
 
 
 class Weekday(models.IntegerChoices):
@@ -36,6 +40,7 @@ class Schedule(models.Model):
         _("Opis wymagania"),
         blank=True,
         help_text=_("Warunek, który pacjent zaakceptuje przy umawianiu on-line, np. dostarczenie skierowania."),
+        validators=[validate_multiline_text],
     )
     first_free_only = models.BooleanField(_("Wybieraj pierwszy wolny termin"), default=False)
     children_sick = models.BooleanField(_("Dzieci chore"), default=False)
@@ -153,7 +158,12 @@ class Appointment(models.Model):
     source = models.CharField(_("Źródło"), max_length=10, choices=AppointmentSource.choices)
     kind = models.CharField(_("Rodzaj"), max_length=10, choices=AppointmentKind.choices, default=AppointmentKind.VISIT)
     is_nfz = models.BooleanField(_("NFZ"))
-    notes = models.TextField(_("Notatki związane z wizytą"), blank=True)
+    notes = models.TextField(
+        _("Notatki związane z wizytą"),
+        max_length=NOTES_MAX_LENGTH,
+        blank=True,
+        validators=[validate_multiline_text],
+    )
     # "Kto i kiedy umówił": the staff member, or the channel ("OSOZ") when a patient booked online.
     booked_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
@@ -166,7 +176,7 @@ class Appointment(models.Model):
     )
     cancelled_by_label = models.CharField(_("Pracownik odwołujący"), max_length=150, blank=True)
     cancelled_at = models.DateTimeField(_("Odwołano"), null=True, blank=True)
-    cancel_reason = models.CharField(_("Powód odwołania"), max_length=300, blank=True)
+    cancel_reason = models.CharField(_("Powód odwołania"), max_length=300, blank=True, validators=[validate_text])
     cancel_source = models.CharField(
         _("Źródło odwołania"), max_length=10, choices=AppointmentSource.choices, blank=True
     )
@@ -239,7 +249,7 @@ class RemovedSlot(models.Model):
     schedule = models.ForeignKey(Schedule, on_delete=models.CASCADE, related_name="removed_slots")
     starts_at = models.DateTimeField(_("Początek"))
     ends_at = models.DateTimeField(_("Koniec"))
-    reason = models.CharField(_("Powód"), max_length=300, blank=True)
+    reason = models.CharField(_("Powód"), max_length=300, blank=True, validators=[validate_text])
     removed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     removed_at = models.DateTimeField(_("Usunięto"), auto_now_add=True)
 

@@ -231,7 +231,8 @@ def online_schedules(*, employee_id: int | None = None) -> QuerySet[Schedule]:
 
 
 def calendar_employees_for_user(user) -> QuerySet[Employee]:
-    """The doctors whose calendars this user may see: all for reception and administrators, his own for a doctor."""
+    """The doctors whose calendars and schedules this user may see: all for reception and administrators, his own
+    for a doctor. The one rule of the calendar, Harmonogramy and the API."""
     employees = Employee.objects.filter(is_medical=True)
     if user.has_perm("scheduling.view_all_calendars"):
         return employees

@@ -20,6 +20,7 @@ urlpatterns = [
     path("kolejka-oczekujacych/", queue.queue, name="queue"),
     path("kolejka-oczekujacych/pacjenci/", queue.queue_patients, name="queue_patients"),
     path("wizyta/<int:pk>/", visit.visit, name="visit"),
+    path("wizyta/<int:pk>/otworz/", visit.visit_open, name="visit_open"),
     path("wizyta/<int:pk>/zakoncz/", visit.visit_finish, name="visit_finish"),
     # Struktura > Pracownicy > Harmonogramy and Ustawienia live here too: they configure the calendar.
     path("harmonogramy/pracownik/<int:employee_pk>/", schedules.schedule_list, name="schedule_list"),

@@ -12,7 +12,7 @@ from patients.models import OsozCardStatus
 from patients.tests.factories import OsozCardFactory, PatientFactory
 from scheduling.models import Appointment, AppointmentStatus
 from scheduling.selectors import booking_settings
-from scheduling.tests.factories import ScheduleFactory
+from scheduling.tests.factories import AppointmentFactory, ScheduleFactory
 
 pytestmark = [
     pytest.mark.browser,
@@ -98,3 +98,30 @@ def test_a_booking_appears_in_another_open_calendar_without_reload(asgi_page_for
     expect(watching.locator(".block.appointment", has_text="Zielińska Ewa")).to_contain_text(
         "10:00–10:20", timeout=5_000
     )
+
+
+def test_reception_confirms_the_arrival_and_the_doctor_opens_the_visit_with_a_button(page, bob, carol_schedule):
+    patient = PatientFactory(last_name="Przybyła", first_name="Ewa", sex="K")
+    appointment = AppointmentFactory(
+        schedule=carol_schedule, starts_at=datetime(2026, 12, 1, 10, tzinfo=WARSAW), patient=patient
+    )
+    browser_login(page, bob)
+    page.goto("/kalendarz/?date=2026-12-01")
+    page.locator(".block.appointment", has_text="Przybyła Ewa").click()
+    panel = page.locator("#calendar-panel")
+    panel.get_by_role("button", name="Potwierdź przybycie").click()
+    expect(panel.get_by_role("status")).to_have_text("Potwierdzono przybycie pacjenta.")
+
+    page.context.clear_cookies()
+    browser_login(page, carol_schedule.employee.user)
+    page.goto("/kalendarz/?date=2026-12-01")
+    page.locator(".block.appointment", has_text="Przybyła Ewa").click()
+    expect(panel.get_by_role("button", name="Otwórz wizytę")).to_be_visible()
+    appointment.refresh_from_db()
+    assert appointment.status == AppointmentStatus.CONFIRMED  # showing the panel opened nothing
+    panel.get_by_role("button", name="Otwórz wizytę").click()
+    page.wait_for_url(f"**{reverse('scheduling:visit', args=[appointment.pk])}")
+    expect(page.get_by_role("heading", name="Przybyła Ewa")).to_be_visible()
+    expect(page.get_by_text("Wizyta otwarta", exact=True)).to_be_visible()
+    appointment.refresh_from_db()
+    assert appointment.status == AppointmentStatus.IN_VISIT

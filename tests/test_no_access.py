@@ -1,6 +1,7 @@
-"""Every staff page and API endpoint refuses each role it is not for — the administrator, reception, a doctor, and
-dave who has no role — with 403, whatever the method and whether or not the object exists (the permission is checked
-before anything else), and changes nothing: every row of every table but the sessions' is the same afterwards.
+"""Every staff page and API endpoint refuses each role it is not for — the administrator, reception, a doctor, and dave
+who has no role — with 403 (405 for a method an API endpoint does not have at all), whatever the method and whether or
+not the object exists (the permission is checked before anything else), and changes nothing: every row of every table
+but the sessions' is the same afterwards.
 
 Which roles a route is not for is read from the route itself, not from a table kept here: the checks of a page's
 permission decorators (Django's `permission_required`, `core.permissions.any_permission_required`) and the permission
@@ -54,9 +55,7 @@ MISSING_ID = 970_002
 UNWATCHED = {"sessions"}  # a request may write its session (messages); nothing else
 MOVE_TO = datetime(2027, 1, 5, 9, tzinfo=WARSAW)  # a free slot of erin's
 # What carol tries on erin's objects: (channel, method, URL name, its parameter, which of erin's objects, data); the
-# pages and the API must answer an action alike. Struktura > Pracownicy > Harmonogramy is not among them: it shows
-# any doctor's schedules to every role by design (scheduling/tests/test_schedules.py), where the API shows a doctor
-# only his own.
+# pages and the API must answer an action alike.
 FOREIGN_ACTIONS = {
     "see the appointment": [
         ("page", "get", "scheduling:calendar_appointment", "appointment_id", "booked", None),
@@ -81,12 +80,17 @@ FOREIGN_ACTIONS = {
         ("page", "post", "scheduling:calendar_cancel", "appointment_id", "booked", {"reason": "Pomyłka"}),
         ("api", "post", "appointment-cancel", "pk", "booked", {"reason": "Pomyłka"}),
     ],
-    "open the visit": [("page", "get", "scheduling:visit", "pk", "confirmed", None)],
+    "see the visit": [("page", "get", "scheduling:visit", "pk", "confirmed", None)],
+    "open the visit": [("page", "post", "scheduling:visit_open", "pk", "confirmed", {})],
     "write the visit's notes": [("page", "post", "scheduling:visit", "pk", "in_visit", {"notes": "Nadpisane"})],
     "finish the visit": [("page", "post", "scheduling:visit_finish", "pk", "in_visit", {})],
+    "see the patient's record": [("page", "get", "patients:patient_detail", "patient_id", "patient", None)],
     "see the removed slot": [("page", "get", "scheduling:calendar_removed", "removed_id", "removed", None)],
     "restore the removed slot": [("page", "post", "scheduling:calendar_slot_restore", "removed_id", "removed", {})],
-    "see the schedule": [("api", "get", "schedule-detail", "pk", "schedule", None)],
+    "see the schedules": [
+        ("page", "get", "scheduling:schedule_list", "employee_pk", "employee", None),
+        ("api", "get", "schedule-detail", "pk", "schedule", None),
+    ],
     "change the schedule": [
         ("page", "post", "scheduling:schedule_edit", "pk", "schedule", {"valid_to": "2027-06-30"}),
         ("api", "put", "schedule-detail", "pk", "schedule", {"valid_to": "2027-06-30"}),
@@ -123,11 +127,18 @@ def page_checks(view):
         layer = getattr(layer, "__wrapped__", None)
 
 
+def lacks(view, method: str) -> bool:
+    """An API endpoint without this method: DRF answers 405, to anyone verified, before any permission check."""
+    return hasattr(view, "cls") and not hasattr(view.cls, method)
+
+
 def allows(view, method: str, permissions) -> bool:
     """Whether the route's own permission checks let a user with these permissions make this request."""
     user = RoleHolder(permissions)
     if hasattr(view, "cls"):  # a DRF view: its permission classes decide, as they do for a request
         api_view = view.cls(**view.initkwargs)
+        if lacks(view, method):
+            return False
         request = SimpleNamespace(method=method.upper(), user=user)
         return all(permission.has_permission(request, api_view) for permission in api_view.get_permissions())
     try:
@@ -146,12 +157,16 @@ def staff_routes(patterns=None, prefix=""):
 
 
 ROUTES = sorted(staff_routes(), key=lambda route: route[:2])
-# (persona, route name, path, the methods the route refuses that persona)
+# (persona, route name, path, the methods the route refuses that persona with the status each is refused with)
 REFUSED = [
     (persona, name, path, refused)
     for persona, permissions in PERSONAS.items()
     for name, path, view in ROUTES
-    if (refused := tuple(method for method in METHODS if not allows(view, method, permissions)))
+    if (
+        refused := {
+            method: 405 if lacks(view, method) else 403 for method in METHODS if not allows(view, method, permissions)
+        }
+    )
 ]
 CASES = [
     pytest.param(
@@ -241,11 +256,13 @@ def world(carol):
 
 @pytest.fixture
 def erins(erin_schedule):
-    """Erin's objects by what they are: a booked, a confirmed and an open visit's appointment, a slot she removed,
-    and her schedule."""
+    """Erin's objects by what they are: a booked, a confirmed and an open visit's appointment, the booked one's
+    patient, a slot she removed, her schedule and herself."""
     monday = datetime(2027, 1, 4, 8, tzinfo=WARSAW)
+    booked = AppointmentFactory(schedule=erin_schedule, starts_at=monday)
     return {
-        "booked": AppointmentFactory(schedule=erin_schedule, starts_at=monday).pk,
+        "booked": booked.pk,
+        "patient": booked.patient_id,
         "confirmed": AppointmentFactory(
             schedule=erin_schedule, starts_at=monday.replace(minute=20), status=AppointmentStatus.CONFIRMED
         ).pk,
@@ -254,6 +271,7 @@ def erins(erin_schedule):
         ).pk,
         "removed": remove_slot(erin_schedule, MOVE_TO.replace(hour=10)).pk,
         "schedule": erin_schedule.pk,
+        "employee": erin_schedule.employee_id,
     }
 
 
@@ -281,7 +299,7 @@ def test_a_role_is_refused_what_it_may_not_use_and_nothing_changes(request, clie
         if difference := changes(before, after):
             changed[method] = difference
         before = after
-    assert (answers, changed) == (dict.fromkeys(methods, 403), {})
+    assert (answers, changed) == (methods, {})
 
 
 @pytest.mark.parametrize("action", FOREIGN_ACTIONS)

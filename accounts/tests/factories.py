@@ -2,9 +2,8 @@ import base64
 
 import factory
 from django.contrib.auth.models import Group
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts.models import User
+from accounts.models import TOTPDevice, User
 
 PASSWORD = "Haslo-testowe-123"
 

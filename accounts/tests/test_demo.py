@@ -21,7 +21,7 @@ def test_seed_demo_is_idempotent_and_demo_accounts_log_in(client):
 
     admin = User.objects.get(username="admin")
     client.post(reverse("login"), {"username": "admin", "password": DEMO_PASSWORD})
-    response = client.post(reverse("login_verify"), {"token": totp_now(admin.totpdevice_set.get())})
+    response = client.post(reverse("login_verify"), {"token": totp_now(admin.totp_devices.get())})
     assert response.url == reverse("home")
 
 

@@ -4,8 +4,8 @@ import pytest
 from axes.models import AccessAttempt
 from django.conf import settings
 from django.urls import reverse
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from accounts.models import TOTPDevice
 from accounts.tests.factories import PASSWORD, TOTPDeviceFactory, UserFactory
 from conftest import totp_now
 from core.models import AuditEvent, AuditOutcome
@@ -13,8 +13,8 @@ from core.models import AuditEvent, AuditOutcome
 pytestmark = pytest.mark.django_db
 
 
-def post_password(client, username, password=PASSWORD):
-    return client.post(reverse("login"), {"username": username, "password": password})
+def post_password(client, username, password=PASSWORD, **headers):
+    return client.post(reverse("login"), {"username": username, "password": password}, **headers)
 
 
 def test_login_page_is_polish(client):
@@ -129,6 +129,40 @@ def test_wrong_codes_count_toward_the_lockout(client, alice):
     # Even the right code no longer helps: the password step has to be passed again after the cool-off.
     assert client.post(reverse("login_verify"), {"token": totp_now(device)}).status_code == 302
     assert client.get(reverse("home")).status_code == 302
+
+
+def test_password_spraying_from_one_address_is_held_back_with_a_polish_429(client, alice, settings):
+    TOTPDeviceFactory(user=alice)
+    limit = settings.LOGIN_ADDRESS_FAILURE_LIMIT
+
+    statuses = [post_password(client, f"konto{n}", "Wiosna2026!").status_code for n in range(30)]
+
+    assert statuses == [200] * limit + [429] * (30 - limit)
+    # Even the right password waits out the window from this address, and is told how long.
+    response = post_password(client, "alice")
+    assert response.status_code == 429 and 0 < int(response["Retry-After"]) <= 15 * 60
+    assert "Logowanie wstrzymane" in response.text and "Spróbuj ponownie za 15 min." in response.text
+    assert AuditEvent.objects.filter(action="login_throttled").count() == 1
+    # Each account's own lockout is untouched: from another address alice logs in.
+    other = client.post(reverse("login"), {"username": "alice", "password": PASSWORD}, REMOTE_ADDR="192.0.2.20")
+    assert other.url == reverse("login_verify")
+
+
+def test_failed_logins_of_unknown_users_are_audited_once_per_window_and_address(client, alice, clock):
+    for n in range(10):
+        post_password(client, f"konto{n}", "zle-haslo")
+    post_password(client, "alice", "zle-haslo")
+    post_password(client, "konto-z-innego-adresu", "zle-haslo", REMOTE_ADDR="192.0.2.20")
+
+    failed = AuditEvent.objects.filter(action="login_failed").order_by("pk")
+    assert [event.actor_label for event in failed] == ["konto0", "alice", "konto-z-innego-adresu"]
+
+    clock.shift(timedelta(minutes=10))
+    post_password(client, "konto10", "zle-haslo")
+    assert failed.last().message == (
+        "Nieudane logowanie: błędne hasło lub nazwa użytkownika. Powtórzenia w ciągu 10 min po poprzednim takim wpisie "
+        "(policzone, niezapisane osobno): 9."
+    )
 
 
 def test_first_login_enrols_a_totp_device_with_a_qr_code(client):

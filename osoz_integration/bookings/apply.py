@@ -154,11 +154,34 @@ def _open(opened: _Opened, cache: ApplyCache) -> None:
     location, key = cache.location(opened.booking.location_unit_number)
     ahead = cache.opening.take(opened.booking, key) if cache.opening is not None else None
     try:
-        opened.data = ahead.result() if ahead is not None else personal_data(opened.booking, location, key)
+        data = ahead.result() if ahead is not None else personal_data(opened.booking, location, key)
+        _typed_text_check(opened.booking, data)
+        opened.data = data
         if not opened.data.pesel:
             raise Refused(PESEL_NEEDED, detail=_("rezerwacja bez numeru PESEL"))
     except Refused as refusal:
         opened.refusal = refusal
+
+
+def _typed_text_check(booking: interface.Booking, data: interface.PersonalData) -> None:
+    """What the patient typed online is validated as the reception's forms validate it — by the model fields'
+    validators (length, no control characters): the names whether the PESEL is known or not, and the note for the
+    doctor. The refusal names the fields, never the values, which are recorded nowhere."""
+    typed = [
+        (Patient._meta.get_field("last_name"), data.last_name),
+        (Patient._meta.get_field("first_name"), data.first_name),
+        (Appointment._meta.get_field("notes"), booking.patient_note),
+    ]
+    wrong = []
+    for model_field, value in typed:
+        try:
+            model_field.run_validators(value)
+        except ValidationError as error:
+            message = phrase_lazy(error.messages[0])
+            wrong.append(format_lazy("{label}: {message}", label=model_field.verbose_name, message=message))
+    if wrong:
+        details = join_lazy("; ", wrong)
+        raise Refused(format_lazy(PATIENT_DATA_INVALID, details=details), detail=details)
 
 
 def _opened(bookings: Sequence[interface.Booking], cache: ApplyCache) -> list[_Opened]:
@@ -180,9 +203,7 @@ def _new_patient(data: interface.PersonalData) -> Patient:
         email = data.email
     except ValidationError:
         email = ""
-    patient = Patient(
-        first_name=data.first_name[:100], last_name=data.last_name[:100], pesel=data.pesel, email=email, phone=phone
-    )
+    patient = Patient(first_name=data.first_name, last_name=data.last_name, pesel=data.pesel, email=email, phone=phone)
     try:
         patient.full_clean(validate_constraints=False)
     except ValidationError as error:

@@ -5,6 +5,7 @@ switched on or off."""
 
 import json
 import uuid
+from datetime import timedelta
 
 import httpx
 import pytest
@@ -172,6 +173,52 @@ def test_a_validly_signed_malformed_booking_is_answered_400(client, clinic):
     assert response.status_code == 400 and not OsozBooking.objects.exists() and not InboundEvent.objects.exists()
     audit = AuditEvent.objects.get(action="osoz_webhook_malformed")
     assert "personal_data" in audit.message and audit.outcome == AuditOutcome.FAILURE
+
+
+@pytest.mark.parametrize("switched_off", [{"enabled": False}, {"client_id": ""}], ids=["off", "never-connected"])
+def test_an_approval_while_the_integration_is_off_is_refused_and_books_nothing(client, switched_off):
+    connected()
+    Connection.objects.update(**switched_off)
+    clinic = keyed_clinic()
+
+    response = signed_post(client, APPROVAL, booking_document(clinic, starts_at=next_weekday(0, 9)))
+
+    assert response.status_code == 401
+    assert not Appointment.objects.exists() and not Patient.objects.exists()
+    assert not OsozBooking.objects.exists() and not InboundEvent.objects.exists()
+    assert security_audit().message == (
+        "Odrzucono zapytanie OSOZ o zatwierdzenie rezerwacji: integracja z OSOZ jest wyłączona (Ustawienia > OSOZ/LBK)."
+    )
+
+
+def test_a_flood_of_unsigned_deliveries_is_held_back_and_audited_once_per_window(client, clinic, clock, settings):
+    body = json.dumps({"latest_cursor": "c1"}).encode()
+    limit = settings.OSOZ_WEBHOOK_REFUSAL_LIMIT
+
+    statuses = [post(client, NUDGE, body).status_code for _ in range(100)]
+
+    assert statuses == [401] * limit + [429] * (100 - limit)
+    held_back = post(client, APPROVAL, body)
+    assert held_back.status_code == 429 and 0 < int(held_back["Retry-After"]) <= 600
+    refused = AuditEvent.objects.filter(action="osoz_webhook_rejected").order_by("pk")
+    assert list(refused.values_list("message", flat=True)) == [
+        "Odrzucono powiadomienie z OSOZ o nowych rezerwacjach: brak znacznika czasu podpisu.",
+        "Odrzucono powiadomienie z OSOZ o nowych rezerwacjach: zbyt wiele odrzuconych zgłoszeń z tego adresu, kolejne "
+        "są chwilowo wstrzymywane.",
+        "Odrzucono zapytanie OSOZ o zatwierdzenie rezerwacji: zbyt wiele odrzuconych zgłoszeń z tego adresu, kolejne "
+        "są chwilowo wstrzymywane.",
+    ]
+    # Another address is not held back; OSOZ's own signed deliveries from it are taken.
+    assert post(client, NUDGE, body, REMOTE_ADDR="192.0.2.10").status_code == 401
+    assert signed_post(client, NUDGE, {"latest_cursor": "c1"}, REMOTE_ADDR="192.0.2.11").status_code == 204
+
+    # The next window: refused (not held back) again, and the row tells how many the last one left unrecorded.
+    clock.shift(timedelta(minutes=10))
+    assert post(client, NUDGE, body).status_code == 401
+    assert refused.filter(ip_address="127.0.0.1").last().message == (
+        "Odrzucono powiadomienie z OSOZ o nowych rezerwacjach: brak znacznika czasu podpisu. Powtórzenia w ciągu "
+        "10 min po poprzednim takim wpisie (policzone, niezapisane osobno): 19."
+    )
 
 
 def test_the_receivers_take_only_post(client, clinic):

@@ -1,8 +1,11 @@
+from datetime import timedelta
+
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from core.models import AuditCategory, AuditEvent
-from patients.models import OsozCardStatus
+from patients.models import EmergencyAccess, OsozCardStatus
 from patients.tests.factories import OsozCardFactory, PatientFactory
 
 pytestmark = pytest.mark.django_db
@@ -33,8 +36,14 @@ def edit(patient, **fields):
     return {**data, **fields}
 
 
+def opened(patient, user):
+    """The record opened to a doctor as if he had broken the glass (scheduling's appointments are out of reach)."""
+    EmergencyAccess.objects.create(patient=patient, user=user, expires_at=timezone.now() + timedelta(hours=1))
+
+
 def test_every_view_of_a_record_is_audited_without_personal_data(client_for, bob, carol):
     patient = PatientFactory(last_name="Zając", first_name="Ewa", sex="K")
+    opened(patient, carol)
     client_for(bob).get(url(patient))
     client_for(carol).get(url(patient))
     events = AuditEvent.objects.filter(action="patient_viewed").order_by("id")
@@ -73,6 +82,7 @@ def test_record_shows_the_osoz_section_with_cards_and_statuses(client_for, bob):
 
 def test_doctor_reads_the_record_without_forms(client_for, carol):
     card = OsozCardFactory(status=OsozCardStatus.ACTIVE)
+    opened(card.patient, carol)
     page = client_for(carol).get(url(card.patient)).text
     assert card.patient.pesel in page and card.number in page
     assert '<form method="post"' not in page.split("</header>")[1]

@@ -1,10 +1,13 @@
 """Every patient URL replayed by each role, with both methods: the server refuses what the role may not do."""
 
+from datetime import timedelta
+
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from core.menu import menu_for
-from patients.models import OsozCard, Patient
+from patients.models import EmergencyAccess, OsozCard, Patient
 from patients.tests.factories import OsozCardFactory
 
 pytestmark = pytest.mark.django_db
@@ -45,6 +48,7 @@ def test_user_without_a_role_is_refused_everything(client_for, dave, card):
 
 
 def test_doctor_reads_but_cannot_change_anything(client_for, carol, card):
+    EmergencyAccess.objects.create(patient=card.patient, user=carol, expires_at=timezone.now() + timedelta(hours=1))
     client = client_for(carol)
     links = urls(card)
     assert client.get(links["list"]).status_code == 200
@@ -72,7 +76,7 @@ def test_reception_and_administrator_edit_patients(client_for, request, persona,
 def test_unsafe_methods_are_refused_where_only_get_makes_sense(client_for, bob, card):
     client = client_for(bob)
     links = urls(card)
-    assert client.post(links["list"]).status_code == 405
+    assert client.put(links["list"]).status_code == 405
     assert client.get(links["card_add"]).status_code == 405
     assert client.get(links["card_status"]).status_code == 405
 

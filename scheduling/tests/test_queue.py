@@ -5,6 +5,7 @@ from django.urls import reverse
 
 from clinic.tests.factories import CellFactory
 from core.errors import DomainError
+from core.models import AuditEvent
 from core.time import WARSAW
 from patients.tests.factories import PatientFactory
 from scheduling.models import AppointmentStatus, RemovedSlot, WaitingCategory, WaitingListEntry
@@ -131,8 +132,11 @@ def test_reception_sees_the_queue_filtered_by_cell_and_category(client_for, bob,
 def test_reception_enters_a_patient_by_hand(client_for, bob, schedule):
     patient = PatientFactory(last_name="Zalewska")
     client = client_for(bob)
-    found = client.get(reverse("scheduling:queue_patients"), {"q": "Zalew"}).content.decode()
+    found = client.post(reverse("scheduling:queue_patients"), {"q": "Zalew"}).content.decode()
     assert f'name="patient" value="{patient.pk}"' in found
+    shown = AuditEvent.objects.get(action="patient_viewed")
+    assert shown.message == "Wyświetlono wyniki wyszukiwania pacjenta w kolejce oczekujących (liczba pacjentów: 1)."
+    assert shown.object_id == str(patient.pk)
     data = {"cell": schedule.cell_id, "category": WaitingCategory.URGENT, "patient": patient.pk}
     assert client.post(URL, data).status_code == 302
     entry = WaitingListEntry.objects.get()
@@ -151,7 +155,7 @@ def test_doctors_and_users_without_a_role_have_no_queue(client_for, carol, dave,
         client = client_for(user)
         assert client.get(URL).status_code == 403
         assert client.post(URL, {"cell": schedule.cell_id}).status_code == 403
-        assert client.get(reverse("scheduling:queue_patients"), {"q": "Now"}).status_code == 403
+        assert client.post(reverse("scheduling:queue_patients"), {"q": "Now"}).status_code == 403
 
 
 def test_the_menu_offers_the_queue_to_reception_only(client_for, bob, carol):

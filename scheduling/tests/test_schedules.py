@@ -52,14 +52,31 @@ def input_tag(page: str, attribute: str) -> str:
     return re.search(rf"<input[^>]*{re.escape(attribute)}[^>]*>", page).group(0)
 
 
-def test_the_list_shows_the_employees_schedules_to_every_role_but_none(client_for, alice, bob, carol, dave, doctor):
-    ScheduleFactory(employee=doctor, cell=doctor.cells.first())
+def test_the_list_shows_every_doctors_schedules_to_reception_and_administrators_and_a_doctor_his_own(
+    client_for, alice, bob, carol_schedule, dave, doctor
+):
+    schedule = ScheduleFactory(employee=doctor, cell=doctor.cells.first())
     url = reverse("scheduling:schedule_list", kwargs={"employee_pk": doctor.pk})
-    for user in (alice, bob, carol):
+    for user in (alice, bob):
         response = client_for(user).get(url)
         assert response.status_code == 200
         assert "Poradnia Kardiologiczna" in response.content.decode()
+    carol = client_for(carol_schedule.employee.user)
+    own = carol.get(reverse("scheduling:schedule_list", kwargs={"employee_pk": carol_schedule.employee_id}))
+    assert own.status_code == 200 and carol_schedule.cell.name in own.content.decode()
+    # Another doctor's schedules are not found, by the page as by the API.
+    assert carol.get(url).status_code == 404
+    assert carol.get(reverse("schedule-detail", kwargs={"pk": schedule.pk})).status_code == 404
     assert client_for(dave).get(url).status_code == 403
+
+
+def test_the_employee_list_links_a_doctor_to_his_own_schedules_only(client_for, bob, carol_schedule, doctor):
+    mine = reverse("scheduling:schedule_list", kwargs={"employee_pk": carol_schedule.employee_id})
+    theirs = reverse("scheduling:schedule_list", kwargs={"employee_pk": doctor.pk})
+    page = client_for(carol_schedule.employee.user).get(reverse("clinic:employee_list")).content.decode()
+    assert mine in page and theirs not in page
+    page = client_for(bob).get(reverse("clinic:employee_list")).content.decode()
+    assert mine in page and theirs in page
 
 
 def test_only_an_administrator_adds_or_changes_schedules(client_for, bob, carol, dave, doctor):

@@ -11,6 +11,7 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
+from core.exports import XLSX_CONTENT_TYPE
 from core.models import AuditCategory
 from core.services import audit_record
 from core.text import join_lazy
@@ -70,7 +71,7 @@ def appointment_export(request):
     )
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     name = f"umowienia-odwolane-{stamp}.xlsx" if cancelled else f"umowienia-{stamp}.xlsx"
-    response = HttpResponse(content=workbook, content_type=exports.XLSX_CONTENT_TYPE)
+    response = HttpResponse(content=workbook, content_type=XLSX_CONTENT_TYPE)
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
 

@@ -12,14 +12,16 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
+from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core.errors import DomainError
 from core.forms import errors_to_form
 from core.time import WARSAW
 from patients.selectors import patient_for_user, patients_search
-from patients.services import patient_create
+from patients.services import patient_create, patients_viewed_record
 from scheduling import selectors, services
 from scheduling.forms import (
     CALENDAR_DAY,
@@ -168,15 +170,20 @@ def _booking_patient(request, form, patient_form):
 
 @permission_required("scheduling.add_appointment", raise_exception=True)
 @permission_required("patients.view_patient", raise_exception=True)
-@require_GET
+@require_POST
 def calendar_patient_search(request):
-    """Znajdź pacjenta: surname, PESEL, phone, or a scanned OSOZ card number when "Obsługa kart OSOZ" is on."""
-    query = request.GET.get("q", "")[:100].strip()
-    patients = (
-        list(patients_search(query=query, cards_enabled=selectors.booking_settings().osoz_cards_enabled)[:SEARCH_LIMIT])
-        if query
-        else []
-    )
+    """Znajdź pacjenta: surname, PESEL, phone, or a scanned OSOZ card number when "Obsługa kart OSOZ" is on. POSTed,
+    so what was typed reaches no URL and no access log."""
+    query = request.POST.get("q", "")[:100].strip()
+    patients = []
+    if query:
+        cards_enabled = selectors.booking_settings().osoz_cards_enabled
+        patients = list(patients_search(user=request.user, query=query, cards_enabled=cards_enabled)[:SEARCH_LIMIT])
+        shown = format_lazy(
+            gettext_lazy("Wyświetlono wyniki wyszukiwania pacjenta w oknie umawiania (liczba pacjentów: {count})."),
+            count=len(patients),
+        )
+        patients_viewed_record(patients=patients, message=shown, request=request)
     return render(
         request,
         "scheduling/calendar_booking_patients.html",
@@ -302,6 +309,11 @@ def _appointment_panel(
             not_before=now,
         )
         move_slots = free.get(appointment.employee_id, [])[:MOVE_SLOTS_SHOWN]
+    patients_viewed_record(
+        patients=[appointment.patient],
+        message=gettext_lazy("Wyświetlono dane pacjenta w oknie umówienia w kalendarzu."),
+        request=request,
+    )
     context = {
         "appointment": appointment,
         "message": message,

@@ -6,11 +6,14 @@ from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
+from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_http_methods, require_POST
 
 from core.errors import DomainError
 from patients.selectors import patients_search
+from patients.services import patients_viewed_record
 from scheduling.forms import QueueAddForm, QueueFilterForm
 from scheduling.selectors import booking_settings, waiting_list_filter
 from scheduling.services import waiting_list_add
@@ -51,12 +54,13 @@ def queue(request):
     query = request.GET.copy()
     query.pop("page", None)
     chosen = add_form["patient"].value() if add_form is not None and add_form.is_bound else None
+    visible = patients_search(user=request.user, query="")
     context = {
         "form": form,
         "add_form": add_form,
         "page": page,
         "querystring": query.urlencode(),
-        "patients": patients_search(query="").filter(pk=chosen) if str(chosen or "").isdigit() else [],
+        "patients": visible.filter(pk=chosen) if str(chosen or "").isdigit() else [],
         "chosen": str(chosen or ""),
         "nfz_first_time_online": booking_settings().nfz_first_time_online,
     }
@@ -66,9 +70,16 @@ def queue(request):
 
 @permission_required("scheduling.add_waitinglistentry", raise_exception=True)
 @permission_required("patients.view_patient", raise_exception=True)
-@require_GET
+@require_POST
 def queue_patients(request):
-    """htmx: the patients matching what was typed in the add form, to pick one."""
-    text = request.GET.get("q", "").strip()[:100]
-    found = patients_search(query=text)[:PATIENT_RESULTS] if text else []
+    """htmx: the patients matching what was typed in the add form, to pick one. POSTed, so what was typed reaches
+    no URL and no access log."""
+    text = request.POST.get("q", "").strip()[:100]
+    found = []
+    if text:
+        found = list(patients_search(user=request.user, query=text)[:PATIENT_RESULTS])
+        shown = gettext_lazy(
+            "Wyświetlono wyniki wyszukiwania pacjenta w kolejce oczekujących (liczba pacjentów: {count})."
+        )
+        patients_viewed_record(patients=found, message=format_lazy(shown, count=len(found)), request=request)
     return render(request, "scheduling/queue_patients.html", {"patients": found, "q": text, "chosen": ""})

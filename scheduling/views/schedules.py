@@ -1,5 +1,5 @@
 """Struktura > Pracownicy > Harmonogramy (SPEC SCH-1, SCH-2, manual §5.3): an employee's schedules and their editing.
-Administrators add and change schedules; reception and doctors may look at them."""
+Administrators add and change schedules; reception looks at everyone's, a doctor at his own."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
@@ -13,7 +13,7 @@ from core.errors import DomainError
 from core.permissions import any_permission_required
 from scheduling.forms import BLOCKS_PREFIX, BlockFormSet, ScheduleForm
 from scheduling.models import Schedule
-from scheduling.selectors import schedules_of_employee
+from scheduling.selectors import employee_for_user, schedules_of_employee
 from scheduling.services import schedule_save
 
 
@@ -24,7 +24,8 @@ def _employee(pk: int) -> Employee:
 @permission_required("scheduling.view_schedule", raise_exception=True)
 @require_GET
 def schedule_list(request, employee_pk):
-    employee = _employee(employee_pk)
+    """A doctor sees his own schedules only, as in the API: another doctor's are not found (404) by either."""
+    employee = employee_for_user(user=request.user, employee_id=employee_pk)
     context = {"employee": employee, "schedules": schedules_of_employee(employee=employee)}
     return render(request, "scheduling/schedule_list.html", context)
 
