@@ -5,6 +5,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.time import datetime_pl
+
 
 class AuditCategory(models.TextChoices):
     SECURITY = "security", _("Bezpieczeństwo")
@@ -65,4 +67,4 @@ class AuditEvent(models.Model):
         default_permissions = ("view",)
 
     def __str__(self):
-        return f"{self.occurred_at:%Y-%m-%d %H:%M:%S} {self.actor_label}: {self.message}"
+        return f"{datetime_pl(self.occurred_at)} {self.actor_label}: {self.message}"

@@ -15,6 +15,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from core.text import polish_sort_key
+from core.time import datetime_pl
 from core.validators import validate_text
 from patients import pesel
 
@@ -281,4 +282,4 @@ class EmergencyAccess(models.Model):
         indexes = [models.Index(fields=["user", "expires_at"], name="patients_emergency_user_expiry")]
 
     def __str__(self):
-        return f"{self.user} – {self.patient}, {self.granted_at:%Y-%m-%d %H:%M}"
+        return f"{self.user} – {self.patient}, {datetime_pl(self.granted_at)}"

@@ -6,7 +6,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from core.time import WARSAW
+from core.time import WARSAW, datetime_pl
 from core.validators import validate_multiline_text, validate_text
 
 # The one limit of "Notatki związane z wizytą", whichever channel writes them (OSOZ's contract allows as much).
@@ -209,7 +209,7 @@ class Appointment(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.patient} – {self.employee}, {self.starts_at:%Y-%m-%d %H:%M}"
+        return f"{self.patient} – {self.employee}, {datetime_pl(self.starts_at)}"
 
     # What may be done with an appointment: the one statement of each rule, used by the services that do it, the
     # views and templates that offer it and the API alike.
@@ -265,7 +265,7 @@ class RemovedSlot(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.employee}, {self.starts_at:%Y-%m-%d %H:%M}"
+        return f"{self.employee}, {datetime_pl(self.starts_at)}"
 
 
 class WaitingCategory(models.TextChoices):
