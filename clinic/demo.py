@@ -6,7 +6,9 @@ from clinic import services
 from clinic.models import Cell, Employee, Location, OsozAccess, Specialisation
 from clinic.selectors import clinic_get
 
-ENTITY_ID = "100245871"
+# The sandbox's demo entity (osoz_sandbox `sandbox_seed`): the configuration wizard brings this id back, so the demo
+# clinic and its main location's OSOZ id agree with it from the start.
+ENTITY_ID = "7350012345"
 
 LOCATIONS = (
     {
@@ -21,7 +23,7 @@ LOCATIONS = (
     },
     {
         "name": "Przychodnia Rataje",
-        "osoz_location_id": "100245872",
+        "osoz_location_id": "7350012346",
         "osoz_unit_name": "Przychodnia Poradnia – Rataje",
         "street": "os. Piastowskie 88",
         "city": "Poznań",

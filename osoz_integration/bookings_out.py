@@ -7,7 +7,10 @@ comparing what happened (`OsozBooking.state`, the appointment's start) with what
 has sends nothing. One step goes per send — accept or reject, then cancel or move — and what OSOZ accepted is
 recorded in the same transaction that marks the row sent; a remaining step raises the row's version, so it follows
 at once. The Idempotency-Key names the booking, the step and the row's version, so a retry of a send whose answer was
-lost replays the answer instead of repeating the change."""
+lost replays the answer instead of repeating the change. A 409 carries the booking as OSOZ holds it: when that is what
+the step wanted, or the patient's cancellation (newer than anything the clinic can still say, and on its way through
+the feed), the step is settled with what OSOZ holds; any other state is a real conflict, parked in the outbox for an
+administrator's decision on Stan integracji."""
 
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
@@ -21,7 +24,7 @@ from django.utils.translation import gettext_lazy as _
 from core.changes import Change, changes_record
 from core.time import WARSAW, datetime_pl
 from osoz_integration import interface, outbox
-from osoz_integration.client import OsozClient, OsozPermanentError, OsozTransientError
+from osoz_integration.client import OsozBookingConflict, OsozClient, OsozPermanentError, OsozTransientError
 from osoz_integration.models import OsozBooking, OsozBookingState, OutboxKind
 from osoz_integration.texts import clinic_text
 
@@ -150,7 +153,17 @@ def _next_step(booking: OsozBooking) -> _Step | None:
     return None
 
 
-@dataclass(frozen=True)
+def _settles(held: interface.Booking | None, step: _Step) -> bool:
+    """Whether what OSOZ holds makes the step needless: the state it would bring about, or the patient's cancellation,
+    which the feed brings to the calendar."""
+    if held is None:
+        return False
+    if held.status == OsozBookingState.CANCELLED_BY_PATIENT:
+        return True
+    return held.status == step.osoz_state and held.starts == step.osoz_starts_at
+
+
+@dataclass
 class BookingCommand:
     """The outbox document of a booking: the next step, or nothing to send. Audited in its own words; it carries
     the outbox's OutboxDocument interface, like publication.Document."""
@@ -158,20 +171,37 @@ class BookingCommand:
     target: OsozBooking
     version: int
     step: _Step | None
+    # The booking as OSOZ holds it, when OSOZ refused a step that this made needless (`_settles`).
+    held: interface.Booking | None = None
 
     visible = False
-    action = "osoz_booking_sent"
     failed_action = "osoz_booking_failed"
+
+    @property
+    def action(self) -> str:
+        return "osoz_booking_sent" if self.held is None else "osoz_booking_settled"
 
     @property
     def sends(self) -> bool:
         return self.step is not None
 
+    @property
+    def failed(self) -> Promise:
+        if self.step is None:
+            return format_lazy(_("wiadomości o rezerwacji {what}"), what=_describe(self.target))
+        return self.step.failed
+
     def send(self, client: OsozClient) -> bool:
+        """True when OSOZ applied the step; False when it held the outcome already (`_settles`)."""
         step = self.step
         key = f"{self.target.booking_id}:{step.action}:{self.version}"
         try:
             step.call(client, key)
+        except OsozBookingConflict as conflict:
+            if not _settles(conflict.booking, step):
+                raise
+            self.held = conflict.booking
+            return False
         except OsozPermanentError as error:
             if error.code == "idempotency-key-in-use":
                 # The same command is still being processed by OSOZ (an earlier attempt): ask again later.
@@ -182,10 +212,11 @@ class BookingCommand:
     def sent_record(self) -> None:
         """Remember what OSOZ now knows (unless the booking moved on meanwhile, e.g. the patient cancelled it), and
         queue the next step when one remains."""
-        step = self.step
+        step, held = self.step, self.held
+        known = (held.status, held.starts) if held else (step.osoz_state, step.osoz_starts_at)
         OsozBooking.objects.filter(
             pk=self.target.pk, osoz_state=self.target.osoz_state, osoz_starts_at=self.target.osoz_starts_at
-        ).update(osoz_state=step.osoz_state, osoz_starts_at=step.osoz_starts_at)
+        ).update(osoz_state=known[0], osoz_starts_at=known[1])
         booking = OsozBooking.objects.select_related("appointment__patient", "appointment__employee").get(
             pk=self.target.pk
         )
@@ -193,7 +224,17 @@ class BookingCommand:
             outbox.outbox_upsert(kind=OutboxKind.BOOKING, object_ids=[booking.pk], now=timezone.now())
 
     def sent_text(self, applied: bool) -> Promise:
-        return format_lazy(_("Wysłano do OSOZ {sent}; pacjent zostanie powiadomiony."), sent=self.step.sent)
+        if applied:
+            return format_lazy(_("Wysłano do OSOZ {sent}; pacjent zostanie powiadomiony."), sent=self.step.sent)
+        if self.held.status == self.step.osoz_state:
+            return format_lazy(_("OSOZ miał już {sent}; nic więcej nie trzeba wysyłać."), sent=self.step.sent)
+        return format_lazy(
+            _(
+                "OSOZ nie przyjął {failed}, bo pacjent odwołał już tę rezerwację; jego odwołanie trafi do kalendarza "
+                "ze strumienia zdarzeń OSOZ. Nic więcej nie trzeba wysyłać."
+            ),
+            failed=self.step.failed,
+        )
 
     def retry_text(self, error: str | Promise, at: str) -> Promise:
         return format_lazy(
@@ -206,8 +247,8 @@ class BookingCommand:
     def refused_text(self, error: str | Promise) -> Promise:
         return format_lazy(
             _(
-                "OSOZ odrzucił {sent}: {error}. Rezerwacja w OSOZ pozostaje bez zmian; wiadomość zostanie wysłana "
-                "ponownie po następnej zmianie tej wizyty."
+                "OSOZ odrzucił {sent}: {error}. Rezerwacja w OSOZ pozostaje bez zmian; wiadomość czeka na decyzję "
+                "administratora w Ustawienia > OSOZ/LBK > Stan integracji (lub na następną zmianę tej wizyty)."
             ),
             sent=self.step.sent,
             error=error,

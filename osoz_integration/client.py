@@ -61,6 +61,15 @@ class OsozPermanentError(OsozError):
     """A 4xx: the request or the credentials are wrong, and repeating it cannot help."""
 
 
+class OsozBookingConflict(OsozPermanentError):
+    """409 booking-state-conflict: the booking's state on OSOZ forbids the command. `booking` is the booking as OSOZ
+    holds it (contract 1.1), None when the answer carries none the contract allows."""
+
+    def __init__(self, message: str | Promise, *, status: int, code: str, booking: interface.Booking | None):
+        super().__init__(message, status=status, code=code)
+        self.booking = booking
+
+
 class _TokenRejected(Exception):
     """A 401 to a bearer call: the cached token is renewed once before the call counts as failed."""
 
@@ -73,14 +82,18 @@ def _retry_after(response: httpx.Response) -> float | None:
     return float(value) if value.isdigit() else None
 
 
-def _problem_message(response: httpx.Response) -> tuple[str | Promise, str]:
-    """The `detail` (OSOZ's Polish, with per-field errors) and `code` of a problem+json answer."""
+def _problem(response: httpx.Response) -> dict[str, Any]:
     try:
         problem = response.json()
     except ValueError:
-        problem = None
-    if not isinstance(problem, dict) or not problem.get("detail"):
-        return format_lazy(_("OSOZ odpowiedział kodem HTTP {status}."), status=response.status_code), ""
+        return {}
+    return problem if isinstance(problem, dict) else {}
+
+
+def _problem_message(problem: dict[str, Any], status: int) -> tuple[str | Promise, str]:
+    """The `detail` (OSOZ's Polish, with per-field errors) and `code` of a problem+json answer."""
+    if not problem.get("detail"):
+        return format_lazy(_("OSOZ odpowiedział kodem HTTP {status}."), status=status), ""
     message = str(problem["detail"])
     errors = [f"{e.get('field')}: {e.get('detail')}" for e in problem.get("errors") or [] if isinstance(e, dict)]
     if errors:
@@ -253,9 +266,16 @@ class OsozClient:
             except ValueError as error:
                 message = format_lazy(_("OSOZ zwrócił niepoprawną odpowiedź (HTTP {status})."), status=status)
                 raise OsozTransientError(message, status=status, code="bad-response") from error
-        message, code = _problem_message(response)
+        problem = _problem(response)
+        message, code = _problem_message(problem, status)
         if status == 429 or status >= 500:
             raise OsozTransientError(message, status=status, code=code, retry_after=_retry_after(response))
+        if code == "booking-state-conflict":
+            try:
+                held = interface.Booking.from_json(problem.get("booking"))
+            except interface.PayloadError:
+                held = None
+            raise OsozBookingConflict(message, status=status, code=code, booking=held)
         error = OsozPermanentError(message, status=status, code=code)
         if status == 401 and bearer:
             raise _TokenRejected(error)

@@ -7,7 +7,8 @@ lease (a worker that died mid-send gives the row back when the lease runs out), 
 make the message from the database at send time (a snapshot, never a stored payload), sends it with the row's version
 and marks that version sent. A change that lands during the send raises the version again, so the row is sent once
 more afterwards; OSOZ answers an old or repeated version harmlessly. Nothing is lost while OSOZ or the worker is
-down: the rows wait, with backoff, until a drain gets through.
+down: the rows wait, with backoff, until a drain gets through. A row OSOZ refuses for good is parked until the
+resource changes again or an administrator sends it again or skips it (Stan integracji), so nothing waits for ever.
 """
 
 import logging
@@ -31,9 +32,12 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Greatest
+from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.module_loading import import_string
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 from kombu.exceptions import OperationalError
 
 from core.models import AuditCategory, AuditOutcome
@@ -41,7 +45,7 @@ from core.services import audit_record
 from osoz_integration import monitor, tasks
 from osoz_integration.client import OsozClient, OsozPermanentError, OsozTransientError
 from osoz_integration.models import KIND_PRIORITY, OutboxKind, OutboxMessage, outbox_key
-from osoz_integration.selectors import connection_client, connection_get
+from osoz_integration.selectors import connection_client, connection_get, outbox_refused_rows
 from osoz_integration.texts import clinic_text, phrase_lazy
 
 logger = logging.getLogger(__name__)
@@ -59,6 +63,7 @@ class OutboxDocument(Protocol):
     target: models.Model  # what the audit entry is about
     action: str  # the audit action of a success
     failed_action: str  # and of a failure
+    failed: Promise  # what it sends, genitive: "Nie udało się wysłać <failed>"
 
     @property
     def sends(self) -> bool:
@@ -273,3 +278,84 @@ def outbox_drain(*, now: datetime | None = None, limit: int = DRAIN_BATCH) -> Dr
     # Rows changed while they were being sent are due again; a drain that found OSOZ down leaves them to the beat.
     result.more = not result.unreachable and outbox_due(timezone.now()).exists()
     return result
+
+
+# --- Refused rows: the administrator's decision (Stan integracji) --------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Refused:
+    """A row OSOZ refused for good, as Stan integracji lists it: what OSOZ said is its `last_error`."""
+
+    message: OutboxMessage
+    failed: Promise  # what it would send, genitive (OutboxDocument.failed)
+
+
+def outbox_refused() -> list[Refused]:
+    """The rows OSOZ refused for good, oldest change first, each described by its builder. They keep the integration
+    from being switched off until they change again or an administrator decides (`outbox_resend`, `outbox_skip`)."""
+    return [
+        Refused(message=message, failed=builder_of(message.kind)(message.object_id, message.version).failed)
+        for message in outbox_refused_rows().order_by("changed_at", "pk")
+    ]
+
+
+def _refused_take(pk: int) -> tuple[OutboxMessage, OutboxDocument] | None:
+    """The row, locked for the caller's transaction, while it is still refused (an administrator's second click, or
+    another's, or a change of the resource meanwhile, finds nothing) and its document."""
+    message = outbox_refused_rows().select_for_update().filter(pk=pk).first()
+    if message is None:
+        return None
+    return message, builder_of(message.kind)(message.object_id, message.version)
+
+
+def outbox_resend(*, pk: int, actor, request: HttpRequest | None = None) -> bool:
+    """Stan integracji, "Wyślij ponownie": send a refused row again at once, under a new version — a new
+    Idempotency-Key, as OSOZ replays its refusal to the old one. False when the row is no longer refused."""
+    with transaction.atomic():
+        taken = _refused_take(pk)
+        if taken is None:
+            return False
+        message, document = taken
+        outbox_upsert(kind=message.kind, object_ids=[message.object_id], now=timezone.now())
+        audit_record(
+            category=AuditCategory.INTEGRATION,
+            action="osoz_outbox_resent",
+            message=format_lazy(
+                _("Zlecono ponowne wysłanie do OSOZ {failed}. Wcześniej OSOZ odpowiedział: {error}."),
+                failed=document.failed,
+                error=phrase_lazy(message.last_error),
+            ),
+            actor=actor,
+            request=request,
+            target=document.target,
+        )
+        transaction.on_commit(outbox_drain_request)
+    return True
+
+
+def outbox_skip(*, pk: int, actor, request: HttpRequest | None = None) -> bool:
+    """Stan integracji, "Pomiń": give up a refused row; OSOZ keeps what it holds, and the next change of the resource
+    is sent as usual. False when the row is no longer refused."""
+    with transaction.atomic():
+        taken = _refused_take(pk)
+        if taken is None:
+            return False
+        message, document = taken
+        OutboxMessage.objects.filter(pk=message.pk).update(sent_version=F("version"), attempts=0, last_error="")
+        audit_record(
+            category=AuditCategory.INTEGRATION,
+            action="osoz_outbox_skipped",
+            message=format_lazy(
+                _(
+                    "Pominięto wysłanie do OSOZ {failed}; w OSOZ nic się nie zmieniło. Wcześniej OSOZ odpowiedział: "
+                    "{error}."
+                ),
+                failed=document.failed,
+                error=phrase_lazy(message.last_error),
+            ),
+            actor=actor,
+            request=request,
+            target=document.target,
+        )
+    return True

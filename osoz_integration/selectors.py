@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
-from django.db.models import Count, F, Max, Min, Q, QuerySet
+from django.db.models import Case, Count, F, Max, Min, Q, QuerySet, TextField, Value, When
 from django.utils import timezone
 
 from core.crypto import secret_decrypt
@@ -23,6 +23,8 @@ from osoz_integration.models import (
 )
 
 RECENT_ERRORS = 5
+# The booking rules refusing a booking: the integration at work, not an error of it (the status counts them apart).
+BOOKING_REFUSED = "osoz_booking_rejected"
 
 
 def connection_get() -> Connection:
@@ -41,6 +43,11 @@ def outbox_pending() -> QuerySet[OutboxMessage]:
     return OutboxMessage.objects.filter(version__gt=F("sent_version"))
 
 
+def outbox_refused_rows() -> QuerySet[OutboxMessage]:
+    """Pending rows OSOZ refused for good: parked until the resource changes or an administrator decides."""
+    return outbox_pending().filter(next_attempt_at__isnull=True)
+
+
 @dataclass(frozen=True)
 class BookingCounts:
     """Bookings received from OSOZ on one day: all of them, those that became appointments, those refused."""
@@ -51,13 +58,24 @@ class BookingCounts:
 
 
 @dataclass(frozen=True)
+class RecentError:
+    """Failures of one kind about one object (or, about none, in the same words): the retries of one document during
+    an outage make one line, with the newest message, how many there were and since when."""
+
+    message: str
+    occurred_at: datetime
+    first_at: datetime
+    count: int
+
+
+@dataclass(frozen=True)
 class ConnectionStatus:
     connection: Connection
     now: datetime
     backlog: int
     oldest_change: datetime | None
     parked: int
-    recent_errors: list[AuditEvent]
+    recent_errors: list[RecentError]
     # The booking events feed: when the last pull got through, and when it last brought an event it had not seen.
     last_feed_event_at: datetime | None
     bookings_today: BookingCounts
@@ -70,6 +88,15 @@ class ConnectionStatus:
         limit = timedelta(minutes=self.connection.outage_alert_minutes)
         return self.connection.is_active and (last is None or self.now - last > limit)
 
+    @property
+    def osoz_unreachable(self) -> bool:
+        """OSOZ does not answer the tries the worker keeps making (the last one within the alert threshold): it is
+        OSOZ, not the worker, that keeps the bookings from coming."""
+        connection = self.connection
+        limit = timedelta(minutes=connection.outage_alert_minutes)
+        tried = connection.last_error_at
+        return connection.outage_since is not None and tried is not None and self.now - tried <= limit
+
 
 def bookings_received(*, day_start: datetime, day_end: datetime) -> BookingCounts:
     counts = OsozBooking.objects.filter(received_at__gte=day_start, received_at__lt=day_end).aggregate(
@@ -78,6 +105,31 @@ def bookings_received(*, day_start: datetime, day_end: datetime) -> BookingCount
         rejected=Count("pk", filter=Q(state=OsozBookingState.REJECTED)),
     )
     return BookingCounts(**counts)
+
+
+def recent_errors(*, limit: int) -> list[RecentError]:
+    """The integration's latest failures, one line per failing thing, newest first."""
+    failures = AuditEvent.objects.filter(category=AuditCategory.INTEGRATION, outcome=AuditOutcome.FAILURE).exclude(
+        action=BOOKING_REFUSED
+    )
+    groups = list(
+        failures.annotate(
+            words=Case(When(object_id="", then=F("message")), default=Value(""), output_field=TextField())
+        )
+        .values("action", "object_type", "object_id", "words")
+        .annotate(count=Count("pk"), first_at=Min("occurred_at"), last_at=Max("occurred_at"), last_id=Max("pk"))
+        .order_by("-last_at", "-last_id")[:limit]
+    )
+    latest = AuditEvent.objects.in_bulk([group["last_id"] for group in groups])
+    return [
+        RecentError(
+            message=latest[group["last_id"]].message,
+            occurred_at=group["last_at"],
+            first_at=group["first_at"],
+            count=group["count"],
+        )
+        for group in groups
+    ]
 
 
 def connection_status(*, now: datetime | None = None, errors: int = RECENT_ERRORS) -> ConnectionStatus:
@@ -96,9 +148,7 @@ def connection_status(*, now: datetime | None = None, errors: int = RECENT_ERROR
         backlog=backlog["count"],
         oldest_change=backlog["oldest"],
         parked=backlog["parked"],
-        recent_errors=list(
-            AuditEvent.objects.filter(category=AuditCategory.INTEGRATION, outcome=AuditOutcome.FAILURE)[:errors]
-        ),
+        recent_errors=recent_errors(limit=errors),
         last_feed_event_at=InboundEvent.objects.filter(source=InboundEventSource.FEED).aggregate(
             last=Max("received_at")
         )["last"],
@@ -108,7 +158,7 @@ def connection_status(*, now: datetime | None = None, errors: int = RECENT_ERROR
 
 def connection_outage_alerted() -> datetime | None:
     """Since when OSOZ has been unreachable, once administrators were told of it and while the integration is on:
-    what the banner shows on every page of an administrator."""
+    what the banner shows on every page of everyone who works with the calendar."""
     return (
         Connection.objects.filter(pk=Connection.SINGLETON_ID, enabled=True, outage_alerted_at__isnull=False)
         .values_list("outage_since", flat=True)

@@ -20,13 +20,15 @@ from core.errors import DomainError
 from core.models import AuditCategory, AuditOutcome
 from core.services import audit_record
 from core.text import join_lazy
-from osoz_integration import interface
+from osoz_integration import interface, outbox
 from osoz_integration.client import OsozClient, OsozError
 from osoz_integration.models import Connection, InboundEvent
 from osoz_integration.monitor import connection_exchange_record
 from osoz_integration.publication import publication_enqueue_all
 from osoz_integration.selectors import connection_client, connection_get, outbox_pending
 
+# How many of the rows OSOZ refused the switch's refusal names; Stan integracji lists them all.
+REFUSED_NAMED = 3
 # A webhook older than five minutes is refused and a feed page is read again within seconds, so event ids this old
 # cannot come back; a booking the feed replays after a cursor reset is still recognised by its OSOZ booking id.
 INBOUND_EVENT_RETENTION = timedelta(days=2)
@@ -159,7 +161,8 @@ def _credentials_store(credentials: interface.ConnectCredentials, *, actor, requ
 
 def _switch_off_check() -> None:
     """STR-5: leaving the integration means doctors, then locations, then the switch, and the withdrawals must
-    have reached OSOZ, or OSOZ would keep showing what the clinic no longer offers."""
+    have reached OSOZ, or OSOZ would keep showing what the clinic no longer offers. What OSOZ refused for good waits
+    for an administrator's decision, so it is named rather than waited for."""
     visible = list(Location.objects.filter(osoz_enabled=True).values_list("name", flat=True))
     if visible:
         raise DomainError(
@@ -169,6 +172,20 @@ def _switch_off_check() -> None:
             )
             % {"locations": ", ".join(visible)},
             code="locations_visible",
+        )
+    refused = outbox.outbox_refused()
+    if refused:
+        named = "; ".join(str(item.failed) for item in refused[:REFUSED_NAMED])
+        raise DomainError(
+            ngettext(
+                "Nie można jeszcze wyłączyć integracji: OSOZ odrzucił %(count)d wiadomość, o której musi zdecydować "
+                "administrator (wysłanie %(what)s). Wyślij ją ponownie albo pomiń w Stanie integracji.",
+                "Nie można jeszcze wyłączyć integracji: OSOZ odrzucił %(count)d wiadomości, o których musi "
+                "zdecydować administrator (wysłanie %(what)s). Wyślij je ponownie albo pomiń w Stanie integracji.",
+                len(refused),
+            )
+            % {"count": len(refused), "what": named + ("; …" if len(refused) > REFUSED_NAMED else "")},
+            code="refused_by_osoz",
         )
     backlog = outbox_pending().count()
     if backlog:

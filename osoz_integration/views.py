@@ -9,12 +9,13 @@ from django.contrib.auth.decorators import permission_required
 from django.db import transaction
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from clinic.selectors import clinic_get
 from core.errors import DomainError
-from osoz_integration import monitor, services
+from osoz_integration import monitor, outbox, services
 from osoz_integration.client import OsozError
 from osoz_integration.forms import ConnectionForm
 from osoz_integration.selectors import connection_get, connection_status
@@ -44,9 +45,37 @@ def connection(request):
 @permission_required(PERMISSION, raise_exception=True)
 @require_GET
 def status(request):
-    """Ustawienia > OSOZ/LBK > "Stan integracji" (OSZ-10): is OSOZ reachable, what waits to be sent, how fresh the
-    bookings feed is, what was received today and what failed lately."""
-    return render(request, "osoz_integration/status.html", {"status": connection_status(errors=STATUS_ERRORS)})
+    """Ustawienia > OSOZ/LBK > "Stan integracji" (OSZ-10): is OSOZ reachable, what waits to be sent, what OSOZ
+    refused and waits for the administrator's decision, how fresh the bookings feed is, what was received today and
+    what failed lately."""
+    context = {"status": connection_status(errors=STATUS_ERRORS), "refused": outbox.outbox_refused()}
+    return render(request, "osoz_integration/status.html", context)
+
+
+def _refused_list():
+    return redirect(reverse("osoz_integration:status") + "#odrzucone")
+
+
+@permission_required(PERMISSION, raise_exception=True)
+@require_POST
+def outbox_resend(request, pk: int):
+    """Stan integracji, "Wyślij ponownie" of a message OSOZ refused."""
+    if outbox.outbox_resend(pk=pk, actor=request.user, request=request):
+        messages.success(request, _("Wiadomość zostanie wysłana do OSOZ ponownie."))
+    else:
+        messages.info(request, _("Ta wiadomość nie czeka już na decyzję."))
+    return _refused_list()
+
+
+@permission_required(PERMISSION, raise_exception=True)
+@require_POST
+def outbox_skip(request, pk: int):
+    """Stan integracji, "Pomiń" of a message OSOZ refused: OSOZ keeps what it holds."""
+    if outbox.outbox_skip(pk=pk, actor=request.user, request=request):
+        messages.success(request, _("Pominięto wiadomość; w OSOZ nic się nie zmieniło."))
+    else:
+        messages.info(request, _("Ta wiadomość nie czeka już na decyzję."))
+    return _refused_list()
 
 
 def _return_url(request) -> str:
@@ -95,7 +124,12 @@ def connection_switch(request):
     try:
         services.connection_switch(enabled=enabled, actor=request.user, request=request)
     except DomainError as error:
-        messages.error(request, error.message)
+        if error.code == "refused_by_osoz":
+            where = reverse("osoz_integration:status") + "#odrzucone"
+            link = _("Stan integracji › Odrzucone przez OSOZ")
+            messages.error(request, format_html('{} <a href="{}">{}</a>', error.message, where, link))
+        else:
+            messages.error(request, error.message)
     else:
         messages.success(request, _("Włączono integrację z OSOZ.") if enabled else _("Wyłączono integrację z OSOZ."))
     return redirect("osoz_integration:connection")

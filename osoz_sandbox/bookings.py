@@ -362,7 +362,8 @@ def _locked(booking: Booking) -> Booking:
 
 def _conflict(booking: Booking, action: str) -> BookingStateConflict:
     return BookingStateConflict(
-        f"Nie można {action} rezerwacji w stanie „{booking.get_status_display()}”; niczego nie zmieniono."
+        f"Nie można {action} rezerwacji w stanie „{booking.get_status_display()}”; niczego nie zmieniono.",
+        booking=selectors.booking_document(booking),
     )
 
 
@@ -450,8 +451,10 @@ def booking_move(
             with transaction.atomic():
                 booking.save()
         except IntegrityError:
+            booking.refresh_from_db()
             raise BookingStateConflict(
-                "Nowy termin zajmuje już inna aktywna rezerwacja tego lekarza; niczego nie zmieniono."
+                "Nowy termin zajmuje już inna aktywna rezerwacja tego lekarza; niczego nie zmieniono.",
+                booking=selectors.booking_document(booking),
             ) from None
         notifications.booking_notify(booking=booking, kind="moved", previous_starts_at=previous_starts_at)
     return booking

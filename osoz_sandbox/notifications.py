@@ -56,10 +56,12 @@ def when_text(moment: datetime.datetime) -> str:
 def _place_text(booking: Booking) -> str:
     if booking.kind == BookingKind.TELEVISIT:
         return "Telewizyta – lekarz połączy się z Tobą w wyznaczonym terminie."
-    location = selectors.booking_location(booking)
-    if location is None:
+    place = selectors.booking_place(booking)
+    if place is None:
         return ""
-    return f"Miejsce: {location.unit_name}, {location.street}, {location.postcode} {location.city}."
+    location = place.location
+    poradnia = f"{place.cell_name} – " if place.cell_name else ""
+    return f"Miejsce: {poradnia}{location.unit_name}, {location.street}, {location.postcode} {location.city}."
 
 
 def _footer(entity: Entity) -> list[str]:

@@ -14,6 +14,10 @@ class Problem(Exception):
         self.errors = errors or []
         self.headers = headers or {}
 
+    def members(self) -> dict:
+        """The extension members of this problem type (RFC 9457 §3.2)."""
+        return {}
+
     def response(self, *, instance: str) -> JsonResponse:
         body = {
             "type": f"urn:osoz:problem:{self.code}",
@@ -25,6 +29,7 @@ class Problem(Exception):
         }
         if self.errors:
             body["errors"] = self.errors
+        body.update(self.members())
         response = JsonResponse(body, status=self.status, content_type="application/problem+json")
         for name, value in self.headers.items():
             response[name] = value
@@ -85,9 +90,19 @@ class IdempotencyKeyInUse(Problem):
 
 
 class BookingStateConflict(Problem):
+    """Carries the booking as the platform holds it (the contract's Booking document), so that the clinic can tell a
+    command it no longer needs from a real conflict."""
+
     status = 409
     code = "booking-state-conflict"
     title = "Booking state forbids the change"
+
+    def __init__(self, detail: str, *, booking: dict):
+        super().__init__(detail)
+        self.booking = booking
+
+    def members(self) -> dict:
+        return {"booking": self.booking}
 
 
 class UnsupportedMediaType(Problem):

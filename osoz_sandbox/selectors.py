@@ -229,6 +229,15 @@ def search_choices() -> tuple[list[tuple[str, str]], list[str]]:
     return specialisations, cities
 
 
+def clinic_address(entity: Entity) -> str:
+    """The address on the clinic's card: its main location's (unit 1, manual §5.1) while that is shown to patients,
+    else the one the entity registered with."""
+    main = Location.objects.filter(entity=entity, unit_number=1, visible=True, deleted=False).first()
+    if main is None:
+        return entity.address
+    return ", ".join(part for part in (main.street, f"{main.postcode} {main.city}".strip()) if part)
+
+
 def clinic_groups(cards: list[DoctorCard]) -> list[tuple[str, list[DoctorCard]]]:
     """Doctors per poradnia (cell name), for "Grupowanie lekarzy według poradni specjalistycznych"."""
     groups: dict[str, list[DoctorCard]] = defaultdict(list)
@@ -401,8 +410,14 @@ def booking_doctor_name(booking: Booking) -> str:
     return str(doctor) if doctor else "lekarz"
 
 
-def booking_location(booking: Booking) -> Location | None:
-    return Location.objects.filter(entity_id=booking.entity_id, unit_number=booking.location_unit_number).first()
+def booking_place(booking: Booking) -> Place | None:
+    """Where the visit is: the location and the poradnia (cell) it was booked in; a cell since withdrawn from the
+    location leaves its name empty."""
+    location = Location.objects.filter(entity_id=booking.entity_id, unit_number=booking.location_unit_number).first()
+    if location is None:
+        return None
+    cell = location.cells.filter(cell_id=booking.cell_id).first()
+    return Place(location=location, cell_id=booking.cell_id, cell_name=cell.name if cell else "")
 
 
 def webhook_secret(entity: Entity) -> str | None:

@@ -222,7 +222,8 @@ def lbk_clinic(request: HttpRequest, entity_id: str) -> HttpResponse:
     entity = get_object_or_404(Entity, entity_id=entity_id, online_registration=True)
     cards = selectors.patient_doctors(entity=entity)
     groups = selectors.clinic_groups(cards) if entity.group_by_clinic else None
-    return render(request, "osoz_sandbox/lbk/clinic.html", {"entity": entity, "cards": cards, "groups": groups})
+    context = {"entity": entity, "address": selectors.clinic_address(entity), "cards": cards, "groups": groups}
+    return render(request, "osoz_sandbox/lbk/clinic.html", context)
 
 
 def lbk_doctor(request: HttpRequest, entity_id: str, doctor_id: str) -> HttpResponse:
@@ -333,11 +334,13 @@ def lbk_booking(request: HttpRequest, token: str) -> HttpResponse:
         else:
             messages.success(request, "Wizyta została odwołana. Potwierdzenie wysłaliśmy na Twój adres e-mail.")
             return redirect("lbk_booking", token=token)
+    place = selectors.booking_place(booking)
     context = {
         "booking": booking,
         "statuses": BookingStatus,
         "doctor_name": selectors.booking_doctor_name(booking),
-        "location": selectors.booking_location(booking),
+        "location": place.location if place else None,
+        "place_name": place.cell_name if place else "",
         "cancellable": cancellable,
         "form": form,
         "link": request.build_absolute_uri(),

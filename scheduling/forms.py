@@ -254,9 +254,17 @@ class CalendarSettingsForm(forms.ModelForm):
 
 
 class QueueFilterForm(forms.Form):
+    """The queue's filters; `q`, a patient's name or PESEL, is only ever POSTed (queue_search)."""
+
     cell = forms.ModelChoiceField(label=_("Komórka"), queryset=Cell.objects.none(), required=False)
     category = forms.ChoiceField(
         label=_("Kategoria"), required=False, choices=[("", _("Wszystkie")), *WaitingCategory.choices]
+    )
+    q = forms.CharField(
+        label=_("Pacjent"),
+        required=False,
+        max_length=100,
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": _("Nazwisko i imię lub PESEL")}),
     )
 
     def __init__(self, *args, **kwargs):

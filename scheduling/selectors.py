@@ -11,6 +11,7 @@ from clinic.models import Cell, Employee, EmployeeCell
 from core.db import EpochSeconds
 from core.performance import gc_paused
 from core.time import WARSAW
+from patients.models import Patient
 from scheduling.models import (
     OCCUPYING_STATUSES,
     Appointment,
@@ -555,11 +556,16 @@ def waiting_list_first_free(*, cell, now: datetime):
     return None
 
 
-def waiting_list_filter(*, cell: Cell | None = None, category: str = "") -> QuerySet[WaitingListEntry]:
+def waiting_list_filter(
+    *, cell: Cell | None = None, category: str = "", patients: QuerySet[Patient] | None = None
+) -> QuerySet[WaitingListEntry]:
+    """Kolejka oczekujących, newest entries first: what reception looks for is what has just come in (today's online
+    bookings of first-time patients); the filters narrow it to a cell, a category or the patients searched for."""
     entries = WaitingListEntry.objects.select_related("cell__location", "patient", "appointment__employee")
     if cell:
         entries = entries.filter(cell=cell)
     if category:
         entries = entries.filter(category=category)
-    # "urgent" sorts after "stable", so descending puts the urgent cases of each cell first.
-    return entries.order_by("cell__name", "-category", "entered_at", "id")
+    if patients is not None:
+        entries = entries.filter(patient__in=patients.values("pk"))
+    return entries.order_by("-entered_at", "-id")

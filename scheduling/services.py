@@ -426,6 +426,8 @@ def appointment_move(*, appointment: Appointment, starts_at: datetime, actor=Non
 def appointment_cancel(
     *, appointment: Appointment, source: str, reason: str = "", actor=None, now: datetime | None = None
 ) -> Appointment:
+    """Cancel the visit (CAL-4). A waiting-queue entry made for it (SET-1) goes with it: the patient no longer waits
+    for that visit, and reception may enter him again."""
     appointment = _locked(appointment)
     if not appointment.can_cancel():
         raise DomainError(_("Tej wizyty nie można już odwołać."), code="not_cancellable")
@@ -436,6 +438,7 @@ def appointment_cancel(
     appointment.cancel_reason = reason.strip()
     appointment.cancel_source = source
     appointment.save()
+    WaitingListEntry.objects.filter(appointment=appointment).delete()
     _calendar_changed(
         appointment.employee_id,
         appointment.starts_at,

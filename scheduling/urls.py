@@ -18,6 +18,7 @@ urlpatterns = [
     path("umowienia/", appointments.appointment_list, name="appointment_list"),
     path("umowienia/eksport/", appointments.appointment_export, name="appointment_export"),
     path("kolejka-oczekujacych/", queue.queue, name="queue"),
+    path("kolejka-oczekujacych/szukaj/", queue.queue_search, name="queue_search"),
     path("kolejka-oczekujacych/pacjenci/", queue.queue_patients, name="queue_patients"),
     path("wizyta/<int:pk>/", visit.visit, name="visit"),
     path("wizyta/<int:pk>/otworz/", visit.visit_open, name="visit_open"),

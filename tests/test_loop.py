@@ -8,6 +8,7 @@ import json
 import threading
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
 
@@ -16,6 +17,7 @@ import pytest
 from django.db import OperationalError, connections
 from playwright.sync_api import expect
 
+from clinic.services import employee_update, location_update
 from conftest import browser_login
 from core.crypto import secret_decrypt
 from core.models import AuditCategory, AuditEvent, AuditOutcome
@@ -134,6 +136,20 @@ def test_a_patient_books_in_the_browser_and_the_open_calendar_shows_it_at_once(
     ] == at(monday, 9, 40)
     assert created.osoz_cards.count() == 1
     assert_both_sides_agree(osoz)
+
+
+def _as_worker(*steps) -> None:
+    """Pulls and drains as the Celery worker makes them: off this thread, where the browser's event loop runs."""
+
+    def work():
+        try:
+            for step in steps:
+                step()
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(max_workers=1) as worker:
+        worker.submit(work).result()
 
 
 def _book_waiting_for_locks(**booking):
@@ -315,6 +331,68 @@ def test_a_patients_cancellation_on_osoz_cancels_the_appointment_as_osoz(live_lo
     assert osoz.bookings()[booking_id]["status"] == "cancelled_by_patient"
     assert any(n["subject"] == "Wizyta odwołana" for n in osoz.notifications(booking_id))
     assert_both_sides_agree(osoz)
+
+
+@pytest.mark.browser
+def test_patients_cancelling_right_after_booking_leave_nothing_waiting_and_the_integration_can_be_switched_off(
+    live_loop, alice, asgi_page_for
+):
+    """Patients book in the browser and cancel at once, while the worker is somewhere between its steps. The pull
+    that follows the nudge queues the product's own acceptance of the approved booking; a cancellation that lands
+    before that acceptance is sent makes OSOZ answer 409, and the row must settle then — not wait for a change of the
+    visit that never comes, which kept the switch-off of STR-5 refused for good."""
+    osoz, clinic = live_loop.osoz, live_loop.clinic
+    tuesday = next_day(1)
+    patient = asgi_page_for()
+    heading = patient.get_by_role("heading", level=1)
+    # What the worker gets done between the patient's two clicks: nothing, the nudge's pull, the pull and a drain.
+    worker_steps = [(), (pull_all,), (pull_all, drain)] * 2
+    for number, steps in enumerate(worker_steps):
+        who = person("Patryk", f"Niezdecydowany{number}")
+        patient.goto(osoz.form_url(clinic.private, at(tuesday, 8) + timedelta(minutes=20 * number)))
+        patient.get_by_label("Imię").fill(who.first_name)
+        patient.get_by_label("Nazwisko").fill(who.last_name)
+        patient.get_by_label("Adres e-mail").fill(who.email)
+        patient.get_by_label("Numer telefonu").fill(who.phone)
+        patient.get_by_label("PESEL").fill(who.pesel)
+        patient.get_by_role("button", name="Umów wizytę").click()
+        expect(heading).to_have_text("Wizyta została umówiona")
+        _as_worker(*steps)
+        patient.get_by_label("Powód odwołania").fill("Jednak nie mogę przyjść.")
+        patient.get_by_role("button", name="Odwołaj wizytę").click()
+        expect(heading).to_have_text("Wizyta odwołana")
+        # The acceptance queued by the pull meets the cancellation (409), which the next pull brings.
+        _as_worker(drain, pull_all, drain)
+
+    assert not outbox_pending().exists()
+    online = Appointment.objects.filter(source=AppointmentSource.OSOZ)
+    assert online.count() == len(worker_steps)
+    assert set(online.values_list("status", "cancelled_by_label")) == {(AppointmentStatus.CANCELLED, "OSOZ")}
+    assert AuditEvent.objects.filter(action="osoz_booking_settled").exists()
+    assert not AuditEvent.objects.filter(action="osoz_booking_failed").exists()
+    assert_both_sides_agree(osoz)
+
+    # §7: the doctor, then the location, then the switch.
+    employee_update(
+        employee=clinic.doctor,
+        data={"osoz_enabled": False},
+        specialisations=clinic.doctor.osoz_specialisations.all(),
+        cells=[clinic.cell],
+        osoz_cells=[clinic.cell],
+        actor=alice,
+    )
+    location_update(location=clinic.location, data={"osoz_enabled": False}, actor=alice)
+    _as_worker(drain)
+    admin = asgi_page_for()
+    browser_login(admin, alice)
+    admin.goto("/ustawienia/osoz/stan/")
+    expect(admin.locator("dt:text-is('Czeka na wysłanie') + dd")).to_have_text("0")
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    admin.screenshot(path=str(SHOTS / "status_after_cancellations.png"), full_page=True)
+    admin.goto("/ustawienia/osoz/")
+    admin.get_by_role("button", name="Wyłącz integrację").click()
+    expect(admin.locator(".message.success")).to_have_text("Wyłączono integrację z OSOZ.")
+    assert not Connection.objects.get().enabled
 
 
 def test_a_tampered_approval_webhook_is_refused_and_audited_and_books_nothing(live_loop, asgi_live_server):

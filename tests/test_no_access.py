@@ -28,7 +28,7 @@ from clinic.selectors import clinic_get
 from clinic.tests.factories import CellFactory, EmployeeFactory, LocationFactory
 from core.models import AuditCategory, AuditEvent, AuditOutcome
 from core.time import WARSAW
-from osoz_integration.models import OutboxKind
+from osoz_integration.models import OutboxKind, OutboxMessage
 from osoz_integration.outbox import outbox_upsert
 from osoz_integration.selectors import connection_get
 from patients.tests.factories import OsozCardFactory, PatientFactory
@@ -228,7 +228,7 @@ def _fast_passwords(settings):
 def world(carol):
     """One of each object a route can name, all with WORLD_ID: a location, its cell, carol as its doctor with her
     schedule, a patient with an OSOZ card, a confirmed appointment, a removed slot, a waiting-queue entry, an audit
-    event, an outbox row; and the clinic, booking settings and OSOZ connection."""
+    event, an outbox row OSOZ refused; and the clinic, booking settings and OSOZ connection."""
     cell = CellFactory(id=WORLD_ID, location=LocationFactory(id=WORLD_ID))
     employee = EmployeeFactory(id=WORLD_ID, user=carol, first_name=carol.first_name, last_name=carol.last_name)
     schedule = ScheduleFactory(id=WORLD_ID, employee=employee, cell=cell)
@@ -249,6 +249,7 @@ def world(carol):
         outcome=AuditOutcome.SUCCESS,
     )
     outbox_upsert(kind=OutboxKind.SLOTS, object_ids=[WORLD_ID], now=MOVE_TO)
+    OutboxMessage.objects.filter(kind=OutboxKind.SLOTS, object_id=WORLD_ID).update(id=WORLD_ID, next_attempt_at=None)
     clinic_get()
     booking_settings()
     connection_get()

@@ -351,12 +351,14 @@ def _audit_of(outcome: _Outcome, record: OsozBooking, cache: ApplyCache) -> Audi
         )
     return audit_event(
         category=AuditCategory.INTEGRATION,
-        action="osoz_booking_rejected",
+        # Undecryptable data point at a key or a tampered document, which the administrator must look into; the
+        # other refusals are the booking rules at work (Stan integracji lists only the former among its errors).
+        action="osoz_booking_unreadable" if refusal.reason == UNREADABLE else "osoz_booking_rejected",
         message=message,
         actor_label=Actor.OSOZ,
         target=record,
-        # Undecryptable data point at a key or a tampered document, not at an ordinary refusal.
-        outcome=AuditOutcome.FAILURE if refusal.reason == UNREADABLE else AuditOutcome.SUCCESS,
+        # Whatever the cause, the booking did not go through.
+        outcome=AuditOutcome.FAILURE,
     )
 
 

@@ -284,7 +284,8 @@ def test_set1_decides_a_first_time_nfz_booking(clinic, osoz, allowed):
         assert audit.message.startswith(
             f"Odrzucono rezerwację z OSOZ (Jan Kowalski, lek. Anna Nowak, {when(starts_at)}): "
         )
-        assert SET1 in audit.message and audit.outcome == AuditOutcome.SUCCESS
+        # A refusal is a booking that did not go through.
+        assert SET1 in audit.message and audit.outcome == AuditOutcome.FAILURE
     else:
         assert record.state == "accepted"
         entry = WaitingListEntry.objects.get()
@@ -391,7 +392,7 @@ def test_personal_data_sealed_to_another_key_are_rejected_and_audited_as_a_failu
     pull()
 
     assert (booking_row(booking).state, booking_row(booking).reason) == ("rejected", bookings.UNREADABLE)
-    audit = AuditEvent.objects.get(action="osoz_booking_rejected")
+    audit = AuditEvent.objects.get(action="osoz_booking_unreadable")
     assert audit.outcome == AuditOutcome.FAILURE and "innym kluczem publicznym" in audit.message
 
 

@@ -16,22 +16,27 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from clinic.models import Location
 from core.crypto import keypair_generate, seal, secret_encrypt
 from core.models import AuditEvent, AuditOutcome
 from core.time import WARSAW
-from osoz_integration import feed, outbox
+from osoz_integration import bookings, feed, interface, outbox, services
 from osoz_integration.bookings_out import CANCEL_REASON, MOVE_REASON, booking_enqueue
 from osoz_integration.models import OsozBooking, OsozBookingPath, OsozBookingState, OutboxMessage, outbox_key
+from osoz_integration.selectors import connection_get, outbox_pending
 from osoz_integration.tests.conftest import SANDBOX_ENTITY_ID, connect
 from osoz_integration.tests.osoz_bookings import connected, osoz_stand_in
 from osoz_integration.tests.test_publication import engine_slots
 from patients.models import Sex
 from patients.pesel import pesel_make
 from patients.tests.factories import PatientFactory
-from scheduling.models import AppointmentSource
+from scheduling.models import AppointmentSource, AppointmentStatus
 from scheduling.services import appointment_book, appointment_cancel, appointment_move
 
 pytestmark = pytest.mark.django_db
+
+STATUS = reverse("osoz_integration:status")
+SWITCH = reverse("osoz_integration:connection_switch")
 
 SET1 = "Przepraszamy, ale nie możesz się umówić się na pierwszą wizytę NFZ samodzielnie. Prosimy o kontakt z placówką"
 BOOKING_PATH = re.compile(r"^/api/v1/bookings/(?P<booking_id>[0-9a-f-]{36})/(?P<action>accept|reject|cancel|move)$")
@@ -49,8 +54,15 @@ def _problem(status: int, code: str, detail: str) -> httpx.Response:
     return httpx.Response(status, json=body, headers={"Content-Type": "application/problem+json"})
 
 
+def _conflict(booking: dict) -> httpx.Response:
+    """409 booking-state-conflict with the booking as OSOZ holds it (contract 1.1)."""
+    response = _problem(409, "booking-state-conflict", f"Rezerwacja ma już stan „{booking['status']}”.")
+    return httpx.Response(409, json={**response.json(), "booking": dict(booking)}, headers=response.headers)
+
+
 class FakeOsoz:
-    """The booking commands of the contract: states, 409 booking-state-conflict, and Idempotency-Key replays."""
+    """The booking commands of the contract: states, 409 booking-state-conflict with the booking as it holds it, and
+    Idempotency-Key replays."""
 
     def __init__(self):
         self.bookings: dict[str, dict] = {}
@@ -105,7 +117,7 @@ class FakeOsoz:
         action, body = match["action"], json.loads(request.content)
         allowed, target = TRANSITIONS[action]
         if booking["status"] not in allowed | {target}:
-            return _problem(409, "booking-state-conflict", f"Rezerwacja ma już stan „{booking['status']}”.")
+            return _conflict(booking)
         booking["status"] = target
         booking.update(
             {name: body[name] for name in ("appointment_ref", "reason", "starts_at", "ends_at") if name in body}
@@ -342,27 +354,152 @@ def test_osoz_down_keeps_the_command_and_the_retry_later_uses_the_same_key(accep
     assert accepted.osoz_state == OsozBookingState.CANCELLED_BY_CLINIC and not row(accepted).is_pending
 
 
-def test_a_change_osoz_refuses_because_the_patient_cancelled_meanwhile_is_parked_and_audited(
+def test_a_move_osoz_refuses_because_the_patient_cancelled_meanwhile_settles_with_what_osoz_holds(
     accepted, osoz, published_clinic, alice
 ):
     osoz.holds(accepted, "cancelled_by_patient", published_clinic)
     appointment = accepted.appointment
     new_start = appointment.starts_at + timedelta(minutes=60)
     appointment_move(appointment=appointment, starts_at=new_start, actor=alice)
-    result = drain()
-    assert result.failed == 1 and osoz.applied == []
+    assert drain().failed == 0 and osoz.applied == []
+    assert not row(accepted).is_pending
+    accepted.refresh_from_db()
+    assert (accepted.osoz_state, accepted.osoz_starts_at) == (OsozBookingState.CANCELLED_BY_PATIENT, accepted.starts_at)
+    settled = AuditEvent.objects.get(action="osoz_booking_settled")
+    assert settled.outcome == AuditOutcome.SUCCESS and settled.message == (
+        f"OSOZ nie przyjął zmiany terminu wizyty Jan Nowak, {appointment.employee}, {when(accepted.starts_at)} na "
+        f"{when(new_start)}, bo pacjent odwołał już tę rezerwację; jego odwołanie trafi do kalendarza ze strumienia "
+        "zdarzeń OSOZ. Nic więcej nie trzeba wysyłać."
+    )
+    assert not AuditEvent.objects.filter(action="osoz_booking_failed").exists()
+    drain(now=timezone.now() + timedelta(days=1))
+    assert len(osoz.keys) == 1
+
+
+def test_an_acceptance_overtaken_by_the_patients_cancellation_settles_and_the_feed_cancels_the_visit(
+    published_clinic, osoz
+):
+    # Approved at once; the feed brought the booking again, so the acceptance is repeated (the approval's answer may
+    # have been lost), and the patient cancels on OSOZ before it goes out.
+    booking = online_booking(published_clinic, state=OsozBookingState.ACCEPTED, osoz_state=OsozBookingState.PENDING)
+    osoz.holds(booking, "cancelled_by_patient", published_clinic)
+    with transaction.atomic():
+        booking_enqueue(booking)
+    drain()
+    assert osoz.applied == [] and len(osoz.keys) == 1 and not outbox_pending().exists()
+    booking.refresh_from_db()
+    assert (booking.state, booking.osoz_state) == (OsozBookingState.ACCEPTED, OsozBookingState.CANCELLED_BY_PATIENT)
+
+    # The feed's event of the cancellation cancels the visit as OSOZ; nothing goes back.
+    remote = {**osoz.bookings[str(booking.booking_id)], "reason": "Wyjazd."}
+    bookings.booking_patient_cancel_apply(booking=interface.Booking.from_json(remote))
+    booking.refresh_from_db()
+    assert booking.state == booking.osoz_state == OsozBookingState.CANCELLED_BY_PATIENT
+    appointment = booking.appointment
+    assert (appointment.status, appointment.cancelled_by_label) == (AppointmentStatus.CANCELLED, "OSOZ")
+    drain()
+    assert len(osoz.keys) == 1 and not outbox_pending().exists()
+
+
+def test_a_command_whose_outcome_osoz_already_holds_settles(published_clinic, osoz):
+    booking = online_booking(published_clinic, state=OsozBookingState.ACCEPTED, osoz_state=OsozBookingState.PENDING)
+    osoz.holds(booking, "accepted", published_clinic)
+    osoz.refuse = [_conflict(osoz.bookings[str(booking.booking_id)])]
+    with transaction.atomic():
+        booking_enqueue(booking)
+    drain()
+    booking.refresh_from_db()
+    assert booking.osoz_state == OsozBookingState.ACCEPTED and not row(booking).is_pending
+    appointment = booking.appointment
+    assert AuditEvent.objects.get(action="osoz_booking_settled").message == (
+        f"OSOZ miał już potwierdzenie rezerwacji Jan Nowak, {appointment.employee}, {when(booking.starts_at)}; nic "
+        "więcej nie trzeba wysyłać."
+    )
+
+
+def test_a_conflict_without_the_booking_osoz_holds_is_parked_and_audited(accepted, osoz, alice):
+    osoz.refuse = [_problem(409, "booking-state-conflict", "Tej rezerwacji nie można już odwołać.")]
+    appointment = accepted.appointment
+    appointment_cancel(appointment=appointment, source=AppointmentSource.CALENDAR, reason="Urlop.", actor=alice)
+    assert drain().failed == 1
     message = row(accepted)
     assert message.next_attempt_at is None and message.is_pending
-    accepted.refresh_from_db()
-    assert accepted.osoz_starts_at == accepted.starts_at
+    assert message.last_error == "Tej rezerwacji nie można już odwołać."
     failure = AuditEvent.objects.get(action="osoz_booking_failed")
     assert failure.message == (
-        f"OSOZ odrzucił zmianę terminu wizyty Jan Nowak, {appointment.employee}, {when(accepted.starts_at)} na "
-        f"{when(new_start)}: Rezerwacja ma już stan „cancelled_by_patient”. Rezerwacja w OSOZ pozostaje bez zmian; "
-        "wiadomość zostanie wysłana ponownie po następnej zmianie tej wizyty."
+        f"OSOZ odrzucił odwołanie wizyty Jan Nowak, {appointment.employee}, {when(appointment.starts_at)} z powodem "
+        "„Urlop.”: Tej rezerwacji nie można już odwołać. Rezerwacja w OSOZ pozostaje bez zmian; wiadomość czeka na "
+        "decyzję administratora w Ustawienia > OSOZ/LBK > Stan integracji (lub na następną zmianę tej wizyty)."
     )
     drain(now=timezone.now() + timedelta(days=1))
     assert len(osoz.keys) == 1
+
+
+def test_a_real_conflict_waits_on_stan_integracji_where_the_administrator_sends_it_again_or_skips_it(
+    published_clinic, osoz, monkeypatch, client_for, alice
+):
+    osoz_stand_in(monkeypatch, services, osoz.handle)
+    first, second = (
+        online_booking(
+            published_clinic, state=OsozBookingState.ACCEPTED, osoz_state=OsozBookingState.PENDING, starts_at=moment
+        )
+        for moment in (at(2, 9), at(2, 10))
+    )
+    for booking in (first, second):
+        osoz.holds(booking, "rejected", published_clinic)  # OSOZ gave up waiting for the clinic's decision
+    with transaction.atomic():
+        booking_enqueue(first, second)
+    assert drain().failed == 2
+    doctor = published_clinic.doctor
+    client = client_for(alice)
+
+    page = client.get(STATUS).content.decode()
+    listed = page[page.index('<fieldset id="odrzucone">') :].split("</fieldset>")[0]
+    assert listed.count("<td>Rezerwacja ma już stan „rejected”.</td>") == 2
+    assert f"<td>potwierdzenia rezerwacji Jan Nowak, {doctor}, {when(first.starts_at)}</td>" in listed
+    resend, skip = (reverse(f"osoz_integration:outbox_{name}", args=[row(first).pk]) for name in ("resend", "skip"))
+    assert f'action="{resend}"' in listed and f'action="{skip}"' in listed
+    assert client.get(resend).status_code == 405
+
+    # With the locations withdrawn, only these keep the switch on: the refusal names them and links to the list.
+    Location.objects.update(osoz_enabled=False)
+    refused = client.post(SWITCH, follow=True).content.decode()
+    assert (
+        "Nie można jeszcze wyłączyć integracji: OSOZ odrzucił 2 wiadomości, o których musi zdecydować administrator "
+        f"(wysłanie potwierdzenia rezerwacji Jan Nowak, {doctor}, {when(first.starts_at)}; potwierdzenia rezerwacji "
+        f"Jan Nowak, {doctor}, {when(second.starts_at)}). Wyślij je ponownie albo pomiń w Stanie integracji."
+    ) in refused
+    assert f'<a href="{STATUS}#odrzucone">' in refused and connection_get().enabled
+
+    # OSOZ is put right (the first booking waits for the decision again): sent again at once, under a new key.
+    osoz.bookings[str(first.booking_id)]["status"] = "pending"
+    version = row(first).version
+    response = client.post(resend)
+    assert (response.status_code, response["Location"]) == (302, f"{STATUS}#odrzucone")
+    assert row(first).version > version and row(first).next_attempt_at is not None
+    drain()
+    assert osoz.actions == ["accept"] and osoz.applied[0][3] not in osoz.keys[:2]
+    first.refresh_from_db()
+    assert first.osoz_state == OsozBookingState.ACCEPTED and not row(first).is_pending
+
+    # The second one is given up: OSOZ keeps what it holds.
+    client.post(reverse("osoz_integration:outbox_skip", args=[row(second).pk]))
+    second.refresh_from_db()
+    assert second.osoz_state == OsozBookingState.PENDING and not row(second).is_pending
+    audits = {event.action: event for event in AuditEvent.objects.filter(action__startswith="osoz_outbox_")}
+    assert audits["osoz_outbox_resent"].actor == audits["osoz_outbox_skipped"].actor == alice
+    assert audits["osoz_outbox_skipped"].message == (
+        f"Pominięto wysłanie do OSOZ potwierdzenia rezerwacji Jan Nowak, {doctor}, {when(second.starts_at)}; w OSOZ "
+        "nic się nie zmieniło. Wcześniej OSOZ odpowiedział: Rezerwacja ma już stan „rejected”."
+    )
+    assert audits["osoz_outbox_skipped"].object_id == str(second.pk)
+    again = client.post(reverse("osoz_integration:outbox_skip", args=[row(second).pk]), follow=True)
+    assert "Ta wiadomość nie czeka już na decyzję." in again.content.decode()
+    assert AuditEvent.objects.filter(action="osoz_outbox_skipped").count() == 1
+
+    assert 'id="odrzucone"' not in client.get(STATUS).content.decode()
+    assert "Wyłączono integrację z OSOZ." in client.post(SWITCH, follow=True).content.decode()
+    assert not connection_get().enabled
 
 
 def test_a_command_osoz_is_still_processing_is_retried_later_not_parked(accepted, osoz, alice):

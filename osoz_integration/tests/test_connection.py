@@ -2,12 +2,15 @@
 configuration wizard with its state check (the full round trip runs against the live sandbox), the integration
 switch and the connection status."""
 
+import io
 import socket
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.urls import reverse
 
+from clinic import demo as clinic_demo
+from clinic.models import Location
 from clinic.selectors import clinic_get
 from core.crypto import secret_decrypt
 from core.menu import menu_for
@@ -112,6 +115,16 @@ def test_connecting_through_the_live_sandbox_stores_the_entity_id_and_credential
     checked = client.post(CHECK, follow=True).content.decode()
     assert "Połączenie z OSOZ działa" in checked
     assert AuditEvent.objects.filter(action="osoz_checked", outcome=AuditOutcome.SUCCESS).exists()
+
+
+def test_the_demo_clinic_is_the_entity_the_sandbox_demo_connects_it_to(client_for, alice, osoz_sandbox_server):
+    """`seed_demo` and the sandbox's `sandbox_seed` agree: the wizard brings back the Identyfikator podmiotu the demo
+    already holds, which is also its main location's OSOZ id (manual §5.1)."""
+    clinic_demo.seed(out=io.StringIO())
+    connect(client_for(alice), osoz_sandbox_server, switch_on=False)
+    main = Location.objects.get(osoz_unit_number=1)
+    assert clinic_get().osoz_entity_id == main.osoz_location_id == clinic_demo.ENTITY_ID == SANDBOX_ENTITY_ID
+    assert AuditEvent.objects.filter(action="clinic_entity_id_set").count() == 1  # the seed's: the wizard's is none
 
 
 def test_a_code_osoz_refuses_is_reported_and_audited(client_for, alice, osoz_sandbox_server):

@@ -1,7 +1,8 @@
 """The connection monitor (OSZ-10): an outage starts at the first failure after a success and ends at the next
 success; administrators (only they, each once) get an e-mail when it lasts the configured time and again when it is
-over, and see a banner meanwhile; Ustawienia > OSOZ/LBK > "Stan integracji" shows the connection, the outbox backlog,
-the bookings feed and recent errors. Times are explicit `now=` values; e-mails are read from django.core.mail.outbox."""
+over, and see a banner meanwhile, as do reception and doctors in their words; Ustawienia > OSOZ/LBK > "Stan
+integracji" shows the connection, the outbox backlog, the bookings feed, what keeps bookings from coming and recent
+errors, one line per failing thing. Times are explicit `now=` values; e-mails are read from django.core.mail.outbox."""
 
 import smtplib
 import uuid
@@ -42,6 +43,12 @@ CONNECTION = reverse("osoz_integration:connection")
 HOME = reverse("home")
 T0 = datetime(2026, 11, 23, 14, 0, tzinfo=WARSAW)
 BANNER = "Brak połączenia z OSOZ od 23.11.2026 14:00. Rezerwacje online mogą docierać z opóźnieniem."
+CALENDAR_BANNER = (
+    "Brak połączenia z OSOZ od 23.11.2026 14:00: nowe rezerwacje online (LekarzeBezKolejki.pl, VisiMed) mogą nie "
+    "docierać do kalendarza. Dotrą, gdy połączenie wróci; administratorzy zostali powiadomieni."
+)
+WORKER_STOPPED = "Rezerwacje nie są pobierane z OSOZ: sprawdź, czy działa proces w tle (worker i beat)."
+OSOZ_DOWN = "Rezerwacje nie są pobierane, bo OSOZ nie odpowiada. Poradnia ponawia próby sama"
 
 
 def connected(**fields) -> Connection:
@@ -191,7 +198,7 @@ def test_a_mail_server_that_is_down_is_audited_and_does_not_fail_the_exchange(
     assert all(event.outcome == AuditOutcome.FAILURE for event in failures)
 
 
-def test_the_banner_shows_administrators_an_alerted_outage_and_nobody_else(
+def test_the_banner_shows_an_alerted_outage_to_everyone_who_works_with_the_calendar(
     client_for, alice, bob, carol, dave, record, alert
 ):
     connected(outage_alert_minutes=10)
@@ -201,10 +208,14 @@ def test_the_banner_shows_administrators_an_alerted_outage_and_nobody_else(
     for url in (HOME, reverse("patients:patient_list"), STATUS):
         page = client_for(alice).get(url).content.decode()
         assert BANNER in page and f'href="{STATUS}"' in page
-    for user in (bob, carol, dave):
-        assert BANNER not in client_for(user).get(HOME).content.decode()
+    # Reception and doctors learn what it means for them, without the way to a page they cannot open.
+    for user in (bob, carol):
+        page = client_for(user).get(reverse("scheduling:calendar")).content.decode()
+        assert CALENDAR_BANNER in page and STATUS not in page
+    assert "Brak połączenia z OSOZ" not in client_for(dave).get(HOME).content.decode()
     record(at=T0 + timedelta(minutes=20))
     assert BANNER not in client_for(alice).get(HOME).content.decode()
+    assert CALENDAR_BANNER not in client_for(bob).get(HOME).content.decode()
 
 
 def test_only_administrators_open_stan_integracji(client_for, alice, bob, carol, dave):
@@ -305,6 +316,82 @@ def test_the_status_page_shows_the_outage_the_backlog_the_feed_and_recent_errors
     Connection.objects.filter(pk=Connection.SINGLETON_ID).update(last_pull_at=now)
     page = client_for(alice).get(STATUS).content.decode()
     assert "Połączenie z OSOZ działa." in page and "Rezerwacje nie są pobierane" not in page
+
+
+def test_the_status_page_says_what_keeps_the_bookings_from_coming(client_for, alice, record):
+    now = timezone.now()
+    connected(outage_alert_minutes=10, last_pull_at=now - timedelta(minutes=25))
+    record(at=now - timedelta(minutes=40))
+    # OSOZ down: the worker keeps trying (its last try a few seconds ago) and OSOZ does not answer.
+    record(at=now - timedelta(minutes=30), error="Nie można połączyć się z OSOZ.")
+    record(at=now - timedelta(seconds=5), error="Nie można połączyć się z OSOZ.")
+    page = client_for(alice).get(STATUS).content.decode()
+    assert OSOZ_DOWN in page and "worker" not in page
+    # The worker stopped trying: the outage is stale, nothing has been tried for longer than the alert threshold.
+    record(at=now - timedelta(minutes=40))
+    Connection.objects.filter(pk=Connection.SINGLETON_ID).update(
+        outage_since=now - timedelta(minutes=30), last_error_at=now - timedelta(minutes=30)
+    )
+    page = client_for(alice).get(STATUS).content.decode()
+    assert WORKER_STOPPED in page and OSOZ_DOWN not in page
+
+
+def _failure(message: str, *, at: datetime, action: str = "osoz_publication_failed", target: str = "") -> None:
+    object_type, _colon, object_id = target.partition(":")
+    AuditEvent.objects.create(
+        occurred_at=at,
+        actor_label="System",
+        category=AuditCategory.INTEGRATION,
+        action=action,
+        message=message,
+        object_type=object_type,
+        object_id=object_id,
+        outcome=AuditOutcome.FAILURE,
+    )
+
+
+def test_recent_errors_group_the_repeats_of_one_failure_with_their_count_and_last_time(client_for, alice):
+    now = timezone.now().replace(second=0, microsecond=0)
+    connected()
+    # A retry every minute of a 30-minute outage, each line naming its next attempt.
+    for minute in range(30, 0, -1):
+        at = now - timedelta(minutes=minute)
+        retry = timezone.localtime(at + timedelta(minutes=1)).strftime("%H:%M")
+        _failure(
+            f"Nie udało się opublikować w OSOZ lokalizacji „Centrum”: OSOZ nie odpowiada. Ponowienie o {retry}.",
+            at=at,
+            target="clinic.location:1",
+        )
+    _failure("Nie udało się opublikować w OSOZ lekarza „Jan Nowak”.", at=now - timedelta(minutes=12), target="x:7")
+    # Failures about no object are grouped only when their words are the same.
+    for at in (now - timedelta(minutes=20), now - timedelta(minutes=3)):
+        _failure("Zdarzenie e-1 niezgodne z kontraktem.", at=at, action="osoz_event_malformed")
+    _failure("Zdarzenie e-2 niezgodne z kontraktem.", at=now - timedelta(minutes=4), action="osoz_event_malformed")
+    # The booking rules refusing a booking are no error of the integration ("Dziś odrzucone" counts them).
+    _failure("Odrzucono rezerwację z OSOZ: termin zajęty.", at=now, action="osoz_booking_rejected", target="b:1")
+
+    errors = connection_status(now=now).recent_errors
+    last_retry = timezone.localtime(now).strftime("%H:%M")
+    assert [(error.message, error.count, error.occurred_at, error.first_at) for error in errors] == [
+        (
+            f"Nie udało się opublikować w OSOZ lokalizacji „Centrum”: OSOZ nie odpowiada. Ponowienie o {last_retry}.",
+            30,
+            now - timedelta(minutes=1),
+            now - timedelta(minutes=30),
+        ),
+        ("Zdarzenie e-1 niezgodne z kontraktem.", 2, now - timedelta(minutes=3), now - timedelta(minutes=20)),
+        ("Zdarzenie e-2 niezgodne z kontraktem.", 1, now - timedelta(minutes=4), now - timedelta(minutes=4)),
+        (
+            "Nie udało się opublikować w OSOZ lekarza „Jan Nowak”.",
+            1,
+            now - timedelta(minutes=12),
+            now - timedelta(minutes=12),
+        ),
+    ]
+    page = client_for(alice).get(STATUS).content.decode()
+    assert page.count("Nie udało się opublikować w OSOZ lokalizacji „Centrum”") == 1
+    first = timezone.localtime(now - timedelta(minutes=30)).strftime("%d.%m.%Y %H:%M")
+    assert f"30 razy od {first}" in page and "Odrzucono rezerwację" not in page
 
 
 def test_the_alert_threshold_is_edited_in_ustawienia_osoz_lbk(client_for, alice):

@@ -116,6 +116,7 @@ def test_booking_creates_a_pending_sealed_booking_and_shows_its_page(published, 
     assert patient.get(f"/lbk/rezerwacja/7350012345/d1/s1/{_moment(booking.starts_at)}/").status_code == 404
     email = Notification.objects.get(recipient="jan.kowalski@example.com")
     assert f"/lbk/rezerwacja/{token}/" in email.body
+    assert "Miejsce: Poradnia kardiologiczna – Przychodnia Centrum, ul. Zdrowa 1, 00-001 Warszawa." in email.body
 
 
 def _moment(starts_at: datetime.datetime) -> str:
@@ -132,7 +133,9 @@ def test_the_booking_page_shows_the_clinics_decision(published, entity, patient)
     rejected, rejected_token = booked(patient, "09:20", email="ewa@example.com", pesel="02070803628")
     bookings.booking_accept(booking=accepted, appointment_ref="A-1")
     bookings.booking_reject(booking=rejected, reason=SET1)
-    assert "Wizyta została umówiona" in patient.get(f"/lbk/rezerwacja/{accepted_token}/").text
+    confirmation = patient.get(f"/lbk/rezerwacja/{accepted_token}/").text
+    assert "Wizyta została umówiona" in confirmation
+    assert "Poradnia kardiologiczna – Przychodnia Centrum, ul. Zdrowa 1, 00-001 Warszawa" in confirmation
     page = patient.get(f"/lbk/rezerwacja/{rejected_token}/").text
     assert "Placówka nie przyjęła rezerwacji" in page
     assert SET1 in page

@@ -430,6 +430,23 @@ def test_cancelling_a_booking_the_patient_cancelled_changes_nothing(site, entity
     assert command(api, booking, "move", move_body(at(11))).status_code == 409
 
 
+def test_a_refused_command_carries_the_booking_as_the_platform_holds_it(site, entity, api):
+    booking, _ = bookings.booking_create(request_for(entity))
+    bookings.booking_cancel_by_patient(booking=booking, reason="Wyjazd")
+    conflict = command(api, booking, "accept", {"appointment_ref": "appt-1"})
+    assert conflict.status_code == 409
+    problem = conflict.json()
+    validate("Problem", problem)
+    assert (problem["code"], problem["booking"]["booking_id"]) == ("booking-state-conflict", str(booking.booking_id))
+    assert (problem["booking"]["status"], problem["booking"]["reason"]) == ("cancelled_by_patient", "Wyjazd")
+    # A move to a taken time leaves the booking where it was, and says so.
+    bookings.booking_create(request_for(entity, pesel=OTHER_PESEL))
+    second, _ = bookings.booking_create(request_for(entity, starts_at=at(9, 20), pesel=OTHER_PESEL))
+    occupied = command(api, second, "move", move_body(at(9))).json()
+    validate("Problem", occupied)
+    assert (occupied["booking"]["status"], occupied["booking"]["starts_at"]) == ("pending", at(9, 20).isoformat())
+
+
 def move_body(starts_at: datetime.datetime, schedule_id="s1", minutes=20) -> dict:
     return {
         "schedule_id": schedule_id,

@@ -130,6 +130,20 @@ def test_clinic_card_groups_doctors_by_poradnia(published, api, entity, patient)
     assert "<h2>Poradnia dermatologiczna</h2>" not in flat and "Jan Nowak" in flat
 
 
+def test_the_clinic_card_shows_the_main_locations_address(published, api, public_key_pem, entity, patient):
+    """Manual §5.1: the address of the main location (unit 1) is the clinic's, on its card too."""
+    main = {"street": "ul. Święty Marcin 45", "city": "Poznań", "postcode": "61-806"}
+    other = {"street": "os. Piastowskie 88", "city": "Poznań", "postcode": "61-158"}
+    api.put("/api/v1/locations/1", location_payload(public_key_pem, version=2, address=main))
+    api.put("/api/v1/locations/2", location_payload(public_key_pem, osoz_location_id="7350012346", address=other))
+    card = patient.get("/lbk/placowka/7350012345/").text
+    assert '<p class="muted">ul. Święty Marcin 45, 61-806 Poznań</p>' in card
+    assert entity.address not in card
+    # Until the main location is shown to patients, the card keeps the address the entity registered with.
+    api.put("/api/v1/locations/1", location_payload(public_key_pem, version=3, address=main, visible=False))
+    assert f'<p class="muted">{entity.address}</p>' in patient.get("/lbk/placowka/7350012345/").text
+
+
 def test_widget_lists_only_bookable_doctors(published, entity):
     widget = Widget.objects.create(entity=entity, kind=WidgetKind.ALL_DOCTORS)
     html = Client().get(f"/widget/{widget.pk}/", HTTP_REFERER="https://www.przychodnia.pl/lekarze").text

@@ -1,6 +1,8 @@
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
+from importlib import import_module
 
 import pytest
+from django.apps import apps as django_apps
 from django.urls import reverse
 
 from clinic.tests.factories import CellFactory
@@ -8,14 +10,16 @@ from core.errors import DomainError
 from core.models import AuditEvent
 from core.time import WARSAW
 from patients.tests.factories import PatientFactory
-from scheduling.models import AppointmentStatus, RemovedSlot, WaitingCategory, WaitingListEntry
+from scheduling.models import AppointmentSource, AppointmentStatus, RemovedSlot, WaitingCategory, WaitingListEntry
 from scheduling.selectors import patients_returning
-from scheduling.services import waiting_list_add
+from scheduling.services import appointment_cancel, waiting_list_add
 from scheduling.tests.factories import AppointmentFactory, ScheduleFactory
+from scheduling.views.queue import PAGE_SIZE
 
 pytestmark = pytest.mark.django_db
 
 URL = reverse("scheduling:queue")
+SEARCH = reverse("scheduling:queue_search")
 # Sunday evening before the Monday 2027-01-04 the factories' schedules start their week on.
 NOW = datetime(2027, 1, 3, 20, tzinfo=WARSAW)
 
@@ -150,11 +154,73 @@ def test_reception_enters_a_patient_by_hand(client_for, bob, schedule):
     assert "jest już w kolejce oczekujących" in again
 
 
+def test_a_cancelled_visit_takes_its_entry_out_of_the_queue(schedule, bob):
+    """Whoever cancels it, the reception or the patient on OSOZ: the patient no longer waits for that visit."""
+    by_reception, by_patient = AppointmentFactory(schedule=schedule), AppointmentFactory(schedule=schedule)
+    waiting = add(schedule.cell)
+    for appointment in (by_reception, by_patient):
+        add(schedule.cell, patient=appointment.patient, appointment=appointment)
+    appointment_cancel(appointment=by_reception, source=AppointmentSource.CALENDAR, reason="Pomyłka", actor=bob)
+    appointment_cancel(appointment=by_patient, source=AppointmentSource.OSOZ, reason="Wyjazd")
+    assert list(WaitingListEntry.objects.all()) == [waiting]
+    # The patient may be entered again.
+    assert add(schedule.cell, patient=by_patient.patient).appointment is None
+
+
+def test_entries_of_visits_cancelled_before_leave_the_queue_on_migrating(schedule):
+    migration = import_module("scheduling.migrations.0004_queue_without_cancelled_visits")
+    cancelled = AppointmentFactory(schedule=schedule, status=AppointmentStatus.CANCELLED, cancelled_at=NOW)
+    booked = AppointmentFactory(schedule=schedule)
+    add(schedule.cell, patient=cancelled.patient, appointment=cancelled)
+    kept = [add(schedule.cell, patient=booked.patient, appointment=booked), add(schedule.cell)]
+    migration.drop_entries_of_cancelled_visits(django_apps, None)
+    assert list(WaitingListEntry.objects.order_by("id")) == kept
+
+
+def _entered(entry, at):
+    WaitingListEntry.objects.filter(pk=entry.pk).update(entered_at=at)
+
+
+def test_the_newest_entries_come_first(client_for, bob):
+    """Today's online patients are on the first page, however long the queue: the newest entries first."""
+    cell = CellFactory()
+    for days in range(PAGE_SIZE, 0, -1):
+        _entered(add(cell, PatientFactory(last_name=f"Dawna{days - 1:02d}")), NOW - timedelta(days=days))
+    _entered(add(cell, PatientFactory(last_name="Dzisiejsza")), NOW)
+    page = client_for(bob).get(URL).content.decode()
+    assert "Dzisiejsza" in page and "Dawna49" not in page
+    assert page.index("Dzisiejsza") < page.index("Dawna00") < page.index("Dawna48")
+
+
+def test_reception_searches_the_queue_by_name_or_pesel_without_it_in_any_url(client_for, bob, schedule):
+    zalewska = add(schedule.cell, PatientFactory(last_name="Zalewska", first_name="Ewa"))
+    other = add(schedule.cell, PatientFactory(last_name="Kowalczyk"))
+    elsewhere = add(CellFactory(), PatientFactory(last_name="Zalewski"))
+    client = client_for(bob)
+    for text in ("zalew", zalewska.patient.pesel):
+        page = client.post(SEARCH, {"q": text, "cell": schedule.cell_id}).content.decode()
+        assert "Zalewska" in page and other.patient.last_name not in page and elsewhere.patient.last_name not in page
+    assert "Zalewski" in client.post(SEARCH, {"q": "zalew"}).content.decode()
+    shown = AuditEvent.objects.filter(action="patient_viewed").latest("id")
+    assert shown.message.startswith(
+        "Wyświetlono wyniki wyszukiwania w kolejce oczekujących (strona 1, liczba wpisów: 2)."
+    )
+    # The page's form POSTs what was typed, and the pages of its results go the same way.
+    page = client.get(URL).content.decode()
+    assert f'hx-post="{SEARCH}"' in page and 'name="q"' in page
+    for days in range(PAGE_SIZE + 1):
+        _entered(add(CellFactory(), PatientFactory(last_name=f"Zalewicz{days:02d}")), NOW - timedelta(days=days))
+    results = client.post(SEARCH, {"q": "zalew"}).content.decode()
+    assert 'method="post"' in results and 'name="q" value="zalew"' in results and "?q=" not in results
+    assert "Zalewicz50" not in results and "Zalewicz50" in client.post(SEARCH, {"q": "zalew", "page": 2}).text
+
+
 def test_doctors_and_users_without_a_role_have_no_queue(client_for, carol, dave, schedule):
     for user in (carol, dave):
         client = client_for(user)
         assert client.get(URL).status_code == 403
         assert client.post(URL, {"cell": schedule.cell_id}).status_code == 403
+        assert client.post(SEARCH, {"q": "Now"}).status_code == 403
         assert client.post(reverse("scheduling:queue_patients"), {"q": "Now"}).status_code == 403
 
 
