@@ -1,6 +1,6 @@
 """Poradnia settings: one module, read from the environment.
 
-With no environment at all the project runs on embedded defaults (SQLite file, Celery on a filesystem broker,
+With no environment at all the project runs on embedded defaults (SQLite file, Celery on a SQLite broker,
 in-memory channel layer, console e-mail). DATABASE_URL and REDIS_URL switch to PostgreSQL and Redis.
 DJANGO_ENV=production turns on the hardened settings that `manage.py check --deploy` verifies, and then every
 secret must come from the environment. `.env.example` lists every variable.
@@ -168,18 +168,13 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
-    # The embedded broker: kombu's filesystem transport, one folder shared by the web process and the worker.
-    CELERY_BROKER_URL = "filesystem://"
-    _broker_dir = VAR_DIR / "celery-broker"
-    CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "data_folder_in": str(_broker_dir),
-        "data_folder_out": str(_broker_dir),
-        "control_folder": str(_broker_dir / "control"),
-        "store_processed": False,
-    }
+    # The embedded broker (config.broker): a SQLite file of its own, shared by the web process, beat and the worker;
+    # a message is one row, so a worker gets all of it or nothing.
+    CELERY_BROKER_TRANSPORT = "config.broker:Transport"
+    CELERY_BROKER_URL = f"sqlite:///{VAR_DIR / 'celery-broker.sqlite3'}"
     CELERY_RESULT_BACKEND = None
     if not PRODUCTION:
-        _broker_dir.mkdir(parents=True, exist_ok=True)
+        VAR_DIR.mkdir(parents=True, exist_ok=True)
 if PRODUCTION and not REDIS_URL:
     raise ImproperlyConfigured("REDIS_URL must be set when DJANGO_ENV=production (several processes share it).")
 

@@ -36,7 +36,7 @@ def test_embedded_defaults_need_no_services(tmp_path):
         "db": "core.sqlite",
         "cache": "django.core.cache.backends.locmem.LocMemCache",
         "layer": "channels.layers.InMemoryChannelLayer",
-        "broker": "filesystem://",
+        "broker": f"sqlite:///{tmp_path / 'celery-broker.sqlite3'}",
         "results": None,
         "email": "django.core.mail.backends.console.EmailBackend",
         "tz": "Europe/Warsaw",
