@@ -7,7 +7,7 @@ from django.contrib.sessions.models import Session
 from django.core.cache import cache
 from django.db import models, transaction
 from django.http import HttpRequest
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
@@ -18,6 +18,7 @@ from core.fields import EncryptedSecretField
 from core.middleware import client_address
 from core.models import AuditCategory, AuditEvent, AuditOutcome
 from core.ratelimit import ratelimit_count, ratelimit_hit, ratelimit_key
+from core.text import clinic_text
 
 # How long the number of an event's unrecorded repeats waits for the next row of its kind to carry it.
 AUDIT_REPEATS_KEPT_SECONDS = 7 * 24 * 3600
@@ -39,8 +40,7 @@ def audit_event(
     The message is written for the clinic's administrator to read, and stored in the audit language (the clinic's,
     Polish) whatever language the request that caused it used: callers pass it marked lazily — gettext_lazy, or
     format_lazy of one with `join_lazy` for lists of phrases — and it is rendered here, under that language."""
-    with translation.override(settings.LANGUAGE_CODE):
-        message = str(message)
+    message = clinic_text(message)
     if actor is None and request is not None and request.user.is_authenticated:
         actor = request.user
     if not actor_label:

@@ -1,4 +1,5 @@
-"""Text helpers: phrases joined lazily (`join_lazy`), and Polish alphabetical order for lists of people (Pacjenci >
+"""Text helpers: texts rendered in the clinic's language whatever the request's (`clinic_text`), phrases joined lazily
+(`join_lazy`), and Polish alphabetical order for lists of people (Pacjenci >
 Lista, Struktura > Pracownicy), the same on SQLite and PostgreSQL whatever collation the database was created with.
 
 `polish_sort_key` writes a name as two digits a character, numbered in the order of the Polish alphabet (a ą b c ć
@@ -9,6 +10,8 @@ Muller), spaces and hyphens before any letter."""
 import unicodedata
 from collections.abc import Iterable
 
+from django.conf import settings
+from django.utils import translation
 from django.utils.functional import Promise, lazy
 
 ALPHABET = "0123456789aąbcćdeęfghijklłmnńoópqrsśtuvwxyzźż"
@@ -47,3 +50,10 @@ _join_lazy = lazy(_join, str)
 def join_lazy(separator: str, items: Iterable[str | Promise]) -> Promise:
     """Phrases joined when the text is rendered, each in the language active then (the audit's, for audit texts)."""
     return _join_lazy(separator, tuple(items))
+
+
+def clinic_text(text: str | Promise) -> str:
+    """The text rendered in the clinic's language (settings.LANGUAGE_CODE), for what is stored or sent on: audit
+    texts, labels kept with a record, what OSOZ shows the patient."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return str(text)

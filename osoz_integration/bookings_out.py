@@ -22,11 +22,11 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from core.changes import Change, changes_record
+from core.text import clinic_text
 from core.time import WARSAW, datetime_pl
 from osoz_integration import interface, outbox
 from osoz_integration.client import OsozBookingConflict, OsozClient, OsozPermanentError, OsozTransientError
 from osoz_integration.models import OsozBooking, OsozBookingState, OutboxKind
-from osoz_integration.texts import clinic_text
 
 # Shown to the patient by OSOZ when the clinic gave no reason of its own (the contract requires one); sent in the
 # clinic's language.

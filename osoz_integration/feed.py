@@ -26,11 +26,12 @@ from core.actors import Actor
 from core.changes import changes_collect
 from core.models import AuditCategory, AuditOutcome
 from core.services import audit_record
+from core.text import clinic_text
 from osoz_integration import bookings, interface, monitor, tasks
 from osoz_integration.client import OsozClient, OsozError, OsozPermanentError
 from osoz_integration.models import Connection, InboundEvent, InboundEventSource, OsozBookingPath
 from osoz_integration.selectors import connection_client, connection_get
-from osoz_integration.texts import clinic_text, phrase_lazy
+from osoz_integration.texts import phrase_lazy
 
 logger = logging.getLogger(__name__)
 

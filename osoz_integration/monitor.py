@@ -21,11 +21,11 @@ from django.utils.translation import gettext_lazy
 
 from core.models import AuditCategory, AuditOutcome
 from core.services import audit_record
+from core.text import clinic_text
 from core.time import datetime_pl
 from osoz_integration.client import OsozError, OsozPermanentError
 from osoz_integration.models import Connection
 from osoz_integration.selectors import connection_administrators, connection_get, outbox_pending
-from osoz_integration.texts import clinic_text
 
 logger = logging.getLogger(__name__)
 

@@ -42,11 +42,12 @@ from kombu.exceptions import OperationalError
 
 from core.models import AuditCategory, AuditOutcome
 from core.services import audit_record
+from core.text import clinic_text
 from osoz_integration import monitor, tasks
 from osoz_integration.client import OsozClient, OsozPermanentError, OsozTransientError
 from osoz_integration.models import KIND_PRIORITY, OutboxKind, OutboxMessage, outbox_key
 from osoz_integration.selectors import connection_client, connection_get, outbox_refused_rows
-from osoz_integration.texts import clinic_text, phrase_lazy
+from osoz_integration.texts import phrase_lazy
 
 logger = logging.getLogger(__name__)
 

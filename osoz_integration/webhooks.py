@@ -35,10 +35,11 @@ from core.middleware import client_address
 from core.models import AuditCategory, AuditOutcome
 from core.ratelimit import ratelimit_hit, ratelimit_wait
 from core.services import audit_record, audit_record_coalesced
+from core.text import clinic_text
 from osoz_integration import bookings, feed, interface
 from osoz_integration.models import InboundEvent, InboundEventSource, OsozBookingPath
 from osoz_integration.selectors import connection_get
-from osoz_integration.texts import clinic_text, phrase_lazy
+from osoz_integration.texts import phrase_lazy
 
 SIGNATURE_SCHEME = "v1="
 # During a secret rotation OSOZ sends two signatures; one valid value is enough.

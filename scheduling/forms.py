@@ -264,7 +264,9 @@ class QueueFilterForm(forms.Form):
         label=_("Pacjent"),
         required=False,
         max_length=100,
-        widget=forms.TextInput(attrs={"type": "search", "placeholder": _("Nazwisko i imię lub PESEL")}),
+        widget=forms.TextInput(
+            attrs={"type": "search", "placeholder": _("Nazwisko, PESEL, telefon lub numer karty OSOZ")}
+        ),
     )
 
     def __init__(self, *args, **kwargs):

@@ -6,10 +6,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, time
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -21,6 +20,7 @@ from core.db import transaction_locks
 from core.errors import ConflictError, DomainError
 from core.models import AuditCategory
 from core.services import audit_record
+from core.text import clinic_text
 from core.time import WARSAW
 from patients.models import Patient
 from scheduling.changes import AppointmentCancelled, AppointmentMoved, CalendarChanged, ScheduleChanged, SlotsChanged
@@ -63,8 +63,7 @@ def actor_label_of(actor, source: str) -> str:
     if source in (AppointmentSource.OSOZ, AppointmentSource.PAYER):
         return Actor.OSOZ
     # Stored with the appointment, so in the clinic's language, like the audit.
-    with translation.override(settings.LANGUAGE_CODE):
-        return str(AppointmentSource(source).label)
+    return clinic_text(AppointmentSource(source).label)
 
 
 # The channels through which patients and payers book themselves: only what is offered online (SCH-2), under SCH-3

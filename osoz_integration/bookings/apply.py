@@ -19,7 +19,7 @@ from core.actors import Actor
 from core.errors import DomainError
 from core.models import AuditCategory, AuditEvent, AuditOutcome
 from core.services import audit_event
-from core.text import join_lazy
+from core.text import clinic_text, join_lazy
 from core.time import datetime_pl
 from osoz_integration import bookings_out, interface
 from osoz_integration.bookings.opening import Opening, location_keyed, personal_data
@@ -34,7 +34,7 @@ from osoz_integration.bookings.refusals import (
     refusal_of,
 )
 from osoz_integration.models import OsozBooking, OsozBookingPath, OsozBookingState
-from osoz_integration.texts import clinic_text, phrase_lazy
+from osoz_integration.texts import phrase_lazy
 from patients.models import OsozCardSource, OsozCardStatus, Patient, phone_normalise
 from patients.services import osoz_card_add, patients_create
 from scheduling.models import Appointment, AppointmentSource, Schedule, WaitingListEntry

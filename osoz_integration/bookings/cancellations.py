@@ -11,12 +11,12 @@ from django.utils.translation import gettext_lazy as _
 from core.actors import Actor
 from core.models import AuditCategory
 from core.services import audit_record
+from core.text import clinic_text
 from core.time import datetime_pl
 from osoz_integration import interface
 from osoz_integration.bookings.apply import ApplyCache, doctor_and_time
 from osoz_integration.bookings.refusals import PATIENT_CANCEL_REASON
 from osoz_integration.models import OsozBooking, OsozBookingPath, OsozBookingState
-from osoz_integration.texts import clinic_text
 from scheduling.models import AppointmentSource, AppointmentStatus
 from scheduling.services import (
     appointment_cancel,

@@ -1,6 +1,6 @@
 """Why a booking made on OSOZ is refused, in the words OSOZ shows the patient (OSZ-7): the integration's own reasons,
 and the mapping of the booking rules' refusals (`scheduling.services.bookings_check`) to them. The reasons are lazy
-and leave for OSOZ, or for the booking's record, in the clinic's language (texts.clinic_text)."""
+and leave for OSOZ, or for the booking's record, in the clinic's language (core.text.clinic_text)."""
 
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _

@@ -64,8 +64,8 @@ def queue(request):
 @permission_required("patients.view_patient", raise_exception=True)
 @require_POST
 def queue_search(request):
-    """The queue searched by a patient's name or PESEL (and filtered). POSTed, and so are the pages of its results,
-    what was typed going with them: it reaches no URL and no access log."""
+    """The queue searched as Pacjenci > Lista searches (name, PESEL, phone, OSOZ card), and filtered. POSTed, and so
+    are the pages of its results, what was typed going with them: it reaches no URL and no access log."""
     form = QueueFilterForm(request.POST)
     filters = dict(form.cleaned_data) if form.is_valid() else {}
     text = filters.pop("q", "").strip()
