@@ -11,7 +11,8 @@ export DEMO_HOST DEMO_PORT OSOZ_CALLBACK_BASE_URL
 # The OSOZ sandbox (osoz_sandbox/) is a separate Django project with its own settings and database.
 SANDBOX := DJANGO_SETTINGS_MODULE=osoz_sandbox.settings $(BIN)/python -m django
 # The product's suite in parallel, then the sandbox's own (a separate Django project).
-TEST_PRODUCT := $(BIN)/python -m pytest --numprocesses auto
+# loadgroup: the tests whose Celery workers read the default queue share a group (xdist_group), so run one at a time.
+TEST_PRODUCT := $(BIN)/python -m pytest --numprocesses auto --dist loadgroup
 TEST_SANDBOX := $(BIN)/python -m pytest osoz_sandbox --ds=osoz_sandbox.settings -p no:cacheprovider
 # A year from the real today, for test-ahead (Debian's faketime, libfaketime's relative format).
 AHEAD := +365d

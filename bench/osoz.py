@@ -25,7 +25,7 @@ from accounts.models import TOTPDevice, User
 from accounts.roles import ADMINISTRATOR
 from bench import data
 from clinic.models import Employee, EmployeeCell, Location
-from config.celery import app
+from config.celery import LIVE_QUEUE, app
 from core.crypto import keypair_generate, secret_decrypt, secret_encrypt
 from devtools.sandbox import SandboxServer, wizard_code
 from osoz_integration.models import OutboxKind
@@ -101,6 +101,16 @@ def doctors_published(fill: data.Fill, doctor_ids: list[int], *, nfz: bool = Tru
     return doctor_ids
 
 
+def sandbox_start(folder: str) -> SandboxServer:
+    """A sandbox of the benchmark's own in `folder`, migrated, seeded and serving; with no rate limit, as the
+    benchmarks send far more than a clinic would."""
+    sandbox = SandboxServer(Path(folder), OSOZ_SANDBOX_RATE_LIMIT="1000000")
+    sandbox.manage("migrate", "--noinput")
+    sandbox.manage("sandbox_seed")
+    sandbox.start()
+    return sandbox
+
+
 def connect(sandbox: SandboxServer) -> None:
     """Ustawienia > OSOZ/LBK as an administrator: the wizard through the sandbox's Provider Service, then the
     integration switch, which enqueues the first publication. Each benchmark connects to a sandbox of its own."""
@@ -132,12 +142,14 @@ def product_env() -> dict[str, str]:
     }
 
 
-def worker_start() -> subprocess.Popen:
+def worker_start(*, queues: tuple[str, ...] = ("celery", LIVE_QUEUE), beat: Path | None = None) -> subprocess.Popen:
+    """A Celery worker of the product consuming `queues`, with the beat schedule (its file at `beat`) if given."""
     name = f"bench-{uuid.uuid4().hex[:8]}@localhost"
     env = product_env()
     # Drains left in the queue by an interrupted run would point at a database that no longer exists.
     app.control.purge()
     command = [sys.executable, "-m", "celery", "--app", "config", "worker", "--concurrency", "2", "--pool", "prefork"]
+    command += ["--queues", ",".join(queues), *(["--beat", "--schedule", str(beat)] if beat else [])]
     worker = subprocess.Popen(
         [*command, "--loglevel", "WARNING", "--hostname", name, "--without-gossip", "--without-mingle"],
         cwd=ROOT,
@@ -230,10 +242,7 @@ def _put_floor(doctor_id: int) -> float:
 def bench_propagation(fill: data.Fill) -> dict:
     with tempfile.TemporaryDirectory(prefix="poradnia-bench-osoz-") as folder:
         # The benchmark polls with the clinic's credentials; it must not eat the quota the worker publishes with.
-        sandbox = SandboxServer(Path(folder), OSOZ_SANDBOX_RATE_LIMIT="1000000")
-        sandbox.manage("migrate", "--noinput")
-        sandbox.manage("sandbox_seed")
-        sandbox.start()
+        sandbox = sandbox_start(folder)
         worker = reader = None
         try:
             doctor_ids = doctors_published(fill, fill.employee_ids[:PUBLISHED_DOCTORS])

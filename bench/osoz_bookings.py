@@ -22,9 +22,18 @@ from django.conf import settings
 from django.db.models import Count
 
 from bench import data
-from bench.osoz import SandboxReader, connect, doctors_published, product_env, wait, worker_start, worker_stop
+from bench.osoz import (
+    SandboxReader,
+    connect,
+    doctors_published,
+    product_env,
+    sandbox_start,
+    wait,
+    worker_start,
+    worker_stop,
+)
 from clinic.selectors import clinic_get
-from devtools.sandbox import SandboxServer, booking_form_path, csrf_token
+from devtools.sandbox import booking_form_path, csrf_token
 from osoz_integration import feed
 from osoz_integration.models import (
     Connection,
@@ -45,7 +54,7 @@ INGEST_BOOKINGS = 10_000
 TARGET_PER_SECOND = 500
 
 
-def _known_pesels(fill: data.Fill, folder: Path) -> Path:
+def known_pesels(fill: data.Fill, folder: Path) -> Path:
     """The benchmark's patients get PESELs, so the first bookings match patients the clinic knows (OSZ-5)."""
     patients = list(Patient.objects.filter(pk__in=fill.patient_ids).only("pk", "birth_date", "sex"))
     for serial, patient in enumerate(patients):
@@ -56,7 +65,7 @@ def _known_pesels(fill: data.Fill, folder: Path) -> Path:
     return path
 
 
-def _publish_all() -> None:
+def publish_all() -> None:
     while outbox_drain().sent:
         pass
     if outbox_pending().exists():
@@ -89,17 +98,14 @@ def _duplicates() -> int:
 
 def bench_ingest(fill: data.Fill) -> dict:
     with tempfile.TemporaryDirectory(prefix="poradnia-bench-ingest-") as folder:
-        sandbox = SandboxServer(Path(folder), OSOZ_SANDBOX_RATE_LIMIT="1000000")
-        sandbox.manage("migrate", "--noinput")
-        sandbox.manage("sandbox_seed")
-        sandbox.start()
+        sandbox = sandbox_start(folder)
         # Nothing listens there: the product is "offline" while the patients book, so everything waits in the feed.
         settings.OSOZ_CALLBACK_BASE_URL = f"http://127.0.0.1:{data.free_port()}"
         try:
             doctors_published(fill, fill.employee_ids[INGEST_DOCTORS], nfz=False)
             connect(sandbox)
-            _publish_all()
-            pesels = _known_pesels(fill, Path(folder))
+            publish_all()
+            pesels = known_pesels(fill, Path(folder))
             started = time.perf_counter()
             sandbox.manage(
                 "sandbox_bookings_generate", "--count", str(INGEST_BOOKINGS), "--pesels", str(pesels), timeout=1800
@@ -188,7 +194,7 @@ class PatientBrowser:
         self.http.close()
 
 
-def _patient_fields(number: int) -> dict[str, str]:
+def patient_fields(number: int) -> dict[str, str]:
     pesel = pesel_make(birth_date=date(1990, 1, 1) + timedelta(days=number), sex="K", serial=number % 1000)
     return {
         "first_name": "Maria",
@@ -211,7 +217,7 @@ def _booking_lags(
             if len(lags) == count:
                 return lags, floors
             path, csrf = patient.form(doctor_id, schedule_id, starts_at)
-            fields = _patient_fields(first + len(lags))
+            fields = patient_fields(first + len(lags))
             started = time.perf_counter()
             patient.submit(path, csrf, {**fields, "pesel": "1"})
             floors.append(time.perf_counter() - started)
@@ -232,10 +238,7 @@ def _booking_lags(
 
 def bench_booking_lag(fill: data.Fill) -> dict:
     with tempfile.TemporaryDirectory(prefix="poradnia-bench-lag-") as folder:
-        sandbox = SandboxServer(Path(folder), OSOZ_SANDBOX_RATE_LIMIT="1000000")
-        sandbox.manage("migrate", "--noinput")
-        sandbox.manage("sandbox_seed")
-        sandbox.start()
+        sandbox = sandbox_start(folder)
         server = worker = reader = patient = None
         try:
             server, url = data.server_start(product_env())

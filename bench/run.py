@@ -16,6 +16,13 @@
 6. Lag of 200 bookings made through the sandbox's booking form until they are in the product's calendar (uvicorn,
    real worker on Redis): through the synchronous approval, and 100 more through the signed nudge and the worker's
    pull; floor: the booking form answering an invalid submit.
+7. Staff pages (Kalendarz's day view, the patient list) requested by two receptionists through uvicorn while 10,000
+   bookings are ingested from the feed as in 5: max and p95 latency and errors, on the embedded default (a SQLite
+   file, in a child process) and on PostgreSQL; floor: the same pages with no ingest (bench/ingest_pages.py).
+8. A burst of 2,000 cancellations through the API, then a patient's cancellation on the sandbox's site until it is in
+   the calendar, then OSOZ down until the product notices and until the administrators are told (uvicorn, the
+   publication worker with beat and the live queue's worker on Redis); floor: the same cancellation on a quiet system
+   (bench/burst.py).
 
 It builds a throw-away database (Django's test database machinery), prints a table and writes bench/results.json.
 PostgreSQL comes from DATABASE_URL and Redis from REDIS_URL, each defaulting to the local server when it answers;
@@ -73,6 +80,8 @@ from django.test.utils import CaptureQueriesContext, setup_databases, teardown_d
 from django.urls import reverse  # noqa: E402
 
 from bench import data  # noqa: E402
+from bench.burst import bench_burst  # noqa: E402
+from bench.ingest_pages import bench_ingest_pages, bench_ingest_pages_sqlite  # noqa: E402
 from bench.osoz import bench_propagation  # noqa: E402
 from bench.osoz_bookings import bench_booking_lag, bench_ingest  # noqa: E402
 from scheduling.selectors import free_slots, window_bounds  # noqa: E402
@@ -262,6 +271,13 @@ def main() -> None:
             results.append(bench_booking_lag(fill))
         else:
             print("Benchmark 6 needs PostgreSQL and Redis (set DATABASE_URL and REDIS_URL); skipped.")
+        results.append(bench_ingest_pages_sqlite())
+        if postgres:
+            results.append(bench_ingest_pages(fill))
+        if postgres and settings.REDIS_URL:
+            results.append(bench_burst(fill))
+        else:
+            print("Benchmark 8 needs PostgreSQL and Redis (set DATABASE_URL and REDIS_URL); skipped.")
     finally:
         teardown_databases(old_config, verbosity=0)
     report = {

@@ -12,6 +12,15 @@ app = Celery("poradnia")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
+# What must stay live whatever the publication backlog — bookings made on OSOZ coming in, and the outage notice — has
+# a queue of its own, consumed by a worker of its own (docker-compose.yml, Procfile.demo); the rest goes to the
+# default queue.
+LIVE_QUEUE = "osoz-live"
+app.conf.task_routes = {
+    "osoz_integration.tasks.booking_events_pull": {"queue": LIVE_QUEUE},
+    "osoz_integration.tasks.connection_monitor": {"queue": LIVE_QUEUE},
+}
+
 app.conf.beat_schedule = {
     "housekeeping-nightly": {
         "task": "core.tasks.housekeeping",
@@ -36,6 +45,13 @@ app.conf.beat_schedule = {
         "task": "osoz_integration.tasks.connection_monitor",
         "schedule": 60.0,
         "options": {"expires": 60},
+    },
+    # Reconciliation: what OSOZ shows compared with what Poradnia holds, differences repaired through the outbox. On
+    # the default queue; a run missed while the worker was away is not worth catching up, the next one compares anew.
+    "osoz-reconciliation": {
+        "task": "osoz_integration.tasks.reconciliation",
+        "schedule": settings.OSOZ_RECONCILIATION_MINUTES * 60.0,
+        "options": {"expires": settings.OSOZ_RECONCILIATION_MINUTES * 60},
     },
     "osoz-inbound-events-prune": {
         "task": "osoz_integration.tasks.inbound_events_prune",

@@ -302,6 +302,10 @@ OSOZ_OUTBOX_RETRY_MAX_SECONDS = env.int("OSOZ_OUTBOX_RETRY_MAX_SECONDS", default
 OSOZ_PUBLICATION_WEEKS = env.int("OSOZ_PUBLICATION_WEEKS", default=8)
 if not 1 <= OSOZ_PUBLICATION_WEEKS <= 13:
     raise ImproperlyConfigured("OSOZ_PUBLICATION_WEEKS must be between 1 and 13 (the contract allows 92 days).")
+# Reconciliation compares what OSOZ shows with what the product holds this often (osoz_integration/reconcile.py).
+OSOZ_RECONCILIATION_MINUTES = env.int("OSOZ_RECONCILIATION_MINUTES", default=15)
+if not 1 <= OSOZ_RECONCILIATION_MINUTES <= 1440:
+    raise ImproperlyConfigured("OSOZ_RECONCILIATION_MINUTES must be between 1 and 1440.")
 if OSOZ_TIMEOUT_SECONDS <= 0 or OSOZ_MAX_ATTEMPTS < 1 or OSOZ_BACKOFF_SECONDS < 0:
     raise ImproperlyConfigured("OSOZ_TIMEOUT_SECONDS must be positive and OSOZ_MAX_ATTEMPTS at least 1.")
 # Bookings (part 2): OSOZ calls Poradnia back at this address (the nudge and the booking approval receivers), told

@@ -1,4 +1,5 @@
-"""The audit log: append-only, one row per security-relevant or integration event (AUD-1)."""
+"""The audit log: append-only, one row per security-relevant or integration event (AUD-1); and the background tasks
+asked for and not yet started (`TaskRequest`)."""
 
 from django.conf import settings
 from django.db import models
@@ -68,3 +69,14 @@ class AuditEvent(models.Model):
 
     def __str__(self):
         return f"{datetime_pl(self.occurred_at)} {self.actor_label}: {self.message}"
+
+
+class TaskRequest(models.Model):
+    """A background task asked for and not yet started (core.services.task_request): while `requested_at` is set, a
+    message for it already waits in the broker, so however many changes ask for it, one more is not queued."""
+
+    task = models.CharField(max_length=200, primary_key=True)
+    requested_at = models.DateTimeField(null=True)
+
+    def __str__(self) -> str:
+        return self.task

@@ -1,4 +1,8 @@
-"""Writes shared by every app: the audit helper, re-encryption of stored secrets and nightly housekeeping."""
+"""Writes shared by every app: the audit helper, re-encryption of stored secrets, nightly housekeeping and the request
+of a background task that keeps at most one waiting."""
+
+import logging
+from datetime import timedelta
 
 from axes.models import AccessAttempt
 from django.apps import apps
@@ -6,19 +10,23 @@ from django.conf import settings
 from django.contrib.sessions.models import Session
 from django.core.cache import cache
 from django.db import models, transaction
+from django.db.models import Q
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
+from kombu.exceptions import OperationalError
 
 from core.actors import Actor
 from core.crypto import secret_reencrypt
 from core.fields import EncryptedSecretField
 from core.middleware import client_address
-from core.models import AuditCategory, AuditEvent, AuditOutcome
+from core.models import AuditCategory, AuditEvent, AuditOutcome, TaskRequest
 from core.ratelimit import ratelimit_count, ratelimit_hit, ratelimit_key
 from core.text import clinic_text
+
+logger = logging.getLogger(__name__)
 
 # How long the number of an event's unrecorded repeats waits for the next row of its kind to carry it.
 AUDIT_REPEATS_KEPT_SECONDS = 7 * 24 * 3600
@@ -129,3 +137,38 @@ def secrets_reencrypt(*, actor=None) -> dict[str, int]:
         actor=actor,
     )
     return counts
+
+
+# A request older than this is taken for lost (its message dropped with a broker's data or a killed worker): the next
+# request queues the task again. Longer than a task waits in a working queue, far shorter than a stalled integration.
+TASK_REQUEST_LOST_AFTER = timedelta(minutes=1)
+
+
+def task_request(task) -> bool:
+    """Queue the Celery `task` (no arguments) unless a request for it already waits: a burst of changes that each ask
+    for a drain leaves one message in the broker, not thousands ahead of everything else. The task calls
+    `task_request_taken` when it starts, so what is asked for after that queues the next run and nothing waits for the
+    beat. True when this call queued it; if the broker is unreachable the periodic run (config/celery.py) catches up.
+    """
+    now = timezone.now()
+    rows = TaskRequest.objects.filter(task=task.name)
+    # A conditional update claims the request: of concurrent callers, one queues the task.
+    claimed = rows.filter(Q(requested_at__isnull=True) | Q(requested_at__lt=now - TASK_REQUEST_LOST_AFTER)).update(
+        requested_at=now
+    )
+    if not claimed and not rows.exists():
+        _request, claimed = TaskRequest.objects.get_or_create(task=task.name, defaults={"requested_at": now})
+    if not claimed:
+        return False
+    try:
+        task.apply_async(retry=False)
+    except OperationalError:
+        rows.filter(requested_at=now).update(requested_at=None)
+        logger.warning("Celery broker unreachable; %s waits for its periodic run", task.name)
+        return False
+    return True
+
+
+def task_request_taken(task) -> None:
+    """The task has started: a request made from now on queues it again (`task_request`)."""
+    TaskRequest.objects.filter(task=task.name, requested_at__isnull=False).update(requested_at=None)

@@ -12,6 +12,7 @@ the step wanted, or the patient's cancellation (newer than anything the clinic c
 the feed), the step is settled with what OSOZ holds; any other state is a real conflict, parked in the outbox for an
 administrator's decision on Stan integracji."""
 
+import copy
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime
@@ -151,6 +152,20 @@ def _next_step(booking: OsozBooking) -> _Step | None:
             osoz_starts_at=appointment.starts_at,
         )
     return None
+
+
+def booking_osoz_correct(booking: OsozBooking, *, status: str, starts_at: datetime) -> bool:
+    """Reconciliation found OSOZ holding the booking otherwise than it was last told (`osoz_state`, `osoz_starts_at`):
+    record, in the caller's transaction, what OSOZ holds, and raise the booking's row so the command that brings OSOZ
+    to the product's state follows (none when OSOZ holds that state already). False, changing nothing, when no command
+    of the contract leads there (OSOZ holds a final state the clinic did not decide)."""
+    held = copy.copy(booking)
+    held.osoz_state, held.osoz_starts_at = status, starts_at
+    if _next_step(held) is None and status != booking.state:
+        return False
+    OsozBooking.objects.filter(pk=booking.pk).update(osoz_state=status, osoz_starts_at=starts_at)
+    outbox.outbox_upsert(kind=OutboxKind.BOOKING, object_ids=[booking.pk], now=timezone.now())
+    return True
 
 
 def _settles(held: interface.Booking | None, step: _Step) -> bool:

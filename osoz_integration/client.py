@@ -175,6 +175,25 @@ class OsozClient:
         data = self._call("PUT", f"{API}/doctors/{doctor_id}/slots", json=snapshot.to_json())
         return interface.SlotsResult.from_json(data)
 
+    # --- Reconciliation (contract 1.2.0) --------------------------------------------------------------------------
+
+    def publication_summary(self, *, date_from: str, date_to: str) -> interface.PublicationSummary:
+        """What OSOZ holds for the entity, as fingerprints, with each doctor's free slots in the range."""
+        query = urlencode({"date_from": date_from, "date_to": date_to})
+        data = self._call("GET", f"{API}/publication?{query}")
+        try:
+            return interface.PublicationSummary.from_json(data)
+        except interface.PayloadError as error:
+            raise OsozTransientError(error.message, code="bad-response") from error
+
+    def bookings_list(self, *, starts_from: str) -> interface.BookingSummaryList:
+        """The state OSOZ holds of each booking whose visit starts on or after the day."""
+        data = self._call("GET", f"{API}/bookings?{urlencode({'starts_from': starts_from})}")
+        try:
+            return interface.BookingSummaryList.from_json(data)
+        except interface.PayloadError as error:
+            raise OsozTransientError(error.message, code="bad-response") from error
+
     # --- Receiving bookings (part 2) -----------------------------------------------------------------------------
 
     def integration_put(self, endpoints: interface.IntegrationEndpoints) -> interface.PublicationResult:

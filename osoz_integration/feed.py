@@ -8,7 +8,7 @@ Pullers never apply the same page twice: the page's transaction locks the connec
 cursor is still the one the page was fetched after. Each event id is applied once (`InboundEvent`), each booking
 once (`bookings.bookings_apply`, which takes a page's new bookings as one set)."""
 
-import logging
+import time
 import uuid
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -20,12 +20,11 @@ from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
-from kombu.exceptions import OperationalError
 
 from core.actors import Actor
 from core.changes import changes_collect
 from core.models import AuditCategory, AuditOutcome
-from core.services import audit_record
+from core.services import audit_record, task_request
 from core.text import clinic_text
 from osoz_integration import bookings, interface, monitor, tasks
 from osoz_integration.client import OsozClient, OsozError, OsozPermanentError
@@ -33,10 +32,25 @@ from osoz_integration.models import Connection, InboundEvent, InboundEventSource
 from osoz_integration.selectors import connection_client, connection_get
 from osoz_integration.texts import phrase_lazy
 
-logger = logging.getLogger(__name__)
-
 # The contract's largest page: fewer round trips and transactions per event when a backlog is caught up.
 PAGE_LIMIT = 500
+# SQLite has one write lock for the whole database, and IMMEDIATE transactions take it at BEGIN: a page's transaction
+# holds it until its commit, while every staff request waits for it to save its session. A 500-event page held it
+# up to 1.4 s; pages this small about half a second at most.
+SQLITE_PAGE_LIMIT = 100
+# Then the lock is left free this long: a writer waiting on the busy timeout is woken by SQLite only every 100 ms, so
+# it missed the instant between two pages and waited through many (staff pages took 4-10 s, benchmark 7).
+SQLITE_PAGE_PAUSE_SECONDS = 0.1
+
+
+def page_limit() -> int:
+    """Events asked for per page, each page applied in one transaction: the contract's most where writers lock rows
+    (PostgreSQL), far fewer where they queue for the whole database (SQLite, the embedded default)."""
+    return SQLITE_PAGE_LIMIT if _sqlite() else PAGE_LIMIT
+
+
+def _sqlite() -> bool:
+    return transaction.get_connection().vendor == "sqlite"
 
 
 @dataclass
@@ -48,11 +62,9 @@ class PullResult:
 
 
 def booking_events_pull_request() -> None:
-    """Ask a worker to pull now. If the broker is unreachable the beat's next pull catches up."""
-    try:
-        tasks.booking_events_pull.apply_async(retry=False)
-    except OperationalError:
-        logger.warning("Celery broker unreachable; the OSOZ booking feed waits for the periodic pull")
+    """Ask a worker to pull now, unless a pull is already waiting to start (it reads the feed to its end). If the
+    broker is unreachable the beat's next pull catches up."""
+    task_request(tasks.booking_events_pull)
 
 
 @dataclass(frozen=True)
@@ -253,10 +265,11 @@ def _cursor_reset(cursor: str, error: OsozError) -> None:
         )
 
 
-def booking_events_pull(*, limit: int = PAGE_LIMIT, now: datetime | None = None) -> PullResult:
-    """Pull and apply every waiting booking event, page by page from the stored cursor. Safe to run in several
-    workers at once and to repeat."""
+def booking_events_pull(*, limit: int | None = None, now: datetime | None = None) -> PullResult:
+    """Pull and apply every waiting booking event, page by page (`page_limit()` events unless told) from the stored
+    cursor. Safe to run in several workers at once and to repeat."""
     result = PullResult()
+    limit = limit or page_limit()
     connection = connection_get()
     if not connection.is_active:
         return result
@@ -284,3 +297,5 @@ def booking_events_pull(*, limit: int = PAGE_LIMIT, now: datetime | None = None)
             if page.following is None:
                 return result
             cursor = page.following
+            if _sqlite():
+                time.sleep(SQLITE_PAGE_PAUSE_SECONDS)

@@ -3,9 +3,11 @@ product sends are built from these and serialised with `to_json`; answers are re
 fields it does not know (the contract's versioning rule)."""
 
 import functools
+import hashlib
+import json
 import uuid
 from dataclasses import asdict, dataclass, fields
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Self
 
@@ -167,6 +169,105 @@ class SlotsResult(Payload):
     applied: bool
     applied_days: int
     ignored_days: int
+
+
+# --- Reconciliation (contract 1.2.0) ------------------------------------------------------------------------------
+
+
+def resource_fingerprint(document: Location | Doctor | Schedule) -> str:
+    """The contract's ResourceSummary fingerprint of a document the product would PUT: its canonical JSON without
+    `version`, with the optional fields at their defaults and the lists sorted."""
+    data = document.to_json()
+    del data["version"]
+    if isinstance(document, Location):
+        data["cells"] = sorted(data["cells"], key=lambda cell: cell["cell_id"])
+    elif isinstance(document, Doctor):
+        data["specialisations"] = sorted(data["specialisations"], key=lambda item: item["code"])
+        data["cell_ids"] = sorted(data["cell_ids"])
+    else:
+        data["payers"] = []  # the product offers no payer settings (SCH-4 is the platform's default)
+    canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def slots_fingerprint(slots: list[tuple[str, datetime, datetime]]) -> str:
+    """The contract's SlotsSummary fingerprint of (schedule id, start, end) triples."""
+
+    def moment(value: datetime) -> str:
+        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    lines = sorted(f"{schedule_id} {moment(starts)} {moment(ends)}\n" for schedule_id, starts, ends in slots)
+    return hashlib.sha256("".join(lines).encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class ResourceSummary(Payload):
+    id: str
+    version: int
+    visible: bool
+    fingerprint: str
+
+
+@dataclass(frozen=True)
+class SlotsSummary(Payload):
+    doctor_id: str
+    count: int
+    fingerprint: str
+
+
+@dataclass(frozen=True)
+class PublicationSummary(Payload):
+    """What OSOZ holds for the entity (GET /api/v1/publication), checked against the contract."""
+
+    date_from: str
+    date_to: str
+    locations: list[ResourceSummary]
+    doctors: list[ResourceSummary]
+    schedules: list[ResourceSummary]
+    slots: list[SlotsSummary]
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Self:
+        contract_check("PublicationSummary", data)
+        return cls(
+            date_from=data["date_from"],
+            date_to=data["date_to"],
+            locations=[ResourceSummary.from_json(item) for item in data["locations"]],
+            doctors=[ResourceSummary.from_json(item) for item in data["doctors"]],
+            schedules=[ResourceSummary.from_json(item) for item in data["schedules"]],
+            slots=[SlotsSummary.from_json(item) for item in data["slots"]],
+        )
+
+
+@dataclass(frozen=True)
+class BookingSummary(Payload):
+    booking_id: str
+    status: str
+    starts_at: str
+    created_at: str
+
+    @property
+    def starts(self) -> datetime:
+        return datetime.fromisoformat(self.starts_at)
+
+    @property
+    def created(self) -> datetime:
+        return datetime.fromisoformat(self.created_at)
+
+
+@dataclass(frozen=True)
+class BookingSummaryList(Payload):
+    """The state of the entity's bookings (GET /api/v1/bookings), checked against the contract."""
+
+    starts_from: str
+    bookings: list[BookingSummary]
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Self:
+        contract_check("BookingSummaryList", data)
+        return cls(
+            starts_from=data["starts_from"], bookings=[BookingSummary.from_json(item) for item in data["bookings"]]
+        )
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from core.fields import EncryptedSecretField
+from core.time import datetime_pl
 
 
 def default_base_url() -> str:
@@ -190,3 +191,24 @@ class InboundEvent(models.Model):
 
     def __str__(self):
         return f"{self.source} {self.event_id}"
+
+
+class ReconciliationRun(models.Model):
+    """One comparison of what OSOZ shows with what the product holds (reconcile.py): when it ran, what differed, what
+    was handed to the outbox to repair, or why it could not compare."""
+
+    started_at = models.DateTimeField(db_index=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    found = models.PositiveIntegerField(default=0)
+    repaired = models.PositiveIntegerField(default=0)
+    # One entry per difference: {"kind": OutboxKind or "", "text": the clinic's words, "repaired": bool}.
+    differences = models.JSONField(default=list)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name = _("uzgodnienie z OSOZ")
+        verbose_name_plural = _("uzgodnienia z OSOZ")
+        default_permissions = ()
+
+    def __str__(self):
+        return datetime_pl(self.started_at)

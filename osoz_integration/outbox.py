@@ -11,7 +11,6 @@ down: the rows wait, with backoff, until a drain gets through. A row OSOZ refuse
 resource changes again or an administrator sends it again or skips it (Stan integracji), so nothing waits for ever.
 """
 
-import logging
 import random
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -38,18 +37,15 @@ from django.utils.functional import Promise
 from django.utils.module_loading import import_string
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
-from kombu.exceptions import OperationalError
 
 from core.models import AuditCategory, AuditOutcome
-from core.services import audit_record
+from core.services import audit_record, task_request
 from core.text import clinic_text
 from osoz_integration import monitor, tasks
 from osoz_integration.client import OsozClient, OsozPermanentError, OsozTransientError
 from osoz_integration.models import KIND_PRIORITY, OutboxKind, OutboxMessage, outbox_key
 from osoz_integration.selectors import connection_client, connection_get, outbox_refused_rows
 from osoz_integration.texts import phrase_lazy
-
-logger = logging.getLogger(__name__)
 
 # How long a drain holds a claimed row; a worker that died mid-send gives it back when this runs out.
 CLAIM_LEASE = timedelta(minutes=2)
@@ -157,11 +153,9 @@ def outbox_upsert(*, kind: str, object_ids: Iterable[int], now: datetime) -> Non
 
 
 def outbox_drain_request() -> None:
-    """Ask a worker to drain now. If the broker is unreachable the rows simply wait for the beat's next drain."""
-    try:
-        tasks.outbox_drain.apply_async(retry=False)
-    except OperationalError:
-        logger.warning("Celery broker unreachable; the OSOZ outbox waits for the periodic drain")
+    """Ask a worker to drain now, unless a drain is already waiting to start: one drain delivers every row due, so a
+    burst of changes needs one. If the broker is unreachable the rows simply wait for the beat's next drain."""
+    task_request(tasks.outbox_drain)
 
 
 # --- Delivery (the worker side) -----------------------------------------------------------------------------------

@@ -136,6 +136,7 @@ class Document:
     withdrawn: Promise  # "Wycofano z OSOZ <withdrawn>."
     failed: Promise  # "Nie udało się opublikować w OSOZ <failed>: …"
     send: Callable[[OsozClient], bool]  # PUTs the document; True when OSOZ applied it
+    payload: interface.Payload  # what `send` PUTs; reconciliation compares its fingerprint with what OSOZ holds
 
     sends = True  # a publication is always PUT, even when it only repeats what OSOZ has
     action = "osoz_published"
@@ -204,6 +205,7 @@ def location_document(location_id: int, version: int) -> Document:
         ),
         failed=format_lazy(_("lokalizacji „{name}”"), name=location.name),
         send=lambda client: client.location_put(location.osoz_unit_number, document).applied,
+        payload=document,
     )
 
 
@@ -236,6 +238,7 @@ def doctor_document(employee_id: int, version: int) -> Document:
         ),
         failed=format_lazy(_("lekarza {employee}"), employee=employee),
         send=lambda client: client.doctor_put(str(employee.pk), document).applied,
+        payload=document,
     )
 
 
@@ -285,6 +288,7 @@ def schedule_document(schedule_id: int, version: int) -> Document:
         withdrawn=format_lazy(_("harmonogram {schedule} – jego terminy nie są oferowane"), schedule=schedule),
         failed=format_lazy(_("harmonogramu {schedule}"), schedule=schedule),
         send=lambda client: client.schedule_put(str(schedule.pk), document).applied,
+        payload=document,
     )
 
 
@@ -330,4 +334,5 @@ def slots_document(employee_id: int, version: int) -> Document:
         ),
         failed=format_lazy(_("wolnych terminów lekarza {employee}"), employee=employee),
         send=lambda client: client.doctor_slots_put(str(employee.pk), document).applied,
+        payload=document,
     )

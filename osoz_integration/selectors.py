@@ -20,6 +20,7 @@ from osoz_integration.models import (
     OsozBooking,
     OsozBookingState,
     OutboxMessage,
+    ReconciliationRun,
 )
 
 RECENT_ERRORS = 5
@@ -178,3 +179,8 @@ def connection_administrators() -> QuerySet:
         .distinct()
         .order_by("last_name", "first_name", "username")
     )
+
+
+def reconciliation_last() -> ReconciliationRun | None:
+    """The latest reconciliation with OSOZ, finished or under way (Stan integracji)."""
+    return ReconciliationRun.objects.order_by("-started_at", "-pk").first()

@@ -2,12 +2,14 @@
 
 from celery import shared_task
 
+from core.services import task_request_taken
 from osoz_integration import monitor, outbox, publication
 
 
 # acks_late: a drain is idempotent (claims, versioned snapshots), so a task lost with its worker is simply redone.
 @shared_task(acks_late=True)
 def outbox_drain() -> None:
+    task_request_taken(outbox_drain)
     if outbox.outbox_drain().more:
         outbox.outbox_drain_request()
 
@@ -18,6 +20,7 @@ def booking_events_pull() -> None:
     # Imported here: the feed imports this module to ask for pulls.
     from osoz_integration import feed
 
+    task_request_taken(booking_events_pull)
     feed.booking_events_pull()
 
 
@@ -25,6 +28,16 @@ def booking_events_pull() -> None:
 def publication_refresh() -> None:
     """Nightly: resend everything, so the window of published free slots moves on and any drift is repaired."""
     publication.publication_enqueue_all()
+
+
+@shared_task
+def reconciliation() -> None:
+    """Every OSOZ_RECONCILIATION_MINUTES: compare what OSOZ shows with what Poradnia holds and repair the differences
+    through the outbox. A run that finds another under way does nothing."""
+    # Imported here: reconciliation builds on the outbox, which imports this module to ask for drains.
+    from osoz_integration import reconcile
+
+    reconcile.reconciliation_run()
 
 
 @shared_task

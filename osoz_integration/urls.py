@@ -11,6 +11,7 @@ urlpatterns = [
     path("ustawienia/osoz/integracja/", views.connection_switch, name="connection_switch"),
     path("ustawienia/osoz/sprawdz/", views.connection_check, name="connection_check"),
     path("ustawienia/osoz/stan/", views.status, name="status"),
+    path("ustawienia/osoz/stan/uzgodnij/", views.reconciliation_start, name="reconciliation_start"),
     path("ustawienia/osoz/stan/odrzucone/<int:pk>/wyslij/", views.outbox_resend, name="outbox_resend"),
     path("ustawienia/osoz/stan/odrzucone/<int:pk>/pomin/", views.outbox_skip, name="outbox_skip"),
 ]

@@ -15,10 +15,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from clinic.selectors import clinic_get
 from core.errors import DomainError
-from osoz_integration import monitor, outbox, services
+from osoz_integration import monitor, outbox, reconcile, services
 from osoz_integration.client import OsozError
 from osoz_integration.forms import ConnectionForm
-from osoz_integration.selectors import connection_get, connection_status
+from osoz_integration.selectors import connection_get, connection_status, reconciliation_last
 
 PERMISSION = "osoz_integration.change_connection"
 # The wizard's state lives in the administrator's session only, so a redirect forged elsewhere cannot complete it.
@@ -48,8 +48,34 @@ def status(request):
     """Ustawienia > OSOZ/LBK > "Stan integracji" (OSZ-10): is OSOZ reachable, what waits to be sent, what OSOZ
     refused and waits for the administrator's decision, how fresh the bookings feed is, what was received today and
     what failed lately."""
-    context = {"status": connection_status(errors=STATUS_ERRORS), "refused": outbox.outbox_refused()}
+    last = reconciliation_last()
+    context = {
+        "status": connection_status(errors=STATUS_ERRORS),
+        "refused": outbox.outbox_refused(),
+        "reconciliation": last,
+        "reconciliation_next": reconcile.reconciliation_next(last),
+    }
     return render(request, "osoz_integration/status.html", context)
+
+
+@permission_required(PERMISSION, raise_exception=True)
+@require_POST
+def reconciliation_start(request):
+    """Stan integracji, "Uzgodnij teraz": compare OSOZ with Poradnia at once instead of waiting for the beat."""
+    run = reconcile.reconciliation_run(actor=request.user, request=request)
+    if run is None:
+        messages.info(
+            request, _("Uzgodnienie nie zostało uruchomione: integracja jest wyłączona albo inne uzgodnienie trwa.")
+        )
+    elif run.error:
+        messages.error(request, _("Nie udało się uzgodnić danych z OSOZ: %(reason)s") % {"reason": run.error})
+    else:
+        messages.success(
+            request,
+            _("Uzgodniono dane z OSOZ: różnic %(found)s, przekazanych do naprawy %(repaired)s.")
+            % {"found": run.found, "repaired": run.repaired},
+        )
+    return redirect(reverse("osoz_integration:status") + "#uzgodnienie")
 
 
 def _refused_list():

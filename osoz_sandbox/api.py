@@ -234,6 +234,15 @@ def contract(request: HttpRequest) -> HttpResponse:
 # --- Publication -----------------------------------------------------------------------------------------------------
 
 
+@endpoint("GET")
+def publication_summary(request: HttpRequest, entity) -> HttpResponse:
+    """Contract 1.2.0: what the entity holds, as fingerprints, for the clinic's reconciliation."""
+    date_from, date_to = _date_param(request, "date_from"), _date_param(request, "date_to")
+    if date_to < date_from or (date_to - date_from).days >= services.MAX_SLOT_RANGE_DAYS:
+        raise BadRequest(f"Zakres dat musi być rosnący i obejmować najwyżej {services.MAX_SLOT_RANGE_DAYS} dni.")
+    return JsonResponse(selectors.publication_summary(entity=entity, date_from=date_from, date_to=date_to))
+
+
 @endpoint("GET", "PUT", "DELETE")
 def location(request: HttpRequest, entity, unit_number: str) -> HttpResponse:
     number = _unit_number(unit_number)
@@ -326,6 +335,12 @@ def booking_events(request: HttpRequest, entity) -> HttpResponse:
             "has_more": page.has_more,
         }
     )
+
+
+@endpoint("GET")
+def bookings_list(request: HttpRequest, entity) -> HttpResponse:
+    """Contract 1.2.0: the state of the entity's bookings, for the clinic's reconciliation."""
+    return JsonResponse(selectors.bookings_summary(entity=entity, starts_from=_date_param(request, "starts_from")))
 
 
 def _booking(entity, booking_id: str) -> Booking:

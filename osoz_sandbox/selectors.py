@@ -4,6 +4,8 @@ patient may see (Provider Service settings, Dostęp rejestracji, visibility, sch
 import base64
 import binascii
 import datetime
+import hashlib
+import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -125,6 +127,108 @@ def slots_state(*, entity: Entity, doctor_id: str, date_from: datetime.date, dat
         "slots": [
             {"schedule_id": s.schedule_id, "starts_at": _timestamp(s.starts_at), "ends_at": _timestamp(s.ends_at)}
             for s in slots
+        ],
+    }
+
+
+# --- Reconciliation (contract 1.2.0): what the entity holds, as fingerprints ----------------------------------------
+
+
+def _fingerprint(document: dict) -> str:
+    """The contract's ResourceSummary fingerprint of a PUT document (without `version`, lists sorted)."""
+    canonical = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _location_document(location: Location) -> dict:
+    return {
+        "osoz_location_id": location.osoz_location_id,
+        "unit_name": location.unit_name,
+        "address": {name: getattr(location, name) for name in ("street", "city", "postcode", "commune", "phone")},
+        "public_key_pem": location.public_key_pem,
+        "visible": location.visible,
+        "cells": sorted(
+            ({"cell_id": cell.cell_id, "name": cell.name} for cell in location.cells.all()),
+            key=lambda cell: cell["cell_id"],
+        ),
+    }
+
+
+def _doctor_document(doctor: Doctor) -> dict:
+    return {
+        "title": doctor.title,
+        "first_name": doctor.first_name,
+        "last_name": doctor.last_name,
+        "specialisations": sorted(
+            ({"code": s.code, "name": s.name} for s in doctor.specialisations.all()), key=lambda s: s["code"]
+        ),
+        "description": doctor.description,
+        "callcenter_description": doctor.callcenter_description,
+        "access": doctor.access,
+        "cell_ids": sorted(cell.cell_id for cell in doctor.doctor_cells.all()),
+        "visible": doctor.visible,
+    }
+
+
+def _schedule_document(schedule: Schedule) -> dict:
+    state = schedule_state(schedule)
+    for name in ("schedule_id", "version", "updated_at"):
+        del state[name]
+    state["payers"] = sorted(state["payers"], key=lambda payer: payer["payer_id"])
+    return state
+
+
+def _summary(resource_id: str, row, document: dict) -> dict:
+    return {"id": resource_id, "version": row.version, "visible": row.visible, "fingerprint": _fingerprint(document)}
+
+
+def slots_fingerprint(slots) -> str:
+    """The contract's SlotsSummary fingerprint: sorted lines "<schedule_id> <starts_at> <ends_at>", times in UTC."""
+    utc = datetime.UTC
+
+    def moment(value: datetime.datetime) -> str:
+        return value.astimezone(utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    lines = sorted(f"{slot.schedule_id} {moment(slot.starts_at)} {moment(slot.ends_at)}\n" for slot in slots)
+    return hashlib.sha256("".join(lines).encode()).hexdigest()
+
+
+def publication_summary(*, entity: Entity, date_from: datetime.date, date_to: datetime.date) -> dict:
+    """Everything the entity holds, each resource as its version, visibility and fingerprint, and each doctor's free
+    slots in the range as a count and a fingerprint: a few queries however many doctors."""
+    locations = Location.objects.filter(entity=entity, deleted=False).prefetch_related("cells")
+    doctors = Doctor.objects.filter(entity=entity, deleted=False).prefetch_related("specialisations", "doctor_cells")
+    schedules = Schedule.objects.filter(entity=entity, deleted=False)
+    by_doctor: dict[str, list[Slot]] = defaultdict(list)
+    for slot in Slot.objects.filter(day__entity=entity, day__date__range=(date_from, date_to)).select_related("day"):
+        by_doctor[slot.day.doctor_id].append(slot)
+    return {
+        "date_from": date_from.isoformat(),
+        "date_to": date_to.isoformat(),
+        "locations": [_summary(str(row.unit_number), row, _location_document(row)) for row in locations],
+        "doctors": [_summary(row.doctor_id, row, _doctor_document(row)) for row in doctors],
+        "schedules": [_summary(row.schedule_id, row, _schedule_document(row)) for row in schedules],
+        "slots": [
+            {"doctor_id": doctor_id, "count": len(slots), "fingerprint": slots_fingerprint(slots)}
+            for doctor_id, slots in sorted(by_doctor.items())
+        ],
+    }
+
+
+def bookings_summary(*, entity: Entity, starts_from: datetime.date) -> dict:
+    """The state of the entity's bookings whose visit starts on or after the Warsaw day, without personal data."""
+    start = datetime.datetime.combine(starts_from, datetime.time(), tzinfo=WARSAW)
+    found = Booking.objects.filter(entity=entity, starts_at__gte=start).order_by("starts_at", "booking_id")
+    return {
+        "starts_from": starts_from.isoformat(),
+        "bookings": [
+            {
+                "booking_id": str(booking.booking_id),
+                "status": booking.status,
+                "starts_at": _timestamp(booking.starts_at),
+                "created_at": _timestamp(booking.created_at),
+            }
+            for booking in found.only("booking_id", "status", "starts_at", "created_at")
         ],
     }
 

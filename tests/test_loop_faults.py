@@ -5,8 +5,6 @@ sandbox holds is known to the product once and in the same state, nothing lost, 
 import os
 import signal
 import subprocess
-import sys
-import time
 import uuid
 from datetime import time as clock
 from datetime import timedelta
@@ -15,7 +13,6 @@ from types import SimpleNamespace
 import pytest
 
 from clinic.tests.factories import CellFactory, EmployeeFactory
-from config.celery import app
 from core.models import AuditEvent, AuditOutcome
 from osoz_integration import feed, tasks
 from osoz_integration.models import Connection, InboundEvent, OsozBooking, OsozBookingState
@@ -39,7 +36,7 @@ from tests.loop import (
     person,
     pull_all,
 )
-from tests.test_worker import ROOT, _database_url
+from tests.test_worker import worker_start, worker_stop
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("seeded_specialisations")]
 
@@ -160,47 +157,19 @@ def killable_workers(settings):
     no other test's worker takes its pulls; each can be SIGKILLed. Stopped at the end."""
     if not os.environ.get("REDIS_URL"):
         pytest.skip("needs REDIS_URL: a real Celery worker on Redis")
-    database_url = _database_url()
     queue = f"osoz-loop-{uuid.uuid4().hex[:8]}"
     started: list[subprocess.Popen] = []
 
     def start() -> subprocess.Popen:
-        name = f"{queue}-{len(started)}@localhost"
-        env = {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "config.settings",
-            "DATABASE_URL": database_url,
-            "SECRET_KEY": settings.SECRET_KEY,
-            "SECRETS_ENCRYPTION_KEYS": ",".join(settings.SECRETS_ENCRYPTION_KEYS),
-        }
-        command = [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "solo", "--hostname", name]
-        worker = subprocess.Popen(
-            [*command, "--queues", queue, "--loglevel", "WARNING", "--without-gossip", "--without-mingle"],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        started.append(worker)
-        deadline = time.monotonic() + 30
-        while not app.control.ping(destination=[name], timeout=0.5):
-            if worker.poll() is not None or time.monotonic() > deadline:
-                worker.kill()
-                pytest.fail("the Celery worker did not start")
-        return worker
+        started.append(worker_start(settings, queues=queue))
+        return started[-1]
 
     def pull() -> None:
         tasks.booking_events_pull.apply_async(queue=queue)
 
     yield SimpleNamespace(start=start, pull=pull)
     for worker in started:
-        if worker.poll() is None:
-            worker.terminate()
-            try:
-                worker.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                worker.kill()
-                worker.wait()
+        worker_stop(worker)
 
 
 def _cursor() -> tuple[str, object]:
@@ -243,7 +212,7 @@ def test_a_worker_killed_mid_backlog_leaves_nothing_half_applied_and_the_next_on
     applied = OsozBooking.objects.count()
     assert 0 < applied < BACKLOG, f"the worker was killed after {applied} of {BACKLOG} bookings"
     # Whole pages only: what the killed transaction had done is gone, and the cursor is where it was committed.
-    assert applied % feed.PAGE_LIMIT == 0
+    assert applied % feed.page_limit() == 0
     assert InboundEvent.objects.count() == applied
     assert Appointment.objects.filter(source=AppointmentSource.OSOZ).count() == applied
 

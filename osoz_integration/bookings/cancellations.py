@@ -13,14 +13,23 @@ from core.models import AuditCategory
 from core.services import audit_record
 from core.text import clinic_text
 from core.time import datetime_pl
-from osoz_integration import interface
+from osoz_integration import bookings_out, interface
 from osoz_integration.bookings.apply import ApplyCache, doctor_and_time
 from osoz_integration.bookings.refusals import PATIENT_CANCEL_REASON
-from osoz_integration.models import OsozBooking, OsozBookingPath, OsozBookingState
+from osoz_integration.models import OsozBooking, OsozBookingPath, OsozBookingState, OutboxKind, outbox_key
+from osoz_integration.selectors import outbox_refused_rows
 from scheduling.models import AppointmentSource, AppointmentStatus
 from scheduling.services import (
     appointment_cancel,
 )
+
+
+def _refused_recheck(record: OsozBooking) -> None:
+    """A command about this booking that OSOZ refused for good waits on Stan integracji for an administrator; the
+    patient's cancellation may make it needless (typically it is why OSOZ refused), so its row is raised: the next
+    drain settles it, or sends what still matters, and nobody has to decide."""
+    if outbox_refused_rows().filter(key=outbox_key(OutboxKind.BOOKING, record.pk)).exists():
+        bookings_out.booking_enqueue(record)
 
 
 def booking_patient_cancel_apply(
@@ -72,6 +81,7 @@ def booking_patient_cancel_apply(
         appointment = record.appointment
         # What OSOZ knows is recorded first, so the cancellation below sends nothing back.
         record.osoz_state = OsozBookingState.CANCELLED_BY_PATIENT
+        _refused_recheck(record)
         if appointment is None or appointment.status not in (AppointmentStatus.BOOKED, AppointmentStatus.CONFIRMED):
             record.save(update_fields=["osoz_state"])
             if appointment is None:

@@ -59,6 +59,7 @@ class FakeFeed:
         self.events: list[dict] = []
         self.outage = False
         self.pages = 0
+        self.limits: list[int] = []  # the limit each page was asked with
         # Off only to play a newer platform (unknown event types) or a broken one.
         self.contract_checked = True
 
@@ -73,6 +74,7 @@ class FakeFeed:
             return httpx.Response(503, json=problem, headers={"Content-Type": "application/problem+json"})
         after = request.url.params.get("after", "")
         limit = int(request.url.params["limit"])
+        self.limits.append(limit)
         start = int(after.removeprefix("c")) if after else 0
         chunk = self.events[start : start + limit]
         body = {
@@ -433,6 +435,32 @@ def test_the_feed_is_read_page_by_page(clinic, osoz):
 
     assert (result.pages, result.applied, osoz.pages) == (3, 5, 3)
     assert Appointment.objects.count() == 5 and Connection.objects.get().booking_cursor == "c5"
+
+
+def test_on_sqlite_a_page_holds_the_only_write_lock_for_few_events(clinic, osoz):
+    """Issue 15: on SQLite a page's transaction holds the database's one write lock from BEGIN to COMMIT, and staff
+    pages waited behind 500-event pages for up to 5 s, or gave up with "database is locked". There each page, and so
+    each transaction, is small; PostgreSQL, whose writers lock only rows, keeps the contract's largest page."""
+    count = 60
+    osoz.events += [
+        event(
+            CREATED,
+            booking_document(
+                clinic,
+                starts_at=next_weekday(0, 8) + timedelta(weeks=n // 12, minutes=20 * (n % 12)),
+                pesel=pesel_make(birth_date=date(1980, 1, 1) + timedelta(days=n), sex=MALE, serial=5),
+            ),
+        )
+        for n in range(count)
+    ]
+
+    result = pull()
+
+    expected = feed.SQLITE_PAGE_LIMIT if connection.vendor == "sqlite" else feed.PAGE_LIMIT
+    assert feed.SQLITE_PAGE_LIMIT <= 100 and feed.page_limit() == expected
+    assert set(osoz.limits) == {expected}
+    assert (result.applied, result.pages) == (count, -(-count // expected))
+    assert Appointment.objects.count() == count and Connection.objects.get().booking_cursor == f"c{count}"
 
 
 def test_unknown_types_and_malformed_events_are_skipped_and_the_cursor_moves_on(clinic, osoz):

@@ -435,6 +435,24 @@ def test_a_conflict_without_the_booking_osoz_holds_is_parked_and_audited(accepte
     assert len(osoz.keys) == 1
 
 
+def test_a_conflict_the_patients_cancellation_makes_needless_stops_waiting_for_the_administrator(
+    accepted, osoz, alice, client_for
+):
+    # The clinic cancels; OSOZ refuses without saying what it holds: parked on Stan integracji.
+    osoz.refuse = [_problem(409, "booking-state-conflict", "Tej rezerwacji nie można już odwołać.")]
+    appointment = accepted.appointment
+    appointment_cancel(appointment=appointment, source=AppointmentSource.CALENDAR, reason="Urlop.", actor=alice)
+    assert drain().failed == 1 and row(accepted).next_attempt_at is None
+    assert 'id="odrzucone"' in client_for(alice).get(STATUS).content.decode()
+
+    # The feed then brings what OSOZ had: the patient cancelled first. Nothing is left to say, so nothing waits.
+    remote = {**osoz.bookings[str(accepted.booking_id)], "status": "cancelled_by_patient", "reason": "Wyjazd."}
+    bookings.booking_patient_cancel_apply(booking=interface.Booking.from_json(remote))
+    drain()
+    assert not outbox_pending().exists() and len(osoz.keys) == 1
+    assert 'id="odrzucone"' not in client_for(alice).get(STATUS).content.decode()
+
+
 def test_a_real_conflict_waits_on_stan_integracji_where_the_administrator_sends_it_again_or_skips_it(
     published_clinic, osoz, monkeypatch, client_for, alice
 ):

@@ -14,7 +14,7 @@ from core.changes import changes_record
 from core.crypto import secret_decrypt
 from core.models import AuditCategory, AuditEvent, AuditOutcome
 from osoz_integration import client as osoz_client
-from osoz_integration import outbox, publication
+from osoz_integration import outbox, publication, tasks
 from osoz_integration.models import OutboxMessage
 from osoz_integration.selectors import connection_get, outbox_pending
 from osoz_integration.tests.conftest import SANDBOX_ENTITY_ID, connect
@@ -166,6 +166,27 @@ def test_a_burst_of_changes_to_one_doctor_is_sent_as_one_message(connected, publ
     assert outbox.outbox_drain().sent == 1
     assert sent_puts(sent) == [f"doctors/{doctor.pk}/slots"]
     assert connected.slots(doctor) == engine_slots(doctor)
+
+
+def test_a_burst_of_changes_asks_a_worker_for_one_drain_and_a_change_after_it_started_for_the_next(
+    connected, published_clinic, monkeypatch, django_capture_on_commit_callbacks
+):
+    """Each change asks for a drain after its commit; however many there are, one drain task waits in the broker."""
+    doctor = published_clinic.doctor
+    requested = []
+    monkeypatch.setattr(tasks.outbox_drain, "apply_async", lambda **options: requested.append(options))
+    slots = sorted(engine_slots(doctor), key=lambda slot: slot[1])
+    for _schedule_id, starts_at in slots[:20]:
+        with django_capture_on_commit_callbacks(execute=True):
+            book(doctor, starts_at)
+    assert len(requested) == 1
+
+    tasks.outbox_drain()  # as the worker runs the one it was given
+    assert not outbox_pending().exists() and len(requested) == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        book(doctor, slots[20][1])
+    assert len(requested) == 2
+    assert connected.slots(doctor) != engine_slots(doctor)
 
 
 def test_a_change_made_while_its_message_is_being_sent_is_sent_again(connected, published_clinic, sent, monkeypatch):

@@ -36,7 +36,7 @@ def test_contract_is_served_and_versioned(db):
     assert response["Content-Type"].startswith("application/yaml")
     document = yaml.safe_load(response.content)
     assert document["openapi"].startswith("3.1")
-    assert document["info"]["version"] == "1.1.0"
+    assert document["info"]["version"] == "1.2.0"
     assert all(path.startswith("/api/v1/") or path == "/provider/connect" for path in document["paths"])
 
 
