@@ -27,6 +27,7 @@ from bench import data
 from clinic.models import Employee, EmployeeCell, Location
 from config.celery import LIVE_QUEUE, app
 from core.crypto import keypair_generate, secret_decrypt, secret_encrypt
+from core.models import TaskRequest
 from devtools.sandbox import SandboxServer, wizard_code
 from osoz_integration.models import OutboxKind
 from osoz_integration.outbox import builder_of
@@ -146,8 +147,10 @@ def worker_start(*, queues: tuple[str, ...] = ("celery", LIVE_QUEUE), beat: Path
     """A Celery worker of the product consuming `queues`, with the beat schedule (its file at `beat`) if given."""
     name = f"bench-{uuid.uuid4().hex[:8]}@localhost"
     env = product_env()
-    # Drains left in the queue by an interrupted run would point at a database that no longer exists.
+    # Drains left in the queue by an interrupted run would point at a database that no longer exists. The requests
+    # those messages stood for go with them, or the next ones would wait for a message that is gone (no beat here).
     app.control.purge()
+    TaskRequest.objects.update(requested_at=None)
     command = [sys.executable, "-m", "celery", "--app", "config", "worker", "--concurrency", "2", "--pool", "prefork"]
     command += ["--queues", ",".join(queues), *(["--beat", "--schedule", str(beat)] if beat else [])]
     worker = subprocess.Popen(
