@@ -5,6 +5,8 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 DEMO_HOST ?= 127.0.0.1
 DEMO_PORT ?= 8000
+# The insurers the demo clinic works with on the sandbox: the OSOZ payers of its price lists (payers/demo.py).
+DEMO_INSURERS := 800100 800200
 # OSOZ (the sandbox) calls the demo back here: the booking approval and the nudges of new bookings.
 OSOZ_CALLBACK_BASE_URL ?= http://$(DEMO_HOST):$(DEMO_PORT)
 export DEMO_HOST DEMO_PORT OSOZ_CALLBACK_BASE_URL
@@ -35,8 +37,9 @@ setup: install
 
 demo: setup
 	$(BIN)/python manage.py seed_demo
-	$(SANDBOX) sandbox_seed
+	$(SANDBOX) sandbox_seed --cooperation $(DEMO_INSURERS)
 	@echo
+	@$(BIN)/python -m devtools.demo_certificate
 	@echo "Poradnia:  http://$(DEMO_HOST):$(DEMO_PORT)/   (Ctrl-C stops everything)"
 	@echo "OSOZ sandbox: http://$(DEMO_HOST):8001/   (Serwis Świadczeniodawcy: osoz-demo / Osoz-demo-2026)"
 	@echo

@@ -54,6 +54,25 @@ SCHEDULE_EDITING = {
     "scheduling.change_bookingsettings",
 }
 
+# Administrators keep Cennik ogólny, the payers and their price lists (Usługi prywatne, manual §11).
+PRICE_LIST_EDITING = {
+    "payers.view_servicegroup",
+    "payers.add_servicegroup",
+    "payers.change_servicegroup",
+    "payers.delete_servicegroup",
+    "payers.view_service",
+    "payers.add_service",
+    "payers.change_service",
+    "payers.delete_service",
+    "payers.view_payer",
+    "payers.add_payer",
+    "payers.change_payer",
+    "payers.delete_payer",
+    "payers.view_payerservice",
+    "payers.add_payerservice",
+    "payers.delete_payerservice",
+}
+
 # Administrators connect the clinic to OSOZ and switch the integration (Ustawienia > OSOZ/LBK).
 OSOZ_CONNECTING = {"osoz_integration.view_connection", "osoz_integration.change_connection"}
 
@@ -65,6 +84,7 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         *STRUCTURE_EDITING,
         *BOOKING,
         *SCHEDULE_EDITING,
+        *PRICE_LIST_EDITING,
         *OSOZ_CONNECTING,
     },
     RECEPTION: {*PATIENT_EDITING, *STRUCTURE_VIEWING, *BOOKING},

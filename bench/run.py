@@ -23,6 +23,11 @@
    the calendar, then OSOZ down until the product notices and until the administrators are told (uvicorn, the
    publication worker with beat and the live queue's worker on Redis); floor: the same cancellation on a quiet system
    (bench/burst.py).
+9. The payers' price lists: one general price changed, then 1,000 at once, each flowing into every copy in 20 payer
+   lists of 2,000 overridden services and marking the lists, with a constant number of queries; floor: one raw
+   UPDATE of the same copies (bench/payers.py).
+10. A payer's price list of 5,000 services exported to .xlsx: time and peak memory; floor: one raw fetch of the same
+    rows (bench/payers.py).
 
 It builds a throw-away database (Django's test database machinery), prints a table and writes bench/results.json.
 PostgreSQL comes from DATABASE_URL and Redis from REDIS_URL, each defaulting to the local server when it answers;
@@ -84,6 +89,7 @@ from bench.burst import bench_burst  # noqa: E402
 from bench.ingest_pages import bench_ingest_pages, bench_ingest_pages_sqlite  # noqa: E402
 from bench.osoz import bench_propagation  # noqa: E402
 from bench.osoz_bookings import bench_booking_lag, bench_ingest  # noqa: E402
+from bench.payers import bench_payer_export, bench_price_flow  # noqa: E402
 from scheduling.selectors import free_slots, window_bounds  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results.json"
@@ -278,6 +284,7 @@ def main() -> None:
             results.append(bench_burst(fill))
         else:
             print("Benchmark 8 needs PostgreSQL and Redis (set DATABASE_URL and REDIS_URL); skipped.")
+        results += [bench_price_flow(fill), bench_payer_export(fill)]
     finally:
         teardown_databases(old_config, verbosity=0)
     report = {

@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "patients",
     "clinic",
     "scheduling",
+    "payers",
     "osoz_integration",
 ]
 

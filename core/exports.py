@@ -4,6 +4,7 @@ formula, and a control character stored before the validators refused it would s
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from decimal import Decimal
 from io import BytesIO
 
 from openpyxl import Workbook
@@ -15,12 +16,13 @@ from core.validators import text_printable
 
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 DATETIME_FORMAT = "dd.mm.yyyy hh:mm"  # the UI's Polish format (core.time), as Excel writes it
+AMOUNT_FORMAT = "#,##0.00"  # money (core.money): two decimals, separators as the reader's Excel sets them
 
 
 class SheetWriter:
     """A workbook of one sheet, written row by row in openpyxl's write-only mode (memory stays flat however long the
     export): the headers in bold, then `row` after `row`; `save` gives the file's bytes. Moments are real Excel dates
-    in Warsaw wall-clock time, since Excel has no time zones."""
+    in Warsaw wall-clock time, since Excel has no time zones; amounts (Decimal) are numbers with two decimals."""
 
     def __init__(self, *, title: str, headers: Sequence[str], widths: dict[str, int] | None = None):
         self._workbook = Workbook(write_only=True)
@@ -46,6 +48,9 @@ class SheetWriter:
         elif isinstance(value, datetime):
             cell.value = value.astimezone(WARSAW).replace(tzinfo=None) if value.tzinfo else value
             cell.number_format = DATETIME_FORMAT
+        elif isinstance(value, Decimal):
+            cell.value = value
+            cell.number_format = AMOUNT_FORMAT
         else:
             cell.value = value
         if font is not None:

@@ -1,8 +1,11 @@
+from decimal import Decimal
+
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from core.models import AuditCategory, AuditOutcome
+from core.money import money_input, money_parse
 
 
 class AuditFilterForm(forms.Form):
@@ -29,3 +32,19 @@ def errors_to_form(form: forms.Form, error: ValidationError) -> None:
         return
     for field, errors in error.error_dict.items():
         form.add_error(field if field in form.fields else None, errors)
+
+
+class MoneyField(forms.CharField):
+    """A złoty amount typed the Polish way ("1 234,50", "149,99 zł") into a Decimal, refused with the Polish messages
+    of core.money: not a number, negative, more than two decimal places, too large."""
+
+    widget = forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"})
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if value in self.empty_values:
+            return None
+        return money_parse(value)
+
+    def prepare_value(self, value):
+        return money_input(value) if isinstance(value, Decimal) else value

@@ -38,6 +38,13 @@ MENU = (
     ),
     MenuSection(_("Pacjenci"), (MenuItem(_("Lista"), "patients:patient_list", "patients.view_patient"),)),
     MenuSection(
+        _("Usługi prywatne"),
+        (
+            MenuItem(_("Cennik ogólny"), "payers:group_list", "payers.view_service"),
+            MenuItem(_("Płatnicy"), "payers:payer_list", "payers.view_payer"),
+        ),
+    ),
+    MenuSection(
         _("Ustawienia"),
         (
             MenuItem(_("Ogólne"), "scheduling:settings_general", "scheduling.change_bookingsettings"),

@@ -136,3 +136,53 @@ def wizard_code(provider_url: str, *, cancel: bool = False) -> str:
         )
         _expect(back.status_code == 302, back)
         return back.headers["Location"]
+
+
+class ProviderService:
+    """The sandbox's Provider Service as a logged-in administrator's browser drives it: the insurer half of manual
+    §10 (the regulations of „Ubezpieczenia”, cooperation with insurers, and its end)."""
+
+    def __init__(self, base_url: str):
+        self.base = base_url.rstrip("/")
+        self.browser = httpx.Client(base_url=self.base, follow_redirects=False, timeout=10)
+        login = self.browser.get("/provider/logowanie/")
+        _expect(login.status_code == 200, login)
+        done = self._post(login, {"username": SANDBOX_LOGIN[0], "password": SANDBOX_LOGIN[1]})
+        _expect(done.status_code == 302, done)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.browser.close()
+
+    def _post(self, form_page: httpx.Response, data: dict) -> httpx.Response:
+        return self.browser.post(
+            str(form_page.url),
+            data={**data, "csrfmiddlewaretoken": csrf_token(form_page.text)},
+            headers={"Referer": str(form_page.url)},
+        )
+
+    def _submit(self, path: str, data: dict) -> httpx.Response:
+        page = self.browser.get(path)
+        _expect(page.status_code == 200, page)
+        answer = self._post(page, data)
+        _expect(answer.status_code == 302, answer)
+        return answer
+
+    def insurance_terms_accept(self) -> None:
+        """Ubezpieczenia > Regulamin: confirm the clinic's data, accept the regulations (§10.1)."""
+        if "Usługa „Ubezpieczenia” jest" in self.browser.get("/provider/ubezpieczenia/regulamin/").text:
+            return
+        self._submit("/provider/ubezpieczenia/regulamin/", {"confirm_data": "on"})
+        self._submit("/provider/ubezpieczenia/regulamin/akceptacja/", {"accept_terms": "on"})
+
+    def cooperate(self, *osoz_ids: str) -> None:
+        """„Nawiąż współpracę” with each insurer, accepting its regulations (§10.3)."""
+        self.insurance_terms_accept()
+        for osoz_id in osoz_ids:
+            self._submit(f"/provider/ubezpieczenia/ubezpieczyciele/{osoz_id}/wspolpraca/", {"accept_terms": "on"})
+
+    def cooperation_end(self, osoz_id: str) -> None:
+        """„Zakończ współpracę”, confirmed (§10.4)."""
+        self._submit(f"/provider/ubezpieczenia/ubezpieczyciele/{osoz_id}/zakonczenie/", {})

@@ -194,6 +194,24 @@ class OsozClient:
         except interface.PayloadError as error:
             raise OsozTransientError(error.message, code="bad-response") from error
 
+    # --- Payers (contract 1.3.0) ---------------------------------------------------------------------------------
+
+    def payers_list(self) -> interface.PayerList:
+        """The insurers whose cooperation with the clinic is active on OSOZ ("Pobierz płatników z OSOZ")."""
+        data = self._call("GET", f"{API}/payers")
+        try:
+            return interface.PayerList.from_json(data)
+        except interface.PayloadError as error:
+            raise OsozTransientError(error.message, code="bad-response") from error
+
+    def price_lists_put(self, signed_xml: bytes) -> interface.PriceListsResult:
+        """The payers' price lists, signed; OSOZ refuses a signature it does not accept with 422 signature-refused."""
+        data = self._call("PUT", f"{API}/price-lists", content=signed_xml, content_type="application/xml")
+        try:
+            return interface.PriceListsResult.from_json(data)
+        except interface.PayloadError as error:
+            raise OsozTransientError(error.message, code="bad-response") from error
+
     # --- Receiving bookings (part 2) -----------------------------------------------------------------------------
 
     def integration_put(self, endpoints: interface.IntegrationEndpoints) -> interface.PublicationResult:
@@ -219,12 +237,16 @@ class OsozClient:
         *,
         json: dict[str, Any] | None = None,
         form: dict[str, str] | None = None,
+        content: bytes | None = None,
+        content_type: str = "",
         basic_auth: tuple[str, str] | None = None,
         idempotency_key: str | None = None,
         bearer: bool = True,
     ) -> dict[str, Any]:
         """Send with bounded retries of transient failures; the same Idempotency-Key goes with every retry."""
         headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
+        if content_type:
+            headers["Content-Type"] = content_type
         token_renewed = False
         attempt = 0
         while True:
@@ -233,7 +255,14 @@ class OsozClient:
                 headers["Authorization"] = f"Bearer {self._token()}"
             try:
                 return self._once(
-                    method, path, json=json, form=form, basic_auth=basic_auth, headers=headers, bearer=bearer
+                    method,
+                    path,
+                    json=json,
+                    form=form,
+                    content=content,
+                    basic_auth=basic_auth,
+                    headers=headers,
+                    bearer=bearer,
                 )
             except _TokenRejected as rejected:
                 if token_renewed:
@@ -261,12 +290,15 @@ class OsozClient:
         *,
         json: dict[str, Any] | None,
         form: dict[str, str] | None,
+        content: bytes | None,
         basic_auth: tuple[str, str] | None,
         headers: dict[str, str],
         bearer: bool,
     ) -> dict[str, Any]:
         try:
-            response = self._http.request(method, path, json=json, data=form, auth=basic_auth, headers=headers)
+            response = self._http.request(
+                method, path, json=json, data=form, content=content, auth=basic_auth, headers=headers
+            )
         except httpx.TimeoutException as error:
             message = format_lazy(
                 _("OSOZ ({url}) nie odpowiedział w ciągu {seconds} s."), url=self.base_url, seconds=f"{self.timeout:g}"

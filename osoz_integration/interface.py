@@ -443,3 +443,49 @@ class BookingEventPage(Payload):
             next_cursor=data["next_cursor"],
             has_more=data["has_more"],
         )
+
+
+# --- Payers (contract 1.3.0) ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Payer(Payload):
+    """An insurer (płatnik OSOZ) whose cooperation with the clinic is active."""
+
+    payer_id: str
+    name: str
+    nip: str
+
+
+@dataclass(frozen=True)
+class PayerList(Payload):
+    """GET /api/v1/payers, checked against the contract."""
+
+    payers: list[Payer]
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Self:
+        contract_check("PayerList", data)
+        return cls(payers=[Payer.from_json(item) for item in data["payers"]])
+
+
+@dataclass(frozen=True)
+class PriceListsResult(Payload):
+    """PUT /api/v1/price-lists: the signed price lists OSOZ accepted, checked against the contract."""
+
+    document_id: str
+    payers: int
+    services: int
+    signer: str
+    received_at: str
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Self:
+        contract_check("PriceListsResult", data)
+        return cls(
+            document_id=data["document_id"],
+            payers=data["payers"],
+            services=data["services"],
+            signer=data["signer"],
+            received_at=data["received_at"],
+        )

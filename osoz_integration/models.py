@@ -70,6 +70,7 @@ class OutboxKind(models.TextChoices):
     SCHEDULE = "schedule", _("harmonogram")
     SLOTS = "slots", _("wolne terminy lekarza")
     BOOKING = "booking", _("rezerwacja online")
+    PRICE_LISTS = "pricelists", _("cenniki płatników")
 
 
 # Delivery order inside one drain: places first, then who works there, then when. OSOZ accepts any order, but
@@ -80,6 +81,7 @@ KIND_PRIORITY = {
     OutboxKind.SCHEDULE: 2,
     OutboxKind.SLOTS: 3,
     OutboxKind.BOOKING: 4,
+    OutboxKind.PRICE_LISTS: 5,
 }
 
 
@@ -212,3 +214,44 @@ class ReconciliationRun(models.Model):
 
     def __str__(self):
         return datetime_pl(self.started_at)
+
+
+class PriceListSendingStatus(models.TextChoices):
+    PENDING = "pending", _("czeka na wysłanie")
+    ACCEPTED = "accepted", _("przyjęte przez OSOZ")
+    REFUSED = "refused", _("odrzucone przez OSOZ")
+    SUPERSEDED = "superseded", _("zastąpione nowszą wysyłką")
+
+
+class PriceListSending(models.Model):
+    """One signed document of the payers' price lists handed to the outbox (PAY-6, manual §11.3). The signature cannot
+    be made again at send time — the administrator's key is gone — so, unlike the other outbox documents, the signed
+    XML is kept; it holds no secret. The counts are what the audit of OSOZ's acceptance reports."""
+
+    document_id = models.CharField(max_length=100, unique=True)
+    signed_xml = models.BinaryField()
+    signer = models.CharField(_("Podpisujący"), max_length=500)
+    built_at = models.DateTimeField(_("Stan cenników z"))
+    payer_ids = models.JSONField(default=list)
+    services_count = models.PositiveIntegerField()
+    # [{"name": group name, "count": services}] in the document's order.
+    group_counts = models.JSONField(default=list)
+    status = models.CharField(
+        max_length=12, choices=PriceListSendingStatus.choices, default=PriceListSendingStatus.PENDING
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    requested_at = models.DateTimeField()
+    answered_at = models.DateTimeField(null=True, blank=True)
+    # OSOZ's refusal: its problem code and its Polish detail, shown to the administrator.
+    refusal_code = models.CharField(max_length=40, blank=True)
+    refusal_detail = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name = _("wysyłka cenników do OSOZ")
+        verbose_name_plural = _("wysyłki cenników do OSOZ")
+        default_permissions = ()
+
+    def __str__(self):
+        return self.document_id

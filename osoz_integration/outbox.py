@@ -88,6 +88,7 @@ BUILDERS: dict[str, str] = {
     OutboxKind.SCHEDULE: "osoz_integration.publication.schedule_document",
     OutboxKind.SLOTS: "osoz_integration.publication.slots_document",
     OutboxKind.BOOKING: "osoz_integration.bookings_out.booking_command",
+    OutboxKind.PRICE_LISTS: "osoz_integration.pricelists_out.pricelists_document",
 }
 
 

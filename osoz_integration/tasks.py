@@ -24,6 +24,17 @@ def booking_events_pull() -> None:
     feed.booking_events_pull()
 
 
+# acks_late: applying the payers OSOZ lists makes Poradnia's match them, so a fetch lost with its worker is redone.
+@shared_task(acks_late=True)
+def payers_fetch() -> None:
+    """„Pobierz płatników z OSOZ” (OSZ-9), on the default queue, requested by an administrator."""
+    # Imported here: the request of a fetch imports this module to queue it.
+    from osoz_integration import payers_in
+
+    task_request_taken(payers_fetch)
+    payers_in.payers_fetch()
+
+
 @shared_task
 def publication_refresh() -> None:
     """Nightly: resend everything, so the window of published free slots moves on and any drift is repaired."""

@@ -14,4 +14,6 @@ urlpatterns = [
     path("ustawienia/osoz/stan/uzgodnij/", views.reconciliation_start, name="reconciliation_start"),
     path("ustawienia/osoz/stan/odrzucone/<int:pk>/wyslij/", views.outbox_resend, name="outbox_resend"),
     path("ustawienia/osoz/stan/odrzucone/<int:pk>/pomin/", views.outbox_skip, name="outbox_skip"),
+    path("uslugi-prywatne/platnicy/pobierz/", views.payers_fetch, name="payers_fetch"),
+    path("uslugi-prywatne/platnicy/wyslij-cenniki/", views.pricelists_send, name="pricelists_send"),
 ]

@@ -1,6 +1,8 @@
 """Ustawienia > OSOZ/LBK (SET-3, manual §3.1): connection settings, the configuration wizard and its return, the
-integration switch, the connection status and the integration status page. Administrators only."""
+integration switch, the connection status and the integration status page; and „Pobierz płatników z OSOZ” of the
+Płatnicy page (OSZ-9) and „Wyślij cenniki do OSOZ” (PAY-6). Administrators only."""
 
+import base64
 import secrets
 from urllib.parse import urlencode
 
@@ -11,14 +13,18 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from clinic.selectors import clinic_get
 from core.errors import DomainError
-from osoz_integration import monitor, outbox, reconcile, services
+from osoz_integration import monitor, outbox, payers_in, pricelists_out, reconcile, services
 from osoz_integration.client import OsozError
-from osoz_integration.forms import ConnectionForm
+from osoz_integration.forms import ConnectionForm, PriceListsCertificateForm, PriceListsConfirmForm
 from osoz_integration.selectors import connection_get, connection_status, reconciliation_last
+from payers.sending import osoz_payers
+from payers.signing import Pkcs12Signer, SigningError
 
 PERMISSION = "osoz_integration.change_connection"
 # The wizard's state lives in the administrator's session only, so a redirect forged elsewhere cannot complete it.
@@ -171,3 +177,81 @@ def connection_check(request):
     else:
         messages.success(request, _("Połączenie z OSOZ działa: podmiot „%(name)s”.") % {"name": entity.entity_name})
     return redirect("osoz_integration:connection")
+
+
+@permission_required(PERMISSION, raise_exception=True)
+@require_POST
+def payers_fetch(request):
+    """Usługi prywatne > Płatnicy, „Pobierz płatników z OSOZ”: the request returns at once and a worker imports."""
+    try:
+        payers_in.payers_fetch_request(actor=request.user, request=request)
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(
+            request,
+            _(
+                "Wysłano żądanie aktualizacji listy płatników do systemu OSOZ. Odśwież widok za kilkanaście sekund, "
+                "aby zobaczyć zaktualizowaną listę."
+            ),
+        )
+    return redirect("payers:payer_list")
+
+
+@sensitive_post_parameters("password", "certificate")
+@never_cache
+@permission_required(PERMISSION, raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def pricelists_send(request):
+    """Usługi prywatne > Płatnicy, „Wyślij cenniki do OSOZ” (PAY-6, manual §11.3): the step Certyfikat takes the
+    PKCS#12 file and its password and shows whose certificate it is; the confirmation brings both back (they are
+    never kept on the server), signs with a new signer and hands the document to the outbox."""
+    refusal = pricelists_out.pricelists_send_refusal()
+    context = {"refusal": refusal, "payers": osoz_payers().count(), **pricelists_out.pricelists_state()}
+    if request.method == "GET" or refusal is not None:
+        if request.method == "POST":
+            messages.error(request, refusal)
+        context["form"] = PriceListsCertificateForm()
+        return render(request, "osoz_integration/pricelists_send.html", context)
+    if "subject" not in request.POST:
+        return _pricelists_certificate(request, context)
+    confirm = PriceListsConfirmForm(request.POST)
+    if not confirm.is_valid():
+        messages.error(request, _("Wybierz plik certyfikatu ponownie."))
+        return redirect("osoz_integration:pricelists_send")
+    try:
+        signer = Pkcs12Signer(confirm.cleaned_data["certificate"], confirm.cleaned_data["password"])
+        pricelists_out.pricelists_send(
+            signer=signer, confirmed_subject=confirm.cleaned_data["subject"], actor=request.user, request=request
+        )
+    except DomainError as error:
+        pricelists_out.pricelists_refused_audit(error=error, actor=request.user, request=request)
+        messages.error(request, error.message)
+        return redirect("osoz_integration:pricelists_send")
+    messages.success(
+        request,
+        _(
+            "Wysłano żądanie aktualizacji cenników do systemu OSOZ. Wynik wysyłki zobaczysz na tej stronie i w Dane > "
+            "Audyty."
+        ),
+    )
+    return redirect("osoz_integration:pricelists_send")
+
+
+def _pricelists_certificate(request, context: dict):
+    """The step Certyfikat: the file opened with its password, its subject shown for confirmation."""
+    form = PriceListsCertificateForm(request.POST, request.FILES)
+    if form.is_valid():
+        data, password = form.cleaned_data["certificate"], form.cleaned_data["password"]
+        try:
+            subject = Pkcs12Signer(data, password).subject()
+        except SigningError as error:
+            form.add_error("certificate", error.message)
+        else:
+            context["confirm"] = PriceListsConfirmForm(
+                initial={"certificate": base64.b64encode(data).decode(), "password": password, "subject": subject}
+            )
+            context["subject"] = subject
+            return render(request, "osoz_integration/pricelists_send_confirm.html", context)
+    context["form"] = form
+    return render(request, "osoz_integration/pricelists_send.html", context, status=422 if form.errors else 200)

@@ -18,7 +18,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
-from osoz_sandbox import bookings, faults, selectors, services
+from osoz_sandbox import bookings, faults, insurers, price_lists, selectors, services
 from osoz_sandbox.contract import contract_text, parse_date, parse_timestamp, validate, validate_request_body
 from osoz_sandbox.models import ApiClient, Booking, Doctor, IdempotencyRecord, Location, Schedule
 from osoz_sandbox.problems import (
@@ -37,6 +37,8 @@ from osoz_sandbox.problems import (
 )
 
 IDEMPOTENCY_HOURS = 24
+# A signed document of 20 payers with 2,000 services each is about 6 MB (issue 16, benchmark 3).
+PRICE_LISTS_MAX_BYTES = 32_000_000
 MAX_RESOURCE_ID = 64
 
 
@@ -409,5 +411,28 @@ def booking_move(request: HttpRequest, entity, booking_id: str) -> HttpResponse:
     return _booking_response(moved)
 
 
+# --- Payers (contract 1.3.0) ----------------------------------------------------------------------------------------
+
+
+@endpoint("GET")
+def payers_list(request: HttpRequest, entity) -> HttpResponse:
+    """The insurers whose cooperation with the entity is active (Ubezpieczenia > Ubezpieczyciele)."""
+    return JsonResponse(insurers.payers_state(entity))
+
+
 def not_found(request: HttpRequest) -> HttpResponse:
     return NotFound("Nie ma takiego zasobu w API OSOZ v1.").response(instance=request.path)
+
+
+# --- Price lists (contract 1.3.0) -----------------------------------------------------------------------------------
+
+
+@endpoint("PUT")
+def price_lists_put(request: HttpRequest, entity) -> HttpResponse:
+    """The clinic's payers' price lists, signed XAdES-BES; kept only when the signature holds (SBX-6)."""
+    if request.content_type not in ("application/xml", "text/xml"):
+        raise UnsupportedMediaType("Treść zapytania musi mieć typ application/xml (podpisany dokument cenników).")
+    if len(request.body) > PRICE_LISTS_MAX_BYTES:
+        raise BadRequest(f"Dokument cenników może mieć najwyżej {PRICE_LISTS_MAX_BYTES // 1_000_000} MB.")
+    submission = price_lists.price_lists_receive(entity=entity, xml=request.body)
+    return JsonResponse(price_lists.price_lists_summary(submission))

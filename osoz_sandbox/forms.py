@@ -1,12 +1,12 @@
-"""Forms of the Provider Service pages (Tabela 4 settings, widgets), the patient site (search, booking, cancellation)
-and the fault simulation page."""
+"""Forms of the Provider Service pages (Tabela 4 settings, widgets, the insurers of §10), the patient site (search,
+booking, cancellation) and the fault simulation page."""
 
 import re
 
 from django import forms
 from django.utils import timezone
 
-from osoz_sandbox import bookings, faults
+from osoz_sandbox import bookings, faults, insurers
 from osoz_sandbox.models import BookingKind, Doctor, Entity, FaultSettings, Widget
 from osoz_sandbox.selectors import TELEVISIT, OfferedSlot
 
@@ -33,7 +33,27 @@ class SettingsForm(forms.ModelForm):
                 "Pacjent potwierdza rezerwację linkiem z e-maila. Opcja „Nie” musi być zaznaczona."
             ),
             "reply_email": "Adres powiadomień o rejestracji pacjenta bez Karty Zdrowia Pacjenta. Musi być uzupełniony.",
+            "insurers_online_registration": (
+                "Dotyczy placówek, które nawiązały współpracę z ubezpieczycielami (płatnikami OSOZ). Wymaga "
+                "akceptacji regulaminu usługi „Ubezpieczenia”."
+            ),
+            "insurers_auto_enable": (
+                "Aktywacja współpracy z kolejnym ubezpieczycielem od razu włącza dla niego rejestrację on-line."
+            ),
         }
+
+    def clean(self):
+        """Stan usługi dla Ubezpieczycieli (manual §10.2): only after the regulations of „Ubezpieczenia”; switching
+        it on switches on "Automatyczne włączanie" too, and without it that option means nothing."""
+        cleaned = super().clean()
+        switching_on = cleaned.get("insurers_online_registration") and not self.instance.insurers_online_registration
+        if switching_on and not self.instance.insurance_active:
+            self.add_error("insurers_online_registration", insurers.TERMS_FIRST)
+        elif switching_on:
+            cleaned["insurers_auto_enable"] = True
+        if not cleaned.get("insurers_online_registration"):
+            cleaned["insurers_auto_enable"] = False
+        return cleaned
 
 
 class DomainsForm(forms.ModelForm):
@@ -85,6 +105,87 @@ class ConnectForm(forms.Form):
             "Świadczeniodawca akceptuje treść Regulaminu Świadczeniodawcy OSOZ i zobowiązuje się do jego przestrzegania"
         )
     )
+
+
+class InsuranceDataForm(forms.Form):
+    """Ubezpieczenia > Regulamin, step 1: the clinic's data checked."""
+
+    confirm_data = forms.BooleanField(
+        label="Potwierdzam poprawność danych",
+        error_messages={
+            "required": "Zaznacz „Potwierdzam poprawność danych”, jeśli dane świadczeniodawcy są poprawne."
+        },
+    )
+
+
+class InsuranceTermsForm(forms.Form):
+    """Ubezpieczenia > Regulamin, step 2: the regulations of the service „Ubezpieczenia”."""
+
+    accept_terms = forms.BooleanField(
+        label="Akceptuję regulamin",
+        error_messages={"required": "Aby aktywować usługę „Ubezpieczenia”, zaznacz „Akceptuję regulamin”."},
+    )
+
+
+class CooperationForm(forms.Form):
+    """„Nawiąż współpracę” / „Przystąp”: the insurer's regulations accepted."""
+
+    accept_terms = forms.BooleanField(
+        label="Rozumiem i zgadzam się z treścią regulaminu",
+        error_messages={"required": "Aby nawiązać współpracę, zaznacz „Rozumiem i zgadzam się z treścią regulaminu”."},
+    )
+
+
+LOCATION_CODE = re.compile(r"^[0-9A-Z-]{1,40}$")
+
+
+def _location_code(raw: str) -> str:
+    if any(character.isspace() for character in raw.strip()):
+        raise forms.ValidationError("Wprowadź kod bez spacji – dokładnie tak, jak przekazał go ubezpieczyciel.")
+    code = insurers.code_normalise(raw)
+    if code and not LOCATION_CODE.match(code):
+        raise forms.ValidationError("Kod może zawierać tylko litery, cyfry i „-” (najwyżej 40 znaków).")
+    return code
+
+
+class LocationCodesForm(forms.Form):
+    """Identyfikatory lokalizacji: one code field per location of the clinic, labelled „kod <ubezpieczyciel>”."""
+
+    def __init__(self, *args, rows, insurer, **kwargs):
+        super().__init__(*args, **kwargs)
+        for row in rows:
+            self.fields[f"code_{row.location.unit_number}"] = forms.CharField(
+                label=f"kod {insurer.short_name}",
+                required=False,
+                max_length=60,
+                initial=row.clinic_code,
+            )
+        self.rows = rows
+
+    def clean(self):
+        cleaned = super().clean()
+        for name in self.fields:
+            if name in cleaned:
+                try:
+                    cleaned[name] = _location_code(cleaned[name])
+                except forms.ValidationError as error:
+                    self.add_error(name, error)
+        return cleaned
+
+    def codes(self) -> dict[int, str]:
+        return {row.location.unit_number: self.cleaned_data[f"code_{row.location.unit_number}"] for row in self.rows}
+
+
+class OperatorCodeForm(forms.Form):
+    """The OSOZ operator's side of a location identifier (a sandbox tool, not a page of the Provider Service)."""
+
+    entity_id = forms.CharField(widget=forms.HiddenInput)
+    insurer = forms.CharField(widget=forms.HiddenInput)
+    unit_number = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+    code = forms.CharField(label="Kod operatora", required=False, max_length=60)
+
+    def clean_code(self):
+        return _location_code(self.cleaned_data["code"])
 
 
 class SearchForm(forms.Form):

@@ -56,6 +56,11 @@ class Entity(models.Model):
     webhook_url = models.URLField("Adres powiadomień (webhook)", max_length=2000, blank=True)
     booking_approval_url = models.URLField("Adres zatwierdzania rezerwacji", max_length=2000, blank=True)
     integration_version = models.PositiveBigIntegerField(default=0)
+    # Ubezpieczenia > Regulamin (manual §10.1): the clinic's data confirmed, then the regulations accepted.
+    insurance_data_confirmed_at = models.DateTimeField("Potwierdzono poprawność danych", null=True, blank=True)
+    insurance_terms_accepted_at = models.DateTimeField(
+        "Zaakceptowano regulamin usługi „Ubezpieczenia”", null=True, blank=True
+    )
 
     class Meta:
         verbose_name = "podmiot"
@@ -67,6 +72,11 @@ class Entity(models.Model):
     @property
     def allowed_domains(self) -> list[str]:
         return [line.strip().lower() for line in self.widget_domains.splitlines() if line.strip()]
+
+    @property
+    def insurance_active(self) -> bool:
+        """The service „Ubezpieczenia” is active once its regulations are accepted."""
+        return self.insurance_terms_accepted_at is not None
 
 
 class ProviderAccount(models.Model):
@@ -500,3 +510,144 @@ class FaultSettings(models.Model):
 
     def __str__(self):
         return "Symulacja awarii"
+
+
+# --- Insurers (manual §10, SBX-5) -----------------------------------------------------------------------------------
+
+
+class Insurer(models.Model):
+    """An insurer (płatnik OSOZ) of the platform's catalogue, offering clinics cooperation (Ubezpieczenia >
+    Ubezpieczyciele). The catalogue is the platform's, the same for every clinic (seeded by migration 0003)."""
+
+    osoz_id = models.CharField("Identyfikator płatnika w OSOZ", max_length=64, unique=True)
+    name = models.CharField("Nazwa", max_length=200)
+    short_name = models.CharField("Nazwa skrócona", max_length=40)
+    nip = models.CharField("NIP", max_length=10)
+    address = models.CharField("Adres", max_length=300)
+    description = models.TextField("Oferta współpracy")
+    terms = models.TextField("Regulamin współpracy")
+    terms_version = models.CharField("Wersja regulaminu", max_length=40)
+    # Some insurers identify the clinic's locations by codes they hand out (Identyfikatory lokalizacji).
+    requires_location_codes = models.BooleanField("Wymaga identyfikatorów lokalizacji", default=False)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = "ubezpieczyciel"
+        verbose_name_plural = "ubezpieczyciele"
+
+    def __str__(self):
+        return self.name
+
+
+class CooperationStatus(models.TextChoices):
+    NONE = "none", "Brak współpracy"
+    ACTIVE = "active", "Współpraca aktywna"
+
+
+class Cooperation(models.Model):
+    """A clinic's cooperation with an insurer: begun by accepting the insurer's regulations („Nawiąż współpracę” /
+    „Przystąp”), ended by „Zakończ współpracę”. One row per clinic and insurer, kept after the end."""
+
+    entity = models.ForeignKey(Entity, on_delete=models.CASCADE, related_name="cooperations")
+    insurer = models.ForeignKey(Insurer, on_delete=models.PROTECT, related_name="cooperations")
+    status = models.CharField(max_length=10, choices=CooperationStatus.choices, default=CooperationStatus.NONE)
+    terms_version = models.CharField("Zaakceptowana wersja regulaminu", max_length=40, blank=True)
+    started_at = models.DateTimeField("Współpraca od", null=True, blank=True)
+    ended_at = models.DateTimeField("Współpraca zakończona", null=True, blank=True)
+    # Rejestracja on-line for this insurer (Rysunek 10-15): switched on at the start when the clinic has
+    # "Automatyczne włączanie Rejestracji on-line dla nowych Ubezpieczycieli", otherwise by „Włącz”.
+    online_registration = models.BooleanField("Rejestracja on-line", default=False)
+
+    class Meta:
+        ordering = ["insurer__name"]
+        constraints = [
+            models.UniqueConstraint(fields=["entity", "insurer"], name="osoz_sandbox_cooperation_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.entity} – {self.insurer} ({self.get_status_display()})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == CooperationStatus.ACTIVE
+
+
+class LocationCodeStatus(models.TextChoices):
+    """Tabela 8: statuses of the location identifiers."""
+
+    UNLINKED = "unlinked", "Brak powiązania"
+    UNKNOWN = "unknown", "Kod nieznany"
+    ACCEPTED = "accepted", "Zaakceptowano"
+
+
+class LocationCode(models.Model):
+    """Identyfikator lokalizacji: the code an insurer hands both the OSOZ operator and the clinic for one of the
+    clinic's locations. The operator enters it first; the clinic's code is checked against the operator's when the
+    clinic enters it, so a code entered before the operator's ends as „Kod nieznany” (the order matters)."""
+
+    entity = models.ForeignKey(Entity, on_delete=models.CASCADE, related_name="location_codes")
+    insurer = models.ForeignKey(Insurer, on_delete=models.PROTECT, related_name="location_codes")
+    unit_number = models.PositiveSmallIntegerField("Numer jednostki")
+    operator_code = models.CharField("Kod wprowadzony przez operatora OSOZ", max_length=40, blank=True)
+    clinic_code = models.CharField("Kod wprowadzony przez placówkę", max_length=40, blank=True)
+    status = models.CharField(max_length=10, choices=LocationCodeStatus.choices, default=LocationCodeStatus.UNLINKED)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["insurer__name", "unit_number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["entity", "insurer", "unit_number"], name="osoz_sandbox_location_code_unique"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.insurer.short_name}: jednostka {self.unit_number} ({self.get_status_display()})"
+
+
+class PriceListSubmission(models.Model):
+    """A signed document of the clinic's payers' price lists (SBX-6, manual §11.3), accepted after its qualified
+    signature was verified (osoz_sandbox.signatures). Kept whole — the signed XML is the evidence — with who signed it
+    and when; the newest one of a clinic is its price lists in force. One row per document Id: a repeat of the same
+    document is answered from it."""
+
+    entity = models.ForeignKey(Entity, on_delete=models.CASCADE, related_name="price_lists")
+    document_id = models.CharField("Identyfikator dokumentu", max_length=100)
+    signed_xml = models.BinaryField()
+    signer = models.CharField("Podpisujący", max_length=500)
+    signer_serial_number = models.CharField("Numer seryjny podpisującego", max_length=64, blank=True)
+    created_at = models.DateTimeField("Utworzono")
+    signed_at = models.DateTimeField("Podpisano")
+    received_at = models.DateTimeField("Przyjęto")
+    payers_count = models.PositiveIntegerField()
+    services_count = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        verbose_name = "cennik płatników"
+        verbose_name_plural = "cenniki płatników"
+        constraints = [
+            models.UniqueConstraint(fields=["entity", "document_id"], name="osoz_sandbox_price_list_document_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.entity} – {self.document_id}"
+
+
+class PriceListEntry(models.Model):
+    """One service of one payer's list in a submission: what the insurer's side shows of it."""
+
+    submission = models.ForeignKey(PriceListSubmission, on_delete=models.CASCADE, related_name="entries")
+    payer_osoz_id = models.CharField("Identyfikator płatnika", max_length=64, db_index=True)
+    payer_name = models.CharField("Płatnik", max_length=200)
+    group_name = models.CharField("Grupa", max_length=200)
+    service_id = models.CharField("Id usługi", max_length=20)
+    base_service_id = models.CharField("Id usługi bazowej", max_length=20)
+    name = models.CharField("Nazwa usługi", max_length=300)
+    price = models.DecimalField("Cena brutto", max_digits=10, decimal_places=2)
+
+    class Meta:
+        ordering = ["payer_name", "group_name", "name", "id"]
+
+    def __str__(self):
+        return self.name

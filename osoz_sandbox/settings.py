@@ -109,3 +109,11 @@ OSOZ_SANDBOX_RATE_LIMIT = env.int("OSOZ_SANDBOX_RATE_LIMIT", default=1200)
 OSOZ_SANDBOX_RATE_WINDOW_SECONDS = env.int("OSOZ_SANDBOX_RATE_WINDOW_SECONDS", default=60)
 # Where patients reach the sandbox: the links in the notifications it sends (cancellation) start with it.
 OSOZ_SANDBOX_PUBLIC_URL = env.str("OSOZ_SANDBOX_PUBLIC_URL", default="http://127.0.0.1:8001").rstrip("/")
+# SBX-6: the qualification authorities whose certificates sign the price lists the platform accepts, as PEM
+# certificates in one file (read at each request). The demo writes its test root there; with no file, every signed
+# document is refused as untrusted.
+OSOZ_SANDBOX_TRUSTED_ROOTS_FILE = env.str(
+    "OSOZ_SANDBOX_TRUSTED_ROOTS_FILE", default=str(VAR_DIR / "osoz_sandbox_trusted_roots.pem")
+)
+# The signed price lists are the one large body the API takes (osoz_sandbox.api.PRICE_LISTS_MAX_BYTES).
+DATA_UPLOAD_MAX_MEMORY_SIZE = 32_000_000

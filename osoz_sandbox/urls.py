@@ -1,13 +1,13 @@
-"""URLs of the OSOZ sandbox: the contract's API under /api/v1, the Provider Service under /provider, the patient
-site under /lbk, the widgets under /widget, the notifications outbox under /powiadomienia and the fault simulation
-under /awarie."""
+"""URLs of the OSOZ sandbox: the contract's API under /api/v1, the Provider Service under /provider (its insurer half
+under /provider/ubezpieczenia), the patient site under /lbk, the widgets under /widget, the notifications outbox under
+/powiadomienia, the fault simulation under /awarie and the OSOZ operator's location codes under /operator."""
 
 from django.contrib.auth import views as auth_views
 from django.http import HttpRequest, HttpResponse
 from django.urls import path
 from django.views.defaults import page_not_found
 
-from osoz_sandbox import api, views
+from osoz_sandbox import api, insurer_views, views
 
 api_v1 = [
     path("api/v1/openapi.yaml", api.contract, name="api_contract"),
@@ -26,6 +26,8 @@ api_v1 = [
     path("api/v1/bookings/<str:booking_id>/reject", api.booking_reject, name="api_booking_reject"),
     path("api/v1/bookings/<str:booking_id>/cancel", api.booking_cancel, name="api_booking_cancel"),
     path("api/v1/bookings/<str:booking_id>/move", api.booking_move, name="api_booking_move"),
+    path("api/v1/payers", api.payers_list, name="api_payers"),
+    path("api/v1/price-lists", api.price_lists_put, name="api_price_lists"),
 ]
 
 urlpatterns = [
@@ -39,6 +41,49 @@ urlpatterns = [
     path("provider/ustawienia/", views.provider_settings, name="provider_settings"),
     path("provider/widgety/", views.provider_widgets, name="provider_widgets"),
     path("provider/widgety/<int:pk>/kod/", views.provider_widget_code, name="provider_widget_code"),
+    path("provider/ubezpieczenia/regulamin/", insurer_views.insurance_terms, name="insurance_terms"),
+    path(
+        "provider/ubezpieczenia/regulamin/akceptacja/",
+        insurer_views.insurance_terms_accept,
+        name="insurance_terms_accept",
+    ),
+    path(
+        "provider/ubezpieczenia/regulamin/pobierz/",
+        insurer_views.insurance_terms_download,
+        name="insurance_terms_download",
+    ),
+    path("provider/ubezpieczenia/ubezpieczyciele/", insurer_views.insurer_list, name="insurer_list"),
+    path("provider/ubezpieczenia/ubezpieczyciele/<str:osoz_id>/", insurer_views.insurer_detail, name="insurer_detail"),
+    path(
+        "provider/ubezpieczenia/ubezpieczyciele/<str:osoz_id>/regulaminy/",
+        insurer_views.insurer_terms,
+        name="insurer_terms",
+    ),
+    path(
+        "provider/ubezpieczenia/ubezpieczyciele/<str:osoz_id>/regulaminy/pobierz/",
+        insurer_views.insurer_terms_download,
+        name="insurer_terms_download",
+    ),
+    path(
+        "provider/ubezpieczenia/ubezpieczyciele/<str:osoz_id>/wspolpraca/",
+        insurer_views.insurer_cooperate,
+        name="insurer_cooperate",
+    ),
+    path(
+        "provider/ubezpieczenia/ubezpieczyciele/<str:osoz_id>/zakonczenie/",
+        insurer_views.insurer_end,
+        name="insurer_end",
+    ),
+    path(
+        "provider/ubezpieczenia/ubezpieczyciele/<str:osoz_id>/rejestracja-online/",
+        insurer_views.insurer_online_registration,
+        name="insurer_online_registration",
+    ),
+    path(
+        "provider/ubezpieczenia/ubezpieczyciele/<str:osoz_id>/identyfikatory-lokalizacji/",
+        insurer_views.insurer_location_codes,
+        name="insurer_location_codes",
+    ),
     path("lbk/", views.lbk_search, name="lbk_search"),
     path("lbk/placowka/<str:entity_id>/", views.lbk_clinic, name="lbk_clinic"),
     path("lbk/lekarz/<str:entity_id>/<str:doctor_id>/", views.lbk_doctor, name="lbk_doctor"),
@@ -54,6 +99,11 @@ urlpatterns = [
     path("powiadomienia.json", views.notifications_json, name="notifications_json"),
     path("awarie/", views.fault_settings, name="fault_settings"),
     path("awarie.json", views.fault_settings_json, name="fault_settings_json"),
+    path(
+        "operator/identyfikatory-lokalizacji/",
+        insurer_views.operator_location_codes,
+        name="operator_location_codes",
+    ),
     path("widget/<int:pk>/", views.widget, name="widget"),
 ]
 

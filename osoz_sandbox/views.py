@@ -23,7 +23,7 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from osoz_sandbox import bookings, faults, outbox, registrations, selectors, services
+from osoz_sandbox import bookings, faults, insurers, outbox, registrations, selectors, services
 from osoz_sandbox.contract import parse_date
 from osoz_sandbox.forms import (
     BookingForm,
@@ -95,12 +95,20 @@ def provider_home(request: HttpRequest, entity) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def provider_settings(request: HttpRequest, entity) -> HttpResponse:
     """Rejestracja on-line > Ustawienia (Tabela 4)."""
+    insurers_before = entity.insurers_online_registration
     form = SettingsForm(request.POST or None, instance=entity)
     if request.method == "POST" and form.is_valid():
         form.save()
         messages.success(request, "Zapisano ustawienia usługi rejestracji on-line.")
+        if entity.insurers_online_registration and not insurers_before:
+            messages.info(
+                request,
+                "Włączono rejestrację on-line dla Ubezpieczycieli. Usługa będzie automatycznie włączana także dla "
+                "nowych Ubezpieczycieli, z którymi zostanie nawiązana współpraca.",
+            )
         return redirect("provider_settings")
-    return render(request, "osoz_sandbox/provider/settings.html", {"entity": entity, "form": form})
+    context = {"entity": entity, "form": form, "cooperating": insurers.active_insurers(entity)}
+    return render(request, "osoz_sandbox/provider/settings.html", context)
 
 
 @provider_required

@@ -32,6 +32,7 @@ from osoz_integration.models import OutboxKind, OutboxMessage
 from osoz_integration.outbox import outbox_upsert
 from osoz_integration.selectors import connection_get
 from patients.tests.factories import OsozCardFactory, PatientFactory
+from payers.tests.factories import PayerFactory, PayerServiceFactory, ServiceFactory, ServiceGroupFactory
 from scheduling.models import AppointmentStatus, RemovedSlot, WaitingCategory, WaitingListEntry
 from scheduling.selectors import booking_settings
 from scheduling.tests.factories import AppointmentFactory, ScheduleFactory
@@ -228,7 +229,8 @@ def _fast_passwords(settings):
 def world(carol):
     """One of each object a route can name, all with WORLD_ID: a location, its cell, carol as its doctor with her
     schedule, a patient with an OSOZ card, a confirmed appointment, a removed slot, a waiting-queue entry, an audit
-    event, an outbox row OSOZ refused; and the clinic, booking settings and OSOZ connection."""
+    event, an outbox row OSOZ refused, a price-list group with a service overridden into a payer's list (the payer gone
+    from OSOZ, its list changed); and the clinic, booking settings and OSOZ connection."""
     cell = CellFactory(id=WORLD_ID, location=LocationFactory(id=WORLD_ID))
     employee = EmployeeFactory(id=WORLD_ID, user=carol, first_name=carol.first_name, last_name=carol.last_name)
     schedule = ScheduleFactory(id=WORLD_ID, employee=employee, cell=cell)
@@ -248,6 +250,9 @@ def world(carol):
         message="Wgląd w kartotekę.",
         outcome=AuditOutcome.SUCCESS,
     )
+    payer = PayerFactory(id=WORLD_ID, list_changed_at=MOVE_TO, removed_on_osoz_at=MOVE_TO)
+    service = ServiceFactory(id=WORLD_ID, group=ServiceGroupFactory(id=WORLD_ID))
+    PayerServiceFactory(id=WORLD_ID, payer=payer, service=service)
     outbox_upsert(kind=OutboxKind.SLOTS, object_ids=[WORLD_ID], now=MOVE_TO)
     OutboxMessage.objects.filter(kind=OutboxKind.SLOTS, object_id=WORLD_ID).update(id=WORLD_ID, next_attempt_at=None)
     clinic_get()

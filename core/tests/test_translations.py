@@ -154,7 +154,17 @@ def test_polish_singular_strings_stay_the_source_text():
 
 
 # The product's Django apps, whose Python code and templates carry the UI's msgids (the sandbox has no catalogue).
-SOURCE_DIRS = ("accounts", "clinic", "config", "core", "osoz_integration", "patients", "scheduling", "templates")
+SOURCE_DIRS = (
+    "accounts",
+    "clinic",
+    "config",
+    "core",
+    "osoz_integration",
+    "patients",
+    "payers",
+    "scheduling",
+    "templates",
+)
 KEYWORDS = {"_": None, "gettext": None, "gettext_lazy": None, "ngettext": (1, 2), "ngettext_lazy": (1, 2)}
 KEYWORDS |= {"pgettext": ((1, "c"), 2), "pgettext_lazy": ((1, "c"), 2)}
 

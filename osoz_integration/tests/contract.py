@@ -90,6 +90,9 @@ def request_check(request: httpx.Request) -> None:
     media = request.headers.get("Content-Type", "").split(";")[0]
     assert media in body["content"], f"{request.method} {template} must be sent as {', '.join(body['content'])}"
     content = request.content.decode()
-    data = json.loads(content) if media == "application/json" else dict(parse_qsl(content))
+    if media == "application/xml":
+        data = content  # a signed document: its signature is the sandbox's to check
+    else:
+        data = json.loads(content) if media == "application/json" else dict(parse_qsl(content))
     pointer = _pointer("paths", template, method, "requestBody", "content", media, "schema")
     _validate(pointer, data, f"the body of {request.method} {template}")

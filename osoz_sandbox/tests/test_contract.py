@@ -25,9 +25,9 @@ CHECKS = [
     response_headers_conformance,
     response_schema_conformance,
 ]
-# Part 1 implements connecting and publication; the bookings tag is part 2 of the contract.
+# Part 1 implements connecting and publication, 1.3.0 the payers; the bookings tag is part 2 of the contract.
 schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.yaml", get_wsgi_application()).include(
-    tag_regex="^(connect|publication)$"
+    tag_regex="^(connect|publication|payers)$"
 )
 
 
@@ -36,7 +36,7 @@ def test_contract_is_served_and_versioned(db):
     assert response["Content-Type"].startswith("application/yaml")
     document = yaml.safe_load(response.content)
     assert document["openapi"].startswith("3.1")
-    assert document["info"]["version"] == "1.2.0"
+    assert document["info"]["version"] == "1.3.0"
     assert all(path.startswith("/api/v1/") or path == "/provider/connect" for path in document["paths"])
 
 

@@ -1,10 +1,13 @@
-"""Create the sandbox's demo clinic and its Provider Service account (idempotent), and print the credentials."""
+"""Create the sandbox's demo clinic and its Provider Service account (idempotent), and print the credentials. With
+--cooperation, the demo clinic has also accepted the insurers' regulations (manual §10.1) and works with those insurers
+(§10.3), as `make demo`'s clinic, whose price lists are for them, expects."""
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from osoz_sandbox.models import Entity, ProviderAccount
+from osoz_sandbox import insurers
+from osoz_sandbox.models import Entity, Insurer, ProviderAccount
 
 DEMO_ENTITY_ID = "7350012345"
 DEMO_USERNAME = "osoz-demo"
@@ -13,6 +16,15 @@ DEMO_PASSWORD = "Osoz-demo-2026"
 
 class Command(BaseCommand):
     help = "Tworzy demonstracyjny podmiot i konto Serwisu Świadczeniodawcy OSOZ w piaskownicy."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--cooperation",
+            nargs="*",
+            default=[],
+            metavar="OSOZ_ID",
+            help="Ubezpieczyciele, z którymi podmiot współpracuje.",
+        )
 
     @transaction.atomic
     def handle(self, *args, **options):
@@ -35,3 +47,9 @@ class Command(BaseCommand):
             f"Serwis Świadczeniodawcy OSOZ (piaskownica): login {DEMO_USERNAME}, hasło {DEMO_PASSWORD}, "
             f"podmiot {entity.name} ({entity.entity_id})"
         )
+        if options["cooperation"]:
+            insurers.insurance_data_confirm(entity=entity)
+            insurers.insurance_terms_accept(entity=entity)
+            for insurer in Insurer.objects.filter(osoz_id__in=options["cooperation"]).order_by("osoz_id"):
+                insurers.cooperation_start(entity=entity, insurer=insurer)
+                self.stdout.write(f"Współpraca z ubezpieczycielem {insurer.name} ({insurer.osoz_id}) aktywna.")

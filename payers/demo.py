@@ -1,0 +1,229 @@
+"""The demo clinic's private services: Cennik ogólny of a Poznań outpatient clinic (about 120 services in 10 groups,
+gross prices of 2026), two insurers imported from OSOZ — the OSOZ sandbox's own catalogue entries, so that
+„Pobierz płatników z OSOZ” finds them again — and a few dozen services overridden into their price lists.
+Idempotent: what already exists (by name, by OSOZ id) is left as it is."""
+
+from decimal import Decimal
+
+from payers import services
+from payers.interface import OsozPayer
+from payers.models import Payer, PayerService, Service, ServiceGroup
+
+# (group, [(service, gross price in PLN)]), in the order Cennik ogólny shows them.
+PRICE_LIST = (
+    (
+        "Konsultacje specjalistyczne",
+        [
+            ("Konsultacja kardiologiczna", "250"),
+            ("Konsultacja dermatologiczna", "230"),
+            ("Konsultacja dermatologiczna – wizyta kontrolna", "160"),
+            ("Konsultacja neurologiczna", "250"),
+            ("Konsultacja okulistyczna", "220"),
+            ("Konsultacja laryngologiczna", "220"),
+            ("Konsultacja ortopedyczna", "250"),
+            ("Konsultacja endokrynologiczna", "250"),
+            ("Konsultacja gastroenterologiczna", "260"),
+            ("Konsultacja urologiczna", "250"),
+            ("Konsultacja ginekologiczna", "240"),
+            ("Konsultacja alergologiczna", "230"),
+            ("Konsultacja diabetologiczna", "240"),
+            ("Konsultacja reumatologiczna", "250"),
+            ("Konsultacja pulmonologiczna", "240"),
+            ("Konsultacja psychiatryczna", "300"),
+        ],
+    ),
+    (
+        "Wizyty lekarza rodzinnego i pediatry",
+        [
+            ("Wizyta u lekarza rodzinnego", "180"),
+            ("Wizyta u internisty", "190"),
+            ("Wizyta u pediatry", "190"),
+            ("Wizyta pediatryczna – dziecko zdrowe (bilans)", "200"),
+            ("Wizyta domowa lekarza na terenie Poznania", "450"),
+            ("Teleporada lekarza rodzinnego", "120"),
+            ("Wizyta kontrolna (do 14 dni od poprzedniej)", "100"),
+            ("Wystawienie recepty na leki stałe bez wizyty", "50"),
+            ("Zaświadczenie lekarskie o stanie zdrowia", "80"),
+        ],
+    ),
+    (
+        "Badania laboratoryjne",
+        [
+            ("Morfologia krwi z rozmazem", "25"),
+            ("OB (odczyn Biernackiego)", "12"),
+            ("CRP", "35"),
+            ("Glukoza na czczo", "12"),
+            ("Hemoglobina glikowana HbA1c", "45"),
+            ("Lipidogram", "45"),
+            ("Kreatynina z eGFR", "15"),
+            ("Próby wątrobowe (ALT, AST)", "28"),
+            ("TSH", "35"),
+            ("FT4", "35"),
+            ("Witamina D3 (25-OH)", "85"),
+            ("Ferrytyna", "45"),
+            ("Żelazo", "18"),
+            ("Badanie ogólne moczu", "18"),
+            ("Posiew moczu z antybiogramem", "55"),
+            ("PSA całkowite", "55"),
+            ("Kwas moczowy", "15"),
+            ("Elektrolity (sód, potas)", "25"),
+            ("D-dimery", "70"),
+            ("Antygen Helicobacter pylori w kale", "80"),
+        ],
+    ),
+    (
+        "Diagnostyka obrazowa – USG",
+        [
+            ("USG jamy brzusznej", "220"),
+            ("USG tarczycy", "180"),
+            ("USG piersi", "200"),
+            ("USG węzłów chłonnych", "170"),
+            ("USG ginekologiczne przezpochwowe", "220"),
+            ("USG ciąży", "250"),
+            ("USG prostaty przez powłoki brzuszne", "200"),
+            ("USG stawu kolanowego", "200"),
+            ("USG stawu barkowego", "200"),
+            ("USG Doppler tętnic szyjnych", "280"),
+            ("USG Doppler żył kończyn dolnych", "300"),
+            ("USG jąder", "200"),
+            ("USG stawów biodrowych u niemowląt", "180"),
+        ],
+    ),
+    (
+        "Diagnostyka czynnościowa (EKG, Holter, spirometria)",
+        [
+            ("EKG spoczynkowe", "50"),
+            ("EKG spoczynkowe z opisem kardiologa", "90"),
+            ("Echo serca (UKG)", "300"),
+            ("Holter EKG 24 h", "250"),
+            ("Holter EKG 48 h", "350"),
+            ("Holter ciśnieniowy (ABPM) 24 h", "220"),
+            ("Próba wysiłkowa EKG", "350"),
+            ("Pomiar ciśnienia tętniczego", "20"),
+            ("Spirometria", "100"),
+            ("Spirometria z próbą rozkurczową", "150"),
+        ],
+    ),
+    (
+        "Zabiegi ambulatoryjne",
+        [
+            ("Iniekcja domięśniowa", "30"),
+            ("Iniekcja dożylna", "40"),
+            ("Wlew kroplowy", "90"),
+            ("Pobranie krwi", "15"),
+            ("Zmiana opatrunku", "50"),
+            ("Zdjęcie szwów", "60"),
+            ("Usunięcie kleszcza", "70"),
+            ("Płukanie uszu", "60"),
+            ("Usunięcie znamienia skórnego z badaniem histopatologicznym", "450"),
+            ("Krioterapia brodawki", "150"),
+            ("Nacięcie i drenaż ropnia", "250"),
+            ("Zaopatrzenie rany z szyciem", "220"),
+        ],
+    ),
+    (
+        "Szczepienia",
+        [
+            ("Kwalifikacja lekarska do szczepienia", "60"),
+            ("Szczepienie przeciw grypie (ze szczepionką)", "110"),
+            ("Szczepienie przeciw kleszczowemu zapaleniu mózgu – dawka dla dorosłych", "190"),
+            ("Szczepienie przeciw WZW typu B", "90"),
+            ("Szczepienie przeciw WZW typu A", "260"),
+            ("Szczepienie przeciw HPV – jedna dawka", "600"),
+            ("Szczepienie przeciw pneumokokom", "320"),
+            ("Szczepienie przeciw meningokokom typu B", "520"),
+            ("Szczepienie przeciw tężcowi i błonicy (Td)", "80"),
+            ("Szczepienie przeciw półpaścowi – jedna dawka", "750"),
+        ],
+    ),
+    (
+        "Medycyna pracy",
+        [
+            ("Badanie wstępne – praca biurowa", "130"),
+            ("Badanie okresowe – praca biurowa", "120"),
+            ("Badanie kontrolne po zwolnieniu lekarskim powyżej 30 dni", "120"),
+            ("Badanie kierowcy zawodowego kat. B", "200"),
+            ("Badanie kierowcy kat. C, D", "250"),
+            ("Badanie do pracy na wysokości powyżej 3 m", "180"),
+            ("Orzeczenie do celów sanitarno-epidemiologicznych", "100"),
+            ("Badanie psychotechniczne kierowcy", "200"),
+            ("Badanie ucznia lub studenta przed praktyką zawodową", "100"),
+            ("Konsultacja okulistyczna do orzeczenia medycyny pracy", "80"),
+            ("Konsultacja laryngologiczna do orzeczenia medycyny pracy", "80"),
+        ],
+    ),
+    (
+        "Rehabilitacja i fizjoterapia",
+        [
+            ("Konsultacja fizjoterapeutyczna", "180"),
+            ("Kinezyterapia indywidualna – 30 min", "120"),
+            ("Terapia manualna", "200"),
+            ("Masaż leczniczy częściowy", "120"),
+            ("Laseroterapia", "40"),
+            ("Magnetoterapia", "30"),
+            ("Elektroterapia (TENS)", "35"),
+            ("Ultradźwięki", "35"),
+            ("Krioterapia miejscowa", "35"),
+            ("Kinesiotaping", "70"),
+            ("Fala uderzeniowa", "200"),
+            ("Pakiet 10 zabiegów kinezyterapii", "1100"),
+        ],
+    ),
+    (
+        "Profilaktyka i pakiety badań",
+        [
+            ("Cytologia", "90"),
+            ("Cytologia płynna (LBC)", "160"),
+            ("Dermatoskopia znamion (do 10 zmian)", "300"),
+            ("Pakiet „Serce” – lipidogram, glukoza, EKG i konsultacja kardiologiczna", "420"),
+            ("Pakiet „Tarczyca” – TSH, FT3, FT4, anty-TPO i USG tarczycy", "390"),
+            ("Pakiet „Kobieta 40+”", "690"),
+            ("Pakiet „Mężczyzna 40+”", "650"),
+            ("Pakiet „Cukrzyca” – glukoza, HbA1c, kreatynina, badanie moczu", "180"),
+            ("Bilans zdrowia osoby dorosłej", "850"),
+        ],
+    ),
+)
+
+# The OSOZ sandbox's insurers (osoz_sandbox migration 0003) with which the demo clinic works.
+PAYERS = (
+    OsozPayer(osoz_id="800100", name="Wisła Ubezpieczenia Zdrowotne S.A.", nip="5271003450"),
+    OsozPayer(osoz_id="800200", name="Medikor Towarzystwo Ubezpieczeń S.A.", nip="9512008765"),
+)
+
+# (payer's OSOZ id, group, how many of its first services are overridden into that payer's list).
+OVERRIDES = (
+    ("800100", "Konsultacje specjalistyczne", 16),
+    ("800100", "Wizyty lekarza rodzinnego i pediatry", 4),
+    ("800100", "Diagnostyka obrazowa – USG", 8),
+    ("800200", "Konsultacje specjalistyczne", 10),
+    ("800200", "Badania laboratoryjne", 10),
+    ("800200", "Diagnostyka czynnościowa (EKG, Holter, spirometria)", 5),
+    ("800200", "Medycyna pracy", 11),
+)
+
+
+def seed(*, out) -> None:
+    for position, (group_name, entries) in enumerate(PRICE_LIST, start=1):
+        group = ServiceGroup.objects.filter(name=group_name).first()
+        if group is None:
+            group = services.group_add(name=group_name, position=position * 10)
+        known = set(group.services.values_list("name", flat=True))
+        for name, price in entries:
+            if name not in known:
+                services.service_add(group=group, name=name, price=Decimal(price))
+
+    if not Payer.objects.filter(imported_from_osoz=True).exists():
+        services.payers_osoz_apply(payers=list(PAYERS))
+    for osoz_id, group_name, count in OVERRIDES:
+        payer = Payer.objects.filter(osoz_id=osoz_id, removed_on_osoz_at__isnull=True).first()
+        if payer is None:
+            continue
+        names = [name for name, _price in dict(PRICE_LIST)[group_name][:count]]
+        for service in Service.objects.filter(group__name=group_name, name__in=names, active=True):
+            if not PayerService.objects.filter(payer=payer, service=service).exists():
+                services.payer_service_override(payer=payer, service=service)
+    out.write(
+        f"Private services: {Service.objects.count()} in {ServiceGroup.objects.count()} groups, "
+        f"{Payer.objects.count()} payers, {PayerService.objects.count()} services overridden into their lists."
+    )
