@@ -7,15 +7,18 @@ from core.validators import validate_multiline_text
 from patients.models import OsozCardStatus, Patient, osoz_card_number_normalise, validate_osoz_card_number
 
 
+class PatientSearchField(forms.CharField):
+    """The text of a patient search (selectors.patients_search), with the hint of what it matches; the patient list and
+    Kolejka oczekujących search the same way."""
+
+    def __init__(self, **kwargs):
+        hint = _("Nazwisko, PESEL, telefon lub numer karty OSOZ")
+        kwargs.setdefault("widget", forms.TextInput(attrs={"type": "search", "placeholder": hint}))
+        super().__init__(required=False, max_length=100, **kwargs)
+
+
 class PatientSearchForm(forms.Form):
-    q = forms.CharField(
-        label=_("Szukaj"),
-        required=False,
-        max_length=100,
-        widget=forms.TextInput(
-            attrs={"type": "search", "placeholder": _("Nazwisko, PESEL, telefon lub numer karty OSOZ")}
-        ),
-    )
+    q = PatientSearchField(label=_("Szukaj"))
 
 
 class PeselField(forms.CharField):

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from clinic.models import Cell, Employee, Location
 from core.time import WARSAW
 from core.validators import validate_multiline_text, validate_text
-from patients.forms import PatientCreateForm
+from patients.forms import PatientCreateForm, PatientSearchField
 from patients.models import Patient
 from scheduling import selectors
 from scheduling.models import (
@@ -254,20 +254,13 @@ class CalendarSettingsForm(forms.ModelForm):
 
 
 class QueueFilterForm(forms.Form):
-    """The queue's filters; `q`, a patient's name or PESEL, is only ever POSTed (queue_search)."""
+    """The queue's filters; `q`, a patient search as on the patient list, is only ever POSTed (queue_search)."""
 
     cell = forms.ModelChoiceField(label=_("Komórka"), queryset=Cell.objects.none(), required=False)
     category = forms.ChoiceField(
         label=_("Kategoria"), required=False, choices=[("", _("Wszystkie")), *WaitingCategory.choices]
     )
-    q = forms.CharField(
-        label=_("Pacjent"),
-        required=False,
-        max_length=100,
-        widget=forms.TextInput(
-            attrs={"type": "search", "placeholder": _("Nazwisko, PESEL, telefon lub numer karty OSOZ")}
-        ),
-    )
+    q = PatientSearchField(label=_("Pacjent"))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
