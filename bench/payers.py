@@ -7,21 +7,47 @@ service has a copy in every list).
    a constant number of queries (counted for 1 and 10 and 1,000 services); floor: one raw UPDATE of the same copies.
 10. The export of one payer's list (5,000 services, 2,000 of them overridden) to .xlsx: time and peak memory
     (tracemalloc); floor: one raw fetch of the same rows.
+11. „Wyślij cenniki do OSOZ” with all 20 lists (issue 16, benchmark 3), each step timed apart: the document built and
+    serialised (floor: the same rows by one raw query, written with lxml without the product's checks), signed
+    XAdES-BES with an RSA-2048 test qualified certificate (floor: parse, C14N, SHA-256 and one RSA signature),
+    PUT through the product's client to a sandbox process that verifies and keeps it (floor: the same body refused
+    415 by the same endpoint after authentication), and the sandbox's verification in this process on the same
+    bytes (floor: parse, C14N, SHA-256 and one RSA verification).
 
 The clinic of bench.data is not needed here; the price list is built once with bulk inserts."""
 
+import hashlib
+import statistics
+import tempfile
 import time
 import tracemalloc
+from collections.abc import Callable
+from datetime import datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding
+from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
 from django.db import connection
 from django.db.models import F
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+from lxml import etree
 
 from bench.data import Fill
+from bench.osoz import SandboxReader, connect, sandbox_start
+from clinic.selectors import clinic_get
+from core.time import warsaw
+from devtools.test_pki import pki_build
+from osoz_integration.selectors import connection_client, connection_get
+from osoz_sandbox.signatures import price_lists_verify
 from payers import services
 from payers.exports import payer_pricelist_workbook
 from payers.models import Payer, PayerService, Service, ServiceGroup
+from payers.pricelist_xml import NAMESPACE, pricelist_document_xml
+from payers.sending import pricelist_document_build
+from payers.signing import Pkcs12Signer
 
 SERVICES = 5_000
 GROUPS = 10
@@ -29,6 +55,10 @@ PAYERS = 20
 OVERRIDES = 2_000
 BULK = 1_000
 RUNS = 7
+# Benchmark 11: each send needs a document of its own (the sandbox answers a document it holds without keeping it
+# again), so every run builds, signs and sends one; the first of each step is the warm-up.
+SEND_RUNS = 5
+XMLDSIG = "http://www.w3.org/2000/09/xmldsig#"
 
 
 def _price_list() -> tuple[list[int], list[int]]:
@@ -192,3 +222,203 @@ def bench_payer_export(fill: Fill) -> dict:
         "detail": f"{result['count']} services, {result['overridden']} overridden, "
         f"{len(result['workbook']) / 1024:.0f} KiB file, peak memory {peak / 2**20:.1f} MiB",
     }
+
+
+def _each_timed(action: Callable, items: list) -> tuple[float, list]:
+    """action(item) for every item, the first call a warm-up: the median seconds of the others and every result."""
+    results, timings = [], []
+    for item in items:
+        started = time.perf_counter()
+        results.append(action(item))
+        timings.append(time.perf_counter() - started)
+    return statistics.median(timings[1:]), results
+
+
+def _parser() -> etree.XMLParser:
+    return etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
+
+
+def _c14n_digest(root: etree._Element) -> bytes:
+    return hashlib.sha256(etree.tostring(root, method="c14n")).digest()
+
+
+def _document_floor(*, entity_id: str, now: datetime) -> bytes:
+    """The document's rows by one raw query in its order, written with lxml: no ORM, no dataclasses, no checks."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT p.id, p.osoz_id, p.nip, p.name, g.id, g.name, c.id, c.service_id, c.name, c.price "
+            "FROM payers_payer p JOIN payers_payerservice c ON c.payer_id = p.id AND c.active "
+            "JOIN payers_service s ON s.id = c.service_id JOIN payers_servicegroup g ON g.id = s.group_id "
+            "WHERE p.osoz_id <> '' AND p.removed_on_osoz_at IS NULL "
+            "ORDER BY p.name, p.id, g.position, g.name, g.id, c.name"
+        )
+        rows = cursor.fetchall()
+    root = etree.Element(f"{{{NAMESPACE}}}PriceLists", nsmap={None: NAMESPACE})
+    root.set("Id", "pricelists-floor")
+    root.set("entity_id", entity_id)
+    root.set("currency", "PLN")
+    root.set("created_at", warsaw(now).isoformat(timespec="seconds"))
+    payer_node = group_node = last_payer = last_group = None
+    for payer_id, osoz_id, nip, payer_name, group_id, group_name, copy_id, service_id, name, price in rows:
+        if payer_id != last_payer:
+            payer_node = etree.SubElement(root, f"{{{NAMESPACE}}}Payer", id=str(payer_id), osoz_id=osoz_id)
+            if nip:
+                payer_node.set("nip", nip)
+            payer_node.set("name", payer_name)
+            last_payer, last_group = payer_id, None
+        if group_id != last_group:
+            group_node = etree.SubElement(payer_node, f"{{{NAMESPACE}}}Group", id=str(group_id), name=group_name)
+            last_group = group_id
+        etree.SubElement(
+            group_node,
+            f"{{{NAMESPACE}}}Service",
+            id=str(copy_id),
+            base_service_id=str(service_id),
+            name=name,
+            price=f"{price:.2f}",
+        )
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+
+
+def _step(name: str, seconds: float, floor_seconds: float, *, met: bool, detail: str, **figures) -> dict:
+    return {
+        "name": f"price lists 20x2,000: {name}",
+        "seconds": seconds,
+        "floor_seconds": floor_seconds,
+        "ratio": seconds / floor_seconds,
+        **figures,
+        "target": "none; times reported (issue 16)",
+        "met": met,
+        "detail": detail,
+    }
+
+
+def bench_pricelists_send(fill: Fill) -> list[dict]:
+    """Benchmark 11: one row per step, each beside its own floor."""
+    _price_list()
+    now = timezone.now()
+    # Around the real clock: the sandbox, another process, checks the certificate at the signing time. RSA, as most
+    # Polish qualified certificates are (test_pki's default EC key would flatter the signature and its check).
+    pki = pki_build(
+        seed="bench", key_type="rsa", valid_from=now - timedelta(days=30), valid_to=now + timedelta(days=335)
+    )
+    key = pki.signer_key
+    with tempfile.TemporaryDirectory(prefix="poradnia-bench-pricelists-") as folder:
+        sandbox = sandbox_start(folder)
+        reader = None
+        try:
+            connect(sandbox)
+            (Path(folder) / "osoz_sandbox_trusted_roots.pem").write_bytes(pki.root_pem)
+            entity_id = clinic_get().osoz_entity_id
+            runs = range(SEND_RUNS + 1)
+
+            # 1. Build: the two queries, the checked dataclasses, the bytes (their share timed apart as well).
+            serialised = []
+
+            def build(_run) -> tuple:
+                document = pricelist_document_build(entity_id=entity_id, now=timezone.now())
+                started = time.perf_counter()
+                document_xml = pricelist_document_xml(document)
+                serialised.append(time.perf_counter() - started)
+                return document, document_xml
+
+            build_seconds, built = _each_timed(build, runs)
+            serialise_seconds = statistics.median(serialised[1:])
+            build_floor, floor_xml = _each_timed(lambda _run: _document_floor(entity_id=entity_id, now=now), runs)
+            xml = built[-1][1]
+
+            # 2. Sign: a signer per document, as each sending asks for the certificate again (a signer signs once);
+            # opening the PKCS#12 file happens in the step before and is not timed.
+            signers = [(Pkcs12Signer(pki.pkcs12, pki.password), document_xml) for _document, document_xml in built]
+            sign_seconds, signed = _each_timed(lambda pair: pair[0].sign(pair[1]), signers)
+
+            def sign_floor(_run) -> None:
+                root = etree.fromstring(xml, parser=_parser())
+                key.sign(_c14n_digest(root), padding.PKCS1v15(), Prehashed(hashes.SHA256()))
+                etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+
+            sign_floor_seconds, _ = _each_timed(sign_floor, runs)
+            bare_seconds, _ = _each_timed(lambda _run: key.sign(xml, padding.PKCS1v15(), hashes.SHA256()), runs)
+
+            # 3. Send: every document once, through the client the outbox uses; the first also fetches the token.
+            with connection_client(connection_get()) as client:
+                send_seconds, answers = _each_timed(client.price_lists_put, signed)
+            reader = SandboxReader(sandbox.url)
+            body = signed[-1]
+
+            def send_floor(_run) -> int:
+                return reader.http.put(
+                    "/api/v1/price-lists", content=body, headers={"Content-Type": "text/plain"}
+                ).status_code
+
+            send_floor_seconds, floor_statuses = _each_timed(send_floor, runs)
+        finally:
+            if reader is not None:
+                reader.close()
+            sandbox.stop()
+
+    # 4. The sandbox's verification of the same signed bytes, here in this process.
+    verify_seconds, verified = _each_timed(
+        lambda _run: price_lists_verify(body, trusted_roots=[pki.root_pem], now=timezone.now()), runs
+    )
+    unsigned = etree.fromstring(body, parser=_parser())
+    unsigned.remove(unsigned.find(f"{{{XMLDSIG}}}Signature"))
+    floor_signature = key.sign(_c14n_digest(unsigned), padding.PKCS1v15(), Prehashed(hashes.SHA256()))
+
+    def verify_floor(_run) -> None:
+        root = etree.fromstring(body, parser=_parser())
+        root.remove(root.find(f"{{{XMLDSIG}}}Signature"))  # the enveloped-signature transform
+        digest = _c14n_digest(root)
+        key.public_key().verify(floor_signature, digest, padding.PKCS1v15(), Prehashed(hashes.SHA256()))
+
+    verify_floor_seconds, _ = _each_timed(verify_floor, runs)
+
+    services_count = sum(len(group.services) for payer in built[-1][0].payers for group in payer.groups)
+    payers_count = len(built[-1][0].payers)
+    expected = PAYERS * OVERRIDES
+    size_mb = len(body) / 1e6
+    accepted = all(answer.services == expected and answer.payers == PAYERS for answer in answers)
+    kept_apart = len({answer.document_id for answer in answers}) == len(answers)
+    what = f"{payers_count} payers, {services_count:,} services"
+    return [
+        _step(
+            "build",
+            build_seconds,
+            build_floor,
+            met=services_count == expected,
+            detail=f"{what}, {len(xml) / 1e6:.2f} MB unsigned, of which the XML {serialise_seconds * 1000:.0f} ms; "
+            f"floor: one raw query written with lxml, no checks ({len(floor_xml[-1]) / 1e6:.2f} MB)",
+            services=services_count,
+            payers=payers_count,
+            serialise_seconds=serialise_seconds,
+        ),
+        _step(
+            "sign",
+            sign_seconds,
+            sign_floor_seconds,
+            met=accepted,
+            detail=f"RSA-2048, {size_mb:.2f} MB signed; floor: parse, C14N, SHA-256, one RSA signature; a bare RSA "
+            f"signature of the bytes (SHA-256 and sign): {bare_seconds * 1000:.1f} ms",
+            bare_signature_seconds=bare_seconds,
+            document_mb=size_mb,
+        ),
+        _step(
+            "PUT to sandbox",
+            send_seconds,
+            send_floor_seconds,
+            met=accepted and kept_apart and set(floor_statuses) == {415},
+            detail=f"{SEND_RUNS} documents of {size_mb:.2f} MB, each verified and its {expected:,} entries kept "
+            f"(SQLite); {send_seconds - verify_seconds:.2f} s of it beyond the verification (step 4); floor: the "
+            "same body refused 415 by the same endpoint after authentication",
+            document_mb=size_mb,
+        ),
+        _step(
+            "sandbox verify",
+            verify_seconds,
+            verify_floor_seconds,
+            met=all(verification.services_count == expected for verification in verified),
+            detail=f"osoz_sandbox.signatures.price_lists_verify in this process on the same {size_mb:.2f} MB; floor: "
+            "parse, C14N, SHA-256, one RSA verification",
+            document_mb=size_mb,
+        ),
+    ]

@@ -28,6 +28,8 @@
    UPDATE of the same copies (bench/payers.py).
 10. A payer's price list of 5,000 services exported to .xlsx: time and peak memory; floor: one raw fetch of the same
     rows (bench/payers.py).
+11. The 20 payers' lists of 2,000 services sent to OSOZ, each step beside its floor: the document built, signed
+    XAdES-BES, PUT to the sandbox (its own process), and the sandbox's verification of the same bytes (bench/payers.py).
 
 It builds a throw-away database (Django's test database machinery), prints a table and writes bench/results.json.
 PostgreSQL comes from DATABASE_URL and Redis from REDIS_URL, each defaulting to the local server when it answers;
@@ -89,7 +91,7 @@ from bench.burst import bench_burst  # noqa: E402
 from bench.ingest_pages import bench_ingest_pages, bench_ingest_pages_sqlite  # noqa: E402
 from bench.osoz import bench_propagation  # noqa: E402
 from bench.osoz_bookings import bench_booking_lag, bench_ingest  # noqa: E402
-from bench.payers import bench_payer_export, bench_price_flow  # noqa: E402
+from bench.payers import bench_payer_export, bench_price_flow, bench_pricelists_send  # noqa: E402
 from scheduling.selectors import free_slots, window_bounds  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results.json"
@@ -284,7 +286,7 @@ def main() -> None:
             results.append(bench_burst(fill))
         else:
             print("Benchmark 8 needs PostgreSQL and Redis (set DATABASE_URL and REDIS_URL); skipped.")
-        results += [bench_price_flow(fill), bench_payer_export(fill)]
+        results += [bench_price_flow(fill), bench_payer_export(fill), *bench_pricelists_send(fill)]
     finally:
         teardown_databases(old_config, verbosity=0)
     report = {

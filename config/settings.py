@@ -88,6 +88,19 @@ CHANGE_LISTENERS = [
     "scheduling.live.calendar_broadcast",
 ]
 
+# The Unicode fonts printable documents (the sales document's PDF) are drawn with: Debian's fonts-dejavu-core, which
+# the image installs.
+PDF_FONT_PATH = env.str("PDF_FONT_PATH", default="/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
+PDF_FONT_BOLD_PATH = env.str("PDF_FONT_BOLD_PATH", default="/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf")
+
+# The sections the apps above scheduling add to an appointment's side panel in Kalendarz and to the visit, in this
+# order (scheduling.sections).
+APPOINTMENT_PANEL_SECTIONS = ["payers.sections.appointment_panel"]
+VISIT_SECTIONS = ["payers.sections.visit_services", "payers.sections.visit_referrals"]
+# The sections the apps above scheduling add to a schedule's edit page, checked and saved with it in one transaction
+# (scheduling.forms.ScheduleSection): the payer settings of a private schedule (SCH-4).
+SCHEDULE_SECTIONS = ["payers.schedule_offers.ScheduleOfferSection"]
+
 MIDDLEWARE = [
     "core.middleware.TrustedProxyMiddleware",
     "django.middleware.security.SecurityMiddleware",

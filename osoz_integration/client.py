@@ -212,6 +212,25 @@ class OsozClient:
         except interface.PayloadError as error:
             raise OsozTransientError(error.message, code="bad-response") from error
 
+    # --- Referrals (contract 1.4.0) -------------------------------------------------------------------------------
+
+    def booking_referrals_list(self, booking_id: str) -> interface.ReferralList:
+        """The referrals of an insurer's booking, both ways ("Skierowania otrzymane i wysyłane")."""
+        data = self._call("GET", f"{API}/bookings/{booking_id}/referrals")
+        try:
+            return interface.ReferralList.from_json(data)
+        except interface.PayloadError as error:
+            raise OsozTransientError(error.message, code="bad-response") from error
+
+    def referral_put(self, referral_id: str, referral: interface.SentReferral) -> interface.Referral:
+        """The clinic's referral of a visit, created or replaced (idempotent)."""
+        data = self._call("PUT", f"{API}/referrals/{referral_id}", json=referral.to_json())
+        try:
+            interface.contract_check("Referral", data)
+        except interface.PayloadError as error:
+            raise OsozTransientError(error.message, code="bad-response") from error
+        return interface.Referral.from_json(data)
+
     # --- Receiving bookings (part 2) -----------------------------------------------------------------------------
 
     def integration_put(self, endpoints: interface.IntegrationEndpoints) -> interface.PublicationResult:

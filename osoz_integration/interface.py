@@ -6,8 +6,9 @@ import functools
 import hashlib
 import json
 import uuid
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Self
 
@@ -129,6 +130,15 @@ class ScheduleAttributes(Payload):
 
 
 @dataclass(frozen=True)
+class PayerOffer(Payload):
+    """Payer settings of a private schedule (SCH-4): an OSOZ payer and the price-list groups offered to it, by the
+    ids the signed price lists give them."""
+
+    payer_id: str
+    service_group_ids: list[str]
+
+
+@dataclass(frozen=True)
 class Schedule(Payload):
     version: int
     doctor_id: str
@@ -140,6 +150,7 @@ class Schedule(Payload):
     requirement: str
     attributes: ScheduleAttributes
     znanylekarz_offer: bool
+    payers: list[PayerOffer]
     visible: bool
 
 
@@ -185,7 +196,13 @@ def resource_fingerprint(document: Location | Doctor | Schedule) -> str:
         data["specialisations"] = sorted(data["specialisations"], key=lambda item: item["code"])
         data["cell_ids"] = sorted(data["cell_ids"])
     else:
-        data["payers"] = []  # the product offers no payer settings (SCH-4 is the platform's default)
+        data["payers"] = sorted(
+            (
+                {"payer_id": offer["payer_id"], "service_group_ids": sorted(offer["service_group_ids"])}
+                for offer in data["payers"]
+            ),
+            key=lambda offer: offer["payer_id"],
+        )
     canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(canonical.encode()).hexdigest()
 
@@ -351,6 +368,23 @@ class PersonalData(Payload):
 
 
 @dataclass(frozen=True)
+class PayerOrder(Payload):
+    """Contract 1.4.0: what an insurer ordered with its booking (manual §12.1) — a service of its price list by the
+    id the signed document gave it, the price, the discount the insurer covers and the note for the visit."""
+
+    payer_id: str
+    service_id: str
+    service_name: str
+    price: str
+    discount_percent: int
+    note: str
+
+    @property
+    def amount(self) -> Decimal:
+        return Decimal(self.price)
+
+
+@dataclass(frozen=True)
 class Booking(Payload):
     booking_id: str
     status: str
@@ -370,11 +404,15 @@ class Booking(Payload):
     requirement_accepted: bool = False
     appointment_ref: str | None = None
     reason: str | None = None
+    payer_order: PayerOrder | None = None  # an insurer's booking (channel "insurer", contract 1.4.0)
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Self:
         contract_check("Booking", data)
-        return super().from_json(data)
+        booking = super().from_json(data)
+        if booking.payer_order is not None:
+            booking = replace(booking, payer_order=PayerOrder.from_json(booking.payer_order))
+        return booking
 
     @property
     def starts(self) -> datetime:
@@ -489,3 +527,43 @@ class PriceListsResult(Payload):
             signer=data["signer"],
             received_at=data["received_at"],
         )
+
+
+# --- Referrals (contract 1.4.0) ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Referral(Payload):
+    """A referral between an insurer and the clinic about an insurer booking, as the clinic sees it (§12.2)."""
+
+    referral_id: str
+    booking_id: str
+    direction: str  # received | sent
+    issued_on: str
+    valid_until: str
+    service_id: str | None
+    service_name: str
+    note: str
+    issued_by: str
+
+
+@dataclass(frozen=True)
+class ReferralList(Payload):
+    """GET /api/v1/bookings/{booking_id}/referrals, checked against the contract."""
+
+    referrals: list[Referral]
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Self:
+        contract_check("ReferralList", data)
+        return cls(referrals=[Referral.from_json(item) for item in data["referrals"]])
+
+
+@dataclass(frozen=True)
+class SentReferral(Payload):
+    """PUT /api/v1/referrals/{referral_id}: the clinic's referral of a visit (§12.2.1)."""
+
+    booking_id: str
+    issued_on: str
+    valid_until: str
+    service_id: str

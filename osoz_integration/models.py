@@ -71,6 +71,7 @@ class OutboxKind(models.TextChoices):
     SLOTS = "slots", _("wolne terminy lekarza")
     BOOKING = "booking", _("rezerwacja online")
     PRICE_LISTS = "pricelists", _("cenniki płatników")
+    REFERRALS = "referrals", _("skierowania wizyty płatnika")
 
 
 # Delivery order inside one drain: places first, then who works there, then when. OSOZ accepts any order, but
@@ -82,6 +83,7 @@ KIND_PRIORITY = {
     OutboxKind.SLOTS: 3,
     OutboxKind.BOOKING: 4,
     OutboxKind.PRICE_LISTS: 5,
+    OutboxKind.REFERRALS: 6,
 }
 
 

@@ -89,6 +89,7 @@ BUILDERS: dict[str, str] = {
     OutboxKind.SLOTS: "osoz_integration.publication.slots_document",
     OutboxKind.BOOKING: "osoz_integration.bookings_out.booking_command",
     OutboxKind.PRICE_LISTS: "osoz_integration.pricelists_out.pricelists_document",
+    OutboxKind.REFERRALS: "osoz_integration.referrals_out.referrals_document",
 }
 
 

@@ -25,6 +25,7 @@ from core.time import WARSAW
 from osoz_integration import interface, outbox
 from osoz_integration.client import OsozClient
 from osoz_integration.models import Connection, OutboxKind, OutboxMessage, outbox_key
+from payers.schedule_offers import schedule_offer_published
 from scheduling.models import Schedule
 from scheduling.selectors import free_slots, online_schedules
 
@@ -242,12 +243,15 @@ def doctor_document(employee_id: int, version: int) -> Document:
     )
 
 
-def _schedule_details(schedule: Schedule, offer: Promise) -> str:
-    return ", ".join([*(label.lower() for label in schedule.attribute_labels), str(offer)])
+def _schedule_details(schedule: Schedule, offer: Promise, payers: list[str]) -> str:
+    details = [*(label.lower() for label in schedule.attribute_labels), str(offer)]
+    if payers:
+        details.append(str(format_lazy(_("płatnicy OSOZ: {payers}"), payers=", ".join(payers))))
+    return ", ".join(details)
 
 
-# The schedule's attributes and its ZnanyLekarz offer as its audit lists them, worded when the audit text is rendered
-# (in its language).
+# The schedule's attributes, its ZnanyLekarz offer and its OSOZ payers as its audit lists them, worded when the audit
+# text is rendered (in its language).
 _schedule_details_lazy = lazy(_schedule_details, str)
 
 
@@ -256,6 +260,9 @@ def schedule_document(schedule_id: int, version: int) -> Document:
     visible = online_schedules(employee_id=schedule.employee_id).filter(pk=schedule.pk).exists()
     # OSZ-11: offered on ZnanyLekarz as ordinary visits, also "Możliwa telewizyta"; "Tylko telewizyta" never.
     znanylekarz = schedule.osoz_online and not schedule.televisit_only
+    # SCH-4: what the payer settings offer now; a payer gone from OSOZ, or a group left without its payer's
+    # overridden services, is left out rather than sent.
+    offered = schedule_offer_published(schedule=schedule)
     document = interface.Schedule(
         version=version,
         doctor_id=str(schedule.employee_id),
@@ -273,6 +280,10 @@ def schedule_document(schedule_id: int, version: int) -> Document:
             televisit_only=schedule.televisit_only,
         ),
         znanylekarz_offer=znanylekarz,
+        payers=[
+            interface.PayerOffer(payer_id=payer.osoz_id, service_group_ids=[str(group.pk) for group in groups])
+            for payer, groups in offered
+        ],
         visible=visible,
     )
     return Document(
@@ -282,7 +293,9 @@ def schedule_document(schedule_id: int, version: int) -> Document:
             _("harmonogram {schedule} ({details})"),
             schedule=schedule,
             details=_schedule_details_lazy(
-                schedule, _("oferowany w ZnanyLekarz") if znanylekarz else _("bez ZnanyLekarz")
+                schedule,
+                _("oferowany w ZnanyLekarz") if znanylekarz else _("bez ZnanyLekarz"),
+                [payer.name for payer, _groups in offered],
             ),
         ),
         withdrawn=format_lazy(_("harmonogram {schedule} – jego terminy nie są oferowane"), schedule=schedule),

@@ -18,7 +18,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
-from osoz_sandbox import bookings, faults, insurers, price_lists, selectors, services
+from osoz_sandbox import bookings, faults, insurers, price_lists, referrals, selectors, services
 from osoz_sandbox.contract import contract_text, parse_date, parse_timestamp, validate, validate_request_body
 from osoz_sandbox.models import ApiClient, Booking, Doctor, IdempotencyRecord, Location, Schedule
 from osoz_sandbox.problems import (
@@ -418,6 +418,44 @@ def booking_move(request: HttpRequest, entity, booking_id: str) -> HttpResponse:
 def payers_list(request: HttpRequest, entity) -> HttpResponse:
     """The insurers whose cooperation with the entity is active (Ubezpieczenia > Ubezpieczyciele)."""
     return JsonResponse(insurers.payers_state(entity))
+
+
+# --- Insurer bookings and referrals (contract 1.4.0) ------------------------------------------------------------------
+
+
+@endpoint("GET")
+def booking_referrals(request: HttpRequest, entity, booking_id: str) -> HttpResponse:
+    """The referrals of one of the entity's bookings, both directions, oldest first (manual §12.2)."""
+    try:
+        key = uuid.UUID(booking_id)
+    except ValueError:
+        # The contract answers an id that cannot exist as it answers an unknown one.
+        raise NotFound("Nie ma rezerwacji o tym identyfikatorze.") from None
+    booking = Booking.objects.filter(entity=entity, booking_id=key).first()
+    if booking is None:
+        raise NotFound("Nie ma rezerwacji o tym identyfikatorze.")
+    return JsonResponse(referrals.referral_list_document(booking))
+
+
+@endpoint("PUT")
+def referral(request: HttpRequest, entity, referral_id: str) -> HttpResponse:
+    """The clinic's referral of an insurer booking ("Skierowanie wysyłane", manual §12.2.1), idempotent."""
+    try:
+        key = uuid.UUID(referral_id)
+    except ValueError:
+        raise BadRequest("Identyfikator skierowania musi być UUID.") from None
+    data = json_body(request, "SentReferral")
+    booking = Booking.objects.filter(entity=entity, booking_id=uuid.UUID(data["booking_id"])).first()
+    if booking is None:
+        raise NotFound("Nie ma rezerwacji o tym identyfikatorze.")
+    saved = referrals.referral_put(
+        booking=booking,
+        referral_id=key,
+        issued_on=parse_date(data["issued_on"]),
+        valid_until=parse_date(data["valid_until"]),
+        service_id=data["service_id"],
+    )
+    return JsonResponse(referrals.referral_document(saved))
 
 
 def not_found(request: HttpRequest) -> HttpResponse:

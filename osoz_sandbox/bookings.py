@@ -1,7 +1,8 @@
-"""Bookings on the simulated platform (contract part 2): a patient books a published free slot under the Provider
-Service settings (Tabela 4); the personal data are sealed to the location's public key (OSZ-6); the clinic is asked
-synchronously, and every booking and patient cancellation is an event of the feed the clinic pulls. The clinic's
-own commands (accept, reject, cancel, move) arrive through the API."""
+"""Bookings on the simulated platform (contract part 2): a patient — or an insurer's call centre for its insured
+patient (contract 1.4.0, manual §12) — books a published free slot under the Provider Service settings (Tabela 4);
+the personal data are sealed to the location's public key (OSZ-6); the clinic is asked synchronously, and every
+booking and patient cancellation is an event of the feed the clinic pulls. The clinic's own commands (accept,
+reject, cancel, move) arrive through the API."""
 
 import base64
 import datetime
@@ -12,7 +13,7 @@ import os
 import re
 import secrets
 import uuid
-from dataclasses import dataclass, fields
+from dataclasses import asdict, dataclass, fields
 
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding
@@ -23,7 +24,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from stdnum.pl import pesel as stdnum_pesel
 
-from osoz_sandbox import notifications, selectors, webhooks
+from osoz_sandbox import insurers, notifications, price_lists, selectors, webhooks
 from osoz_sandbox.models import (
     ACTIVE_BOOKING_STATUSES,
     Booking,
@@ -33,11 +34,16 @@ from osoz_sandbox.models import (
     BookingKind,
     BookingStatus,
     Entity,
+    Insurer,
     Location,
+    PayerOrder,
+    PriceListEntry,
+    Referral,
+    ReferralDirection,
     Schedule,
 )
 from osoz_sandbox.problems import BookingStateConflict, field_error
-from osoz_sandbox.services import WARSAW, secret_hash
+from osoz_sandbox.services import secret_hash
 
 ENVELOPE_VERSION = 1
 ENVELOPE_ALGORITHM = "RSA-OAEP-256+A256GCM"
@@ -46,6 +52,8 @@ PHONE_PATTERN = re.compile(r"^\+?[0-9 ()-]{9,20}$")
 MAX_NOTE = 2000
 MAX_REASON = 500
 MAX_NAME = 100
+# The insurer's own words follow the service, price and discount in the visit's note (PayerOrder.note, 2,000 at most).
+MAX_INSURER_NOTE = 1000
 SLOT_TAKEN = "Ten termin został właśnie zarezerwowany przez kogoś innego. Prosimy wybrać inny."
 
 
@@ -58,8 +66,40 @@ class BookingRefused(Exception):
 
 
 @dataclass(frozen=True)
+class ReferralRequest:
+    """A referral an insurer issues with its booking ("skierowanie otrzymane" for the clinic, manual §12.2)."""
+
+    issued_on: datetime.date
+    valid_until: datetime.date
+    service_id: str
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class PayerOrderRequest:
+    """What an insurer's call centre orders with its booking (manual §12.1): a service of its price list in force
+    by its id in the signed document, the share it covers and its note; optionally a referral."""
+
+    payer_id: str
+    service_id: str
+    discount_percent: int
+    note: str = ""
+    referral: ReferralRequest | None = None
+
+    @classmethod
+    def from_json(cls, data: dict) -> "PayerOrderRequest":
+        values = dict(data)
+        if values.get("referral"):
+            referral = dict(values["referral"])
+            for name in ("issued_on", "valid_until"):
+                referral[name] = datetime.date.fromisoformat(referral[name])
+            values["referral"] = ReferralRequest(**referral)
+        return cls(**values)
+
+
+@dataclass(frozen=True)
 class BookingRequest:
-    """What a patient entered in the booking form."""
+    """What a patient entered in the booking form, or an insurer's call centre in its own (with `payer_order`)."""
 
     entity: Entity
     doctor_id: str
@@ -76,6 +116,7 @@ class BookingRequest:
     patient_note: str = ""
     requirement_accepted: bool = False
     channel: str = BookingChannel.LEKARZEBEZKOLEJKI
+    payer_order: PayerOrderRequest | None = None
 
     def to_json(self) -> dict:
         """JSON-ready data (PendingRegistration keeps it); the entity is stored by its entity_id."""
@@ -86,6 +127,7 @@ class BookingRequest:
             birth_date=self.birth_date.isoformat() if self.birth_date else None,
             kind=str(self.kind),
             channel=str(self.channel),
+            payer_order=json.loads(json.dumps(asdict(self.payer_order), default=str)) if self.payer_order else None,
         )
         return data
 
@@ -96,6 +138,8 @@ class BookingRequest:
         values["starts_at"] = datetime.datetime.fromisoformat(values["starts_at"])
         if values.get("birth_date"):
             values["birth_date"] = datetime.date.fromisoformat(values["birth_date"])
+        if values.get("payer_order"):
+            values["payer_order"] = PayerOrderRequest.from_json(values["payer_order"])
         return cls(entity=entity, **values)
 
 
@@ -136,23 +180,94 @@ class _Checked:
     pesel: str
     card: str
     note: str
+    order: "_CheckedOrder | None"
 
 
-def _offered_slot(request: BookingRequest, entity: Entity) -> selectors.OfferedSlot:
-    if not entity.online_registration:
-        raise BookingRefused("Ta placówka nie prowadzi obecnie rejestracji on-line.")
-    card = selectors.patient_doctor(entity_id=entity.entity_id, doctor_id=request.doctor_id)
+@dataclass(frozen=True)
+class _CheckedOrder:
+    insurer: Insurer
+    service: PriceListEntry
+    discount_percent: int
+    note: str
+    referral: ReferralRequest | None
+    referral_service: PriceListEntry | None
+
+
+def _insurer(request: BookingRequest, entity: Entity) -> Insurer | None:
+    """The insurer of a call-centre booking, which the clinic must take bookings from; None for a patient's."""
+    if request.payer_order is None:
+        if request.channel == BookingChannel.INSURER:
+            raise ValueError("An insurer's booking needs its payer_order.")
+        return None
+    insurer = Insurer.objects.filter(osoz_id=request.payer_order.payer_id).first()
+    if insurer is None:
+        raise BookingRefused("Nie ma takiego ubezpieczyciela w katalogu OSOZ.")
+    if not insurers.callcentre_open(entity=entity, insurer=insurer):
+        raise BookingRefused(f"Ta placówka nie przyjmuje obecnie rezerwacji on-line od ubezpieczyciela {insurer.name}.")
+    return insurer
+
+
+def _offered_slot(request: BookingRequest, entity: Entity, insurer: Insurer | None) -> selectors.OfferedSlot:
+    if insurer is None:
+        if not entity.online_registration:
+            raise BookingRefused("Ta placówka nie prowadzi obecnie rejestracji on-line.")
+        card = selectors.patient_doctor(entity_id=entity.entity_id, doctor_id=request.doctor_id)
+    else:
+        card = selectors.insurer_doctor(entity=entity, doctor_id=request.doctor_id, payer_id=insurer.osoz_id)
     if card is None:
         raise BookingRefused("Ten lekarz nie przyjmuje obecnie rejestracji on-line.")
-    starts_at = request.starts_at
-    if starts_at.tzinfo is None:
+    if insurer is not None and request.schedule_id not in selectors.offered_schedules(card):
+        raise BookingRefused(f"Placówka nie udostępnia tego harmonogramu ubezpieczycielowi {insurer.name}.")
+    if request.starts_at.tzinfo is None:
         raise BookingRefused("Nieprawidłowy termin wizyty.")
-    # The patient's timetable decides what is offered: visibility, validity, first free slot, slots already held.
-    day = selectors.doctor_timetable(card, date_from=starts_at.astimezone(WARSAW).date(), days=1)[0]
-    for offered in day.slots:
-        if offered.schedule.schedule_id == request.schedule_id and offered.starts_at == starts_at:
-            return offered
-    raise BookingRefused("Wybrany termin nie jest już dostępny. Prosimy wybrać inny.")
+    # The card's timetable decides what is offered: visibility, validity, first free slot, slots already held.
+    offered = selectors.offered_slot(card, schedule_id=request.schedule_id, starts_at=request.starts_at)
+    if offered is None:
+        raise BookingRefused("Wybrany termin nie jest już dostępny. Prosimy wybrać inny.")
+    return offered
+
+
+def _order_checked(order: PayerOrderRequest, insurer: Insurer, schedule: Schedule) -> _CheckedOrder:
+    """The order against the clinic's price lists in force: the service from the insurer's list and of the groups
+    the schedule offers it; the referral's service from the same list."""
+    entity = schedule.entity
+    service = price_lists.payer_service(
+        entity=entity,
+        payer_id=insurer.osoz_id,
+        service_id=order.service_id,
+        group_ids=schedule.payer_group_ids(insurer.osoz_id),
+    )
+    if service is None:
+        raise BookingRefused(
+            "Wybierz usługę z cennika ubezpieczyciela obowiązującego w tej placówce, z grup udostępnionych w tym "
+            "harmonogramie."
+        )
+    if not 0 <= order.discount_percent <= 100:
+        raise BookingRefused("Zniżka musi mieścić się w zakresie 0–100%.")
+    note = order.note.strip()
+    if len(note) > MAX_INSURER_NOTE:
+        raise BookingRefused(f"Uwagi ubezpieczyciela mogą mieć najwyżej {MAX_INSURER_NOTE} znaków.")
+    referral, referral_service = order.referral, None
+    if referral is not None:
+        if referral.valid_until < referral.issued_on:
+            raise BookingRefused("Data ważności skierowania nie może być wcześniejsza niż data jego wystawienia.")
+        if referral.issued_on > timezone.localdate():
+            raise BookingRefused("Data wystawienia skierowania nie może być z przyszłości.")
+        referral_service = price_lists.payer_service(
+            entity=entity, payer_id=insurer.osoz_id, service_id=referral.service_id
+        )
+        if referral_service is None:
+            raise BookingRefused("Wybierz usługę skierowania z cennika ubezpieczyciela obowiązującego w tej placówce.")
+        if len(referral.note.strip()) > MAX_NOTE:
+            raise BookingRefused(f"Uwagi do skierowania mogą mieć najwyżej {MAX_NOTE} znaków.")
+    return _CheckedOrder(
+        insurer=insurer,
+        service=service,
+        discount_percent=order.discount_percent,
+        note=note,
+        referral=referral,
+        referral_service=referral_service,
+    )
 
 
 def _kind(request: BookingRequest, offered: selectors.OfferedSlot) -> str:
@@ -165,8 +280,10 @@ def _kind(request: BookingRequest, offered: selectors.OfferedSlot) -> str:
 
 
 def _checked(request: BookingRequest, entity: Entity) -> _Checked:
-    offered = _offered_slot(request, entity)
+    insurer = _insurer(request, entity)
+    offered = _offered_slot(request, entity, insurer)
     schedule = offered.schedule
+    order = None if insurer is None else _order_checked(request.payer_order, insurer, schedule)
     kind = _kind(request, offered)
     if schedule.requirement and not request.requirement_accepted:
         raise BookingRefused("Aby umówić wizytę, zaakceptuj warunki wizyt podane przez placówkę.")
@@ -181,19 +298,20 @@ def _checked(request: BookingRequest, entity: Entity) -> _Checked:
     except ValidationError:
         raise BookingRefused("Podaj poprawny adres e-mail.") from None
     phone = request.phone.strip()
-    if entity.phone_required and not phone:
+    # The call centre identifies the insured by PESEL and reaches them by phone, whatever the clinic asks patients.
+    if (entity.phone_required or order) and not phone:
         raise BookingRefused("Podaj numer telefonu.")
     if phone and (not PHONE_PATTERN.match(phone) or sum(c.isdigit() for c in phone) < 9):
         raise BookingRefused("Numer telefonu jest nieprawidłowy.")
     pesel = request.pesel.strip()
-    if entity.pesel_required and not pesel:
+    if (entity.pesel_required or order) and not pesel:
         raise BookingRefused("Podaj numer PESEL.")
     if pesel and not pesel_valid(pesel):
         raise BookingRefused("Numer PESEL jest nieprawidłowy.")
     if request.birth_date and request.birth_date > timezone.localdate():
         raise BookingRefused("Data urodzenia nie może być z przyszłości.")
     card = card_normalise(request.osoz_card_number)
-    if not card and not entity.booking_without_card:
+    if not card and not entity.booking_without_card and order is None:
         raise BookingRefused("Ta placówka przyjmuje rezerwacje on-line tylko od pacjentów z Kartą Zdrowia Pacjenta.")
     if card and not CARD_PATTERN.match(card):
         raise BookingRefused("Numer Karty Zdrowia Pacjenta (karty OSOZ) ma 18 znaków: cyfry i litery.")
@@ -214,6 +332,7 @@ def _checked(request: BookingRequest, entity: Entity) -> _Checked:
         pesel=pesel,
         card=card,
         note=note,
+        order=order,
     )
 
 
@@ -256,9 +375,39 @@ def _event_record(booking: Booking, event_type: str) -> BookingEvent:
     )
 
 
+def _order_record(booking: Booking, order: _CheckedOrder) -> None:
+    """The insurer's order and its referral, kept with the booking (in its transaction) before the feed's event, so
+    that the Booking document of the event and of the approval call carries the order."""
+    PayerOrder.objects.create(
+        booking=booking,
+        insurer=order.insurer,
+        service_id=order.service.service_id,
+        service_name=order.service.name,
+        price=order.service.price,
+        discount_percent=order.discount_percent,
+        insurer_note=order.note,
+    )
+    if order.referral is not None:
+        now = timezone.now()
+        Referral.objects.create(
+            booking=booking,
+            referral_id=uuid.uuid4(),
+            direction=ReferralDirection.RECEIVED,
+            issued_on=order.referral.issued_on,
+            valid_until=order.referral.valid_until,
+            service_id=order.referral_service.service_id,
+            service_name=order.referral_service.name,
+            note=order.referral.note.strip(),
+            issued_by=order.insurer.name,
+            created_at=now,
+            updated_at=now,
+        )
+
+
 def booking_create(request: BookingRequest) -> tuple[Booking, str]:
-    """Book a free slot for a patient; returns the booking (accepted, rejected or pending after the clinic's
-    synchronous answer) and the plain token of its cancellation link. Raises BookingRefused."""
+    """Book a free slot for a patient, or for an insurer's insured with its order; returns the booking (accepted,
+    rejected or pending after the clinic's synchronous answer) and the plain token of its cancellation link. Raises
+    BookingRefused."""
     entity = Entity.objects.get(pk=request.entity.pk)
     checked = _checked(request, entity)
     token = secrets.token_urlsafe(32)
@@ -290,7 +439,7 @@ def booking_create(request: BookingRequest) -> tuple[Booking, str]:
             booking = Booking.objects.create(
                 booking_id=uuid.uuid4(),
                 entity=entity,
-                channel=request.channel,
+                channel=BookingChannel.INSURER if checked.order else request.channel,
                 doctor_id=request.doctor_id,
                 schedule_id=checked.schedule.schedule_id,
                 location_unit_number=checked.location.unit_number,
@@ -311,6 +460,8 @@ def booking_create(request: BookingRequest) -> tuple[Booking, str]:
                 status=BookingStatus.PENDING,
                 created_at=timezone.now(),
             )
+            if checked.order is not None:
+                _order_record(booking, checked.order)
             event = _event_record(booking, BookingEventType.CREATED)
             # Held back while the clinic is asked, so the nudge does not race the synchronous answer.
             hold = webhooks.TIMEOUT_SECONDS * 2 + 5 if entity.booking_approval_url else 0

@@ -1,13 +1,24 @@
 """Forms of the Provider Service pages (Tabela 4 settings, widgets, the insurers of §10), the patient site (search,
-booking, cancellation) and the fault simulation page."""
+booking, cancellation), the insurer's call centre (§12) and the fault simulation page."""
 
+import datetime
 import re
 
 from django import forms
 from django.utils import timezone
+from stdnum.pl import pesel as stdnum_pesel
 
 from osoz_sandbox import bookings, faults, insurers
-from osoz_sandbox.models import BookingKind, Doctor, Entity, FaultSettings, Widget
+from osoz_sandbox.models import (
+    BookingChannel,
+    BookingKind,
+    Doctor,
+    Entity,
+    FaultSettings,
+    Insurer,
+    PriceListEntry,
+    Widget,
+)
 from osoz_sandbox.selectors import TELEVISIT, OfferedSlot
 
 DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$")
@@ -341,6 +352,187 @@ class BookingForm(forms.Form):
             patient_note=data["patient_note"],
             requirement_accepted=bool(data.get("requirement_accepted")),
             channel=channel,
+        )
+
+
+REFERRAL_DAYS = 30
+
+
+def _service_choices(services: list[PriceListEntry]) -> list[tuple[str, str]]:
+    return [("", "— wybierz usługę —")] + [
+        (entry.service_id, f"{entry.name} – {entry.price} zł ({entry.group_name})") for entry in services
+    ]
+
+
+class CallCentreBookingForm(forms.Form):
+    """Infolinia ubezpieczyciela: the insured patient's data for one offered slot, the service ordered from the
+    insurer's price list with the discount it covers (manual §12.1), and optionally a referral issued with the booking
+    (§12.2). The platform checks it all again when booking (bookings.booking_create)."""
+
+    requirement_accepted = forms.BooleanField(
+        label="Pacjent zgadza się na warunki wizyt",
+        error_messages={"required": "Pacjent musi zaakceptować warunki wizyt podane przez placówkę."},
+    )
+    kind = forms.ChoiceField(
+        label="Rodzaj wizyty",
+        widget=forms.RadioSelect,
+        choices=[(BookingKind.VISIT, "Wizyta w placówce"), (BookingKind.TELEVISIT, "Telewizyta (wizyta on-line)")],
+        initial=BookingKind.VISIT,
+        error_messages={"required": "Wybierz rodzaj wizyty."},
+    )
+    first_name = forms.CharField(label="Imię", max_length=bookings.MAX_NAME, error_messages={"required": "Podaj imię."})
+    last_name = forms.CharField(
+        label="Nazwisko", max_length=bookings.MAX_NAME, error_messages={"required": "Podaj nazwisko."}
+    )
+    pesel = forms.CharField(
+        label="PESEL",
+        max_length=11,
+        error_messages={"required": "Podaj numer PESEL ubezpieczonego."},
+        widget=forms.TextInput(attrs={"inputmode": "numeric"}),
+    )
+    email = forms.EmailField(
+        label="Adres e-mail",
+        max_length=254,
+        error_messages={"required": "Podaj adres e-mail pacjenta.", "invalid": "Podaj poprawny adres e-mail."},
+    )
+    phone = forms.CharField(
+        label="Numer telefonu",
+        max_length=40,
+        error_messages={"required": "Podaj numer telefonu pacjenta."},
+        widget=forms.TextInput(attrs={"type": "tel"}),
+    )
+    service_id = forms.ChoiceField(
+        label="Usługa",
+        help_text="Z cennika ubezpieczyciela obowiązującego w placówce, z grup udostępnionych w tym harmonogramie.",
+        error_messages={
+            "required": "Wybierz usługę z cennika ubezpieczyciela.",
+            "invalid_choice": "Wybierz usługę z cennika ubezpieczyciela.",
+        },
+    )
+    discount_percent = forms.IntegerField(
+        label="Zniżka (%)",
+        min_value=0,
+        max_value=100,
+        help_text="Część ceny usługi, którą pokrywa ubezpieczyciel: 100 – całość, 0 – płaci pacjent.",
+        error_messages={
+            "required": "Podaj zniżkę (0–100%).",
+            "invalid": "Zniżka musi być liczbą całkowitą.",
+            # Formatted with the validator's params, so the per cent sign is doubled.
+            "min_value": "Zniżka musi mieścić się w zakresie 0–100%%.",
+            "max_value": "Zniżka musi mieścić się w zakresie 0–100%%.",
+        },
+    )
+    note = forms.CharField(
+        label="Uwagi dla placówki",
+        required=False,
+        max_length=bookings.MAX_INSURER_NOTE,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    referral_wanted = forms.BooleanField(label="Wystaw skierowanie", required=False)
+    referral_issued_on = forms.DateField(
+        label="Data wystawienia",
+        required=False,
+        error_messages={"invalid": "Podaj datę w formacie RRRR-MM-DD."},
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    referral_valid_until = forms.DateField(
+        label="Data ważności",
+        required=False,
+        error_messages={"invalid": "Podaj datę w formacie RRRR-MM-DD."},
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    referral_service_id = forms.ChoiceField(
+        label="Usługa skierowania",
+        required=False,
+        error_messages={"invalid_choice": "Wybierz usługę skierowania z cennika ubezpieczyciela."},
+    )
+    referral_note = forms.CharField(
+        label="Uwagi do skierowania",
+        required=False,
+        max_length=bookings.MAX_NOTE,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    def __init__(self, *args, offered: OfferedSlot, services: list, referral_services: list, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.offered = offered
+        if not offered.schedule.requirement:
+            del self.fields["requirement_accepted"]
+        if len(offered.kinds) < 2:
+            del self.fields["kind"]
+        self.fields["service_id"].choices = _service_choices(services)
+        self.fields["referral_service_id"].choices = _service_choices(referral_services)
+        today = timezone.localdate()
+        self.initial.setdefault("referral_issued_on", today)
+        self.initial.setdefault("referral_valid_until", today + datetime.timedelta(days=REFERRAL_DAYS))
+
+    @property
+    def fixed_kind(self) -> str:
+        return BookingKind.TELEVISIT if self.offered.kinds == (TELEVISIT,) else BookingKind.VISIT
+
+    def clean_pesel(self):
+        pesel = self.cleaned_data["pesel"].strip()
+        if not bookings.pesel_valid(pesel):
+            raise forms.ValidationError("Numer PESEL jest nieprawidłowy – sprawdź 11 cyfr.")
+        return pesel
+
+    def clean_phone(self):
+        phone = self.cleaned_data["phone"].strip()
+        if not bookings.PHONE_PATTERN.match(phone) or sum(c.isdigit() for c in phone) < 9:
+            raise forms.ValidationError("Podaj numer telefonu: co najmniej 9 cyfr, np. 601 234 567.")
+        return phone
+
+    def clean(self):
+        cleaned = super().clean()
+        if not cleaned.get("referral_wanted"):
+            return cleaned
+        issued_on, valid_until = cleaned.get("referral_issued_on"), cleaned.get("referral_valid_until")
+        required = {
+            "referral_issued_on": "Podaj datę wystawienia skierowania.",
+            "referral_valid_until": "Podaj datę ważności skierowania.",
+            "referral_service_id": "Wybierz usługę skierowania z cennika ubezpieczyciela.",
+        }
+        for name, message in required.items():
+            if not cleaned.get(name) and name not in self.errors:
+                self.add_error(name, message)
+        if issued_on and issued_on > timezone.localdate():
+            self.add_error("referral_issued_on", "Data wystawienia skierowania nie może być z przyszłości.")
+        if issued_on and valid_until and valid_until < issued_on:
+            self.add_error("referral_valid_until", "Data ważności nie może być wcześniejsza niż data wystawienia.")
+        return cleaned
+
+    def booking_request(self, *, insurer: Insurer) -> bookings.BookingRequest:
+        data = self.cleaned_data
+        referral = None
+        if data["referral_wanted"]:
+            referral = bookings.ReferralRequest(
+                issued_on=data["referral_issued_on"],
+                valid_until=data["referral_valid_until"],
+                service_id=data["referral_service_id"],
+                note=data["referral_note"].strip(),
+            )
+        schedule = self.offered.schedule
+        return bookings.BookingRequest(
+            entity=schedule.entity,
+            doctor_id=schedule.doctor_id,
+            schedule_id=schedule.schedule_id,
+            starts_at=self.offered.starts_at,
+            kind=data.get("kind") or self.fixed_kind,
+            first_name=data["first_name"].strip(),
+            last_name=data["last_name"].strip(),
+            email=data["email"],
+            phone=data["phone"],
+            pesel=data["pesel"],
+            birth_date=stdnum_pesel.get_birth_date(data["pesel"]),
+            requirement_accepted=bool(data.get("requirement_accepted")),
+            channel=BookingChannel.INSURER,
+            payer_order=bookings.PayerOrderRequest(
+                payer_id=insurer.osoz_id,
+                service_id=data["service_id"],
+                discount_percent=data["discount_percent"],
+                note=data["note"].strip(),
+                referral=referral,
+            ),
         )
 
 

@@ -98,6 +98,21 @@ def active_insurers(entity: Entity) -> list[Insurer]:
     )
 
 
+def callcentre_entities(insurer: Insurer):
+    """The clinics where the insurer's call centre may book: cooperation active, its Rejestracja on-line switched on,
+    and Stan usługi dla Ubezpieczycieli (Rejestracja on-line) on."""
+    return Entity.objects.filter(
+        insurers_online_registration=True,
+        cooperations__insurer=insurer,
+        cooperations__status=CooperationStatus.ACTIVE,
+        cooperations__online_registration=True,
+    ).order_by("name", "entity_id")
+
+
+def callcentre_open(*, entity: Entity, insurer: Insurer) -> bool:
+    return callcentre_entities(insurer).filter(pk=entity.pk).exists()
+
+
 def payers_state(entity: Entity) -> dict:
     """The contract's PayerList."""
     return {

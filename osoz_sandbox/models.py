@@ -271,6 +271,14 @@ class Schedule(Versioned):
     def attribute_labels(self) -> list[str]:
         return [str(self._meta.get_field(name).verbose_name) for name in self.ATTRIBUTE_NAMES if getattr(self, name)]
 
+    def payer_group_ids(self, payer_id: str) -> list[str] | None:
+        """The price-list groups this schedule offers the payer (PayerOffer.service_group_ids), or None when the
+        schedule is not shared with it."""
+        for offer in self.payers:
+            if offer.get("payer_id") == payer_id:
+                return [str(group_id) for group_id in offer.get("service_group_ids", [])]
+        return None
+
 
 class SlotDay(models.Model):
     """One doctor-day of free slots and the version of the snapshot that last wrote it (the per-day guard)."""
@@ -353,6 +361,7 @@ class BookingChannel(models.TextChoices):
     WIDGET = "widget", "Widget na stronie placówki"
     ZNANYLEKARZ = "znanylekarz", "ZnanyLekarz.pl"
     CALLCENTER = "callcenter", "CallCenter"
+    INSURER = "insurer", "Ubezpieczyciel"
 
 
 class BookingKind(models.TextChoices):
@@ -640,6 +649,7 @@ class PriceListEntry(models.Model):
     submission = models.ForeignKey(PriceListSubmission, on_delete=models.CASCADE, related_name="entries")
     payer_osoz_id = models.CharField("Identyfikator płatnika", max_length=64, db_index=True)
     payer_name = models.CharField("Płatnik", max_length=200)
+    group_id = models.CharField("Id grupy", max_length=20, blank=True)
     group_name = models.CharField("Grupa", max_length=200)
     service_id = models.CharField("Id usługi", max_length=20)
     base_service_id = models.CharField("Id usługi bazowej", max_length=20)
@@ -651,3 +661,83 @@ class PriceListEntry(models.Model):
 
     def __str__(self):
         return self.name
+
+
+# --- Insurer bookings and referrals (manual §12, contract 1.4.0) ----------------------------------------------------
+
+
+class PayerOrder(models.Model):
+    """What an insurer's call centre ordered with its booking (manual §12.1): one service of its price list in force,
+    at the price the clinic signed, and the share of it the insurer covers („zniżka”)."""
+
+    booking = models.OneToOneField(Booking, on_delete=models.CASCADE, related_name="payer_order")
+    insurer = models.ForeignKey(Insurer, on_delete=models.PROTECT, related_name="orders")
+    service_id = models.CharField("Id usługi", max_length=20)
+    service_name = models.CharField("Usługa", max_length=300)
+    price = models.DecimalField("Cena brutto", max_digits=10, decimal_places=2)
+    discount_percent = models.PositiveSmallIntegerField("Zniżka (%)")
+    insurer_note = models.TextField("Uwagi ubezpieczyciela", blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(discount_percent__lte=100), name="osoz_sandbox_payer_order_discount"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.insurer.short_name}: {self.service_name}"
+
+    @property
+    def price_text(self) -> str:
+        """The price as the visit's note shows it (manual §12.1, "100.0zł"): at least one decimal, no trailing
+        zeros, the way Mediporta prints a price."""
+        text = f"{self.price.normalize():f}"
+        return text if "." in text else f"{text}.0"
+
+    @property
+    def note(self) -> str:
+        """The note of the visit (manual §12.1): "Konsultacja lekarza dermatologa: 100.0zł - zniżka: 50%;", then the
+        insurer's own words, if any."""
+        note = f"{self.service_name}: {self.price_text}zł - zniżka: {self.discount_percent}%;"
+        return f"{note} {self.insurer_note}" if self.insurer_note else note
+
+
+class ReferralDirection(models.TextChoices):
+    """As the clinic sees it (manual §12.2)."""
+
+    RECEIVED = "received", "Skierowanie otrzymane"
+    SENT = "sent", "Skierowanie wysyłane"
+
+
+class Referral(models.Model):
+    """A referral between an insurer and the clinic about an insurer booking (manual §12.2): received ones the
+    insurer issues with its booking, the one sent the clinic issues for the visit (PUT /api/v1/referrals/{id})."""
+
+    booking = models.ForeignKey(Booking, on_delete=models.CASCADE, related_name="referrals")
+    referral_id = models.UUIDField(unique=True)
+    direction = models.CharField(max_length=10, choices=ReferralDirection.choices)
+    issued_on = models.DateField("Data wystawienia")
+    valid_until = models.DateField("Data ważności")
+    # Empty when the referral names no service (the contract's null).
+    service_id = models.CharField("Id usługi", max_length=20, blank=True)
+    service_name = models.CharField("Usługa", max_length=300, blank=True)
+    note = models.TextField("Uwagi", blank=True)
+    issued_by = models.CharField("Wystawił", max_length=200)
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        constraints = [
+            # "W widoku wizyty można dodać tylko jedno skierowanie wysyłane" (§12.2.1).
+            models.UniqueConstraint(
+                fields=["booking"], condition=models.Q(direction="sent"), name="osoz_sandbox_referral_one_sent"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(valid_until__gte=models.F("issued_on")), name="osoz_sandbox_referral_validity"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_direction_display()} {self.referral_id}"

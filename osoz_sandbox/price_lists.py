@@ -67,6 +67,7 @@ def _keep(entity: Entity, xml: bytes, verified: VerifiedPriceLists) -> PriceList
             submission=submission,
             payer_osoz_id=payer.osoz_id,
             payer_name=payer.name,
+            group_id=service.group_id,
             group_name=service.group_name,
             service_id=service.id,
             base_service_id=service.base_service_id,
@@ -88,3 +89,24 @@ def price_lists_summary(submission: PriceListSubmission) -> dict:
         "signer": submission.signer,
         "received_at": timezone.localtime(submission.received_at).isoformat(timespec="seconds"),
     }
+
+
+def _payer_entries(*, entity: Entity, payer_id: str, group_ids: list[str] | None):
+    submission = PriceListSubmission.objects.filter(entity=entity).first()
+    if submission is None:
+        return PriceListEntry.objects.none()
+    entries = submission.entries.filter(payer_osoz_id=payer_id)
+    return entries if group_ids is None else entries.filter(group_id__in=group_ids)
+
+
+def payer_services(*, entity: Entity, payer_id: str, group_ids: list[str] | None = None) -> list[PriceListEntry]:
+    """The services of one payer's list in the clinic's price lists in force (its newest accepted document), only
+    those of `group_ids` when given (a schedule's PayerOffer.service_group_ids)."""
+    return list(_payer_entries(entity=entity, payer_id=payer_id, group_ids=group_ids))
+
+
+def payer_service(
+    *, entity: Entity, payer_id: str, service_id: str, group_ids: list[str] | None = None
+) -> PriceListEntry | None:
+    """One service of the payer's list in force, by its id in the signed document."""
+    return _payer_entries(entity=entity, payer_id=payer_id, group_ids=group_ids).filter(service_id=service_id).first()

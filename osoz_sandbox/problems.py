@@ -105,6 +105,14 @@ class BookingStateConflict(Problem):
         return {"booking": self.booking}
 
 
+class ReferralExists(Problem):
+    """Contract 1.4.0: the booking already has the clinic's referral under another id, or the id is taken."""
+
+    status = 409
+    code = "referral-exists"
+    title = "Referral exists"
+
+
 class UnsupportedMediaType(Problem):
     status = 415
     code = "unsupported-media-type"

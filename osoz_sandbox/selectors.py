@@ -1,5 +1,6 @@
 """Reads of the simulated platform: the API's view of published resources, and the one place that decides what a
-patient may see (Provider Service settings, Dostęp rejestracji, visibility, schedule attributes, first free slot)."""
+patient — or an insurer's call centre — may see (Provider Service settings, Dostęp rejestracji, visibility, schedule
+attributes and payers, first free slot)."""
 
 import base64
 import binascii
@@ -17,11 +18,13 @@ from osoz_sandbox.models import (
     AccessToken,
     ApiClient,
     Booking,
+    BookingChannel,
     BookingEvent,
     Doctor,
     DoctorAccess,
     Entity,
     Location,
+    PayerOrder,
     Schedule,
     Slot,
     SlotDay,
@@ -29,6 +32,7 @@ from osoz_sandbox.models import (
 from osoz_sandbox.services import MAX_SLOT_RANGE_DAYS, WARSAW, secret_hash
 
 PATIENT_ACCESS = (DoctorAccess.PATIENT, DoctorAccess.ALL)
+INSURER_ACCESS = (DoctorAccess.INSURER_CALLCENTER, DoctorAccess.ALL)
 VISIT, TELEVISIT = "Wizyta", "Telewizyta"
 
 
@@ -247,8 +251,12 @@ class Place:
 
 @dataclass
 class DoctorCard:
+    """A doctor as one audience sees him: patients (`payer_id` None) or the call centre of the insurer `payer_id`,
+    which sees only the private schedules the clinic shares with it (PayerOffer)."""
+
     doctor: Doctor
     places: list[Place]
+    payer_id: str | None = None
 
     @property
     def entity(self) -> Entity:
@@ -282,7 +290,7 @@ def _places(entity: Entity) -> dict[str, list[Place]]:
     return places
 
 
-def _cards(doctors) -> list[DoctorCard]:
+def _cards(doctors, payer_id: str | None = None) -> list[DoctorCard]:
     places_by_entity: dict[int, dict[str, list[Place]]] = {}
     cards = []
     for doctor in doctors:
@@ -291,7 +299,7 @@ def _cards(doctors) -> list[DoctorCard]:
         places = places_by_entity[doctor.entity_id]
         doctor_places = [place for cell in doctor.doctor_cells.all() for place in places.get(cell.cell_id, [])]
         if doctor_places:
-            cards.append(DoctorCard(doctor=doctor, places=doctor_places))
+            cards.append(DoctorCard(doctor=doctor, places=doctor_places, payer_id=payer_id))
     return cards
 
 
@@ -322,6 +330,26 @@ def patient_doctors(
 
 def patient_doctor(*, entity_id: str, doctor_id: str) -> DoctorCard | None:
     cards = _cards(_patient_doctors().filter(entity__entity_id=entity_id, doctor_id=doctor_id))
+    return cards[0] if cards else None
+
+
+def _insurer_doctors(entity: Entity):
+    return (
+        Doctor.objects.filter(entity=entity, visible=True, deleted=False, access__in=INSURER_ACCESS)
+        .select_related("entity")
+        .prefetch_related("specialisations", "doctor_cells")
+    )
+
+
+def insurer_doctors(*, entity: Entity, payer_id: str) -> list[DoctorCard]:
+    """Doctors an insurer's call centre may book („Dostęp rejestracji on-line”: Ubezpieczalnia, CallCenter or
+    Wszyscy), as that insurer sees them. Whether the clinic takes the insurer's bookings at all is
+    insurers.callcentre_open."""
+    return _cards(_insurer_doctors(entity), payer_id=payer_id)
+
+
+def insurer_doctor(*, entity: Entity, doctor_id: str, payer_id: str) -> DoctorCard | None:
+    cards = _cards(_insurer_doctors(entity).filter(doctor_id=doctor_id), payer_id=payer_id)
     return cards[0] if cards else None
 
 
@@ -360,16 +388,19 @@ def _slot_kinds(schedule: Schedule, entity: Entity) -> tuple[str, ...]:
 
 
 def offered_schedules(card: DoctorCard) -> dict[str, tuple[Schedule, Place]]:
-    """The doctor's schedules a patient may book, each with the place it runs in."""
+    """The doctor's schedules the card's audience may book, each with the place it runs in: for patients NFZ ones
+    only with Obsługa kolejek oczekujących; for an insurer only private ones shared with it (manual §11.4)."""
     entity = card.entity
     places = {(place.location.unit_number, place.cell_id): place for place in card.places}
     schedules = Schedule.objects.filter(entity=entity, doctor_id=card.doctor.doctor_id, visible=True, deleted=False)
-    if not entity.waiting_lists:
+    if card.payer_id is not None or not entity.waiting_lists:
         schedules = schedules.filter(nfz=False)
     if not entity.televisit:
         schedules = schedules.filter(televisit_only=False)
     offered = {}
     for schedule in schedules:
+        if card.payer_id is not None and schedule.payer_group_ids(card.payer_id) is None:
+            continue
         place = places.get((schedule.location_unit_number, schedule.cell_id))
         if place is not None:
             offered[schedule.schedule_id] = (schedule, place)
@@ -425,6 +456,15 @@ def doctor_timetable(card: DoctorCard, *, date_from: datetime.date, days: int) -
     return list(timetable.values())
 
 
+def offered_slot(card: DoctorCard, *, schedule_id: str, starts_at: datetime.datetime) -> OfferedSlot | None:
+    """The slot as the card's timetable offers it now, or None when it is gone (booked, withdrawn, past)."""
+    day = doctor_timetable(card, date_from=timezone.localdate(starts_at), days=1)[0]
+    for offered in day.slots:
+        if offered.schedule.schedule_id == schedule_id and offered.starts_at == starts_at:
+            return offered
+    return None
+
+
 def doctor_next_slot(card: DoctorCard) -> OfferedSlot | None:
     today = timezone.localdate()
     for day in doctor_timetable(card, date_from=today, days=MAX_SLOT_RANGE_DAYS):
@@ -459,6 +499,22 @@ def booking_document(booking: Booking) -> dict:
         "appointment_ref": booking.appointment_ref or None,
         "reason": booking.reason or None,
         "created_at": _timestamp(booking.created_at),
+        "payer_order": _payer_order_document(booking),
+    }
+
+
+def _payer_order_document(booking: Booking) -> dict | None:
+    """The contract's PayerOrder of an insurer booking (manual §12.1); null for every patient's booking."""
+    if booking.channel != BookingChannel.INSURER:
+        return None
+    order = PayerOrder.objects.select_related("insurer").get(booking=booking)
+    return {
+        "payer_id": order.insurer.osoz_id,
+        "service_id": order.service_id,
+        "service_name": order.service_name,
+        "price": f"{order.price:.2f}",
+        "discount_percent": order.discount_percent,
+        "note": order.note,
     }
 
 

@@ -1,13 +1,14 @@
 """URLs of the OSOZ sandbox: the contract's API under /api/v1, the Provider Service under /provider (its insurer half
 under /provider/ubezpieczenia), the patient site under /lbk, the widgets under /widget, the notifications outbox under
-/powiadomienia, the fault simulation under /awarie and the OSOZ operator's location codes under /operator."""
+/powiadomienia, the fault simulation under /awarie, the OSOZ operator's location codes under /operator and the
+insurers' call centres under /ubezpieczyciel."""
 
 from django.contrib.auth import views as auth_views
 from django.http import HttpRequest, HttpResponse
 from django.urls import path
 from django.views.defaults import page_not_found
 
-from osoz_sandbox import api, insurer_views, views
+from osoz_sandbox import api, callcentre_views, insurer_views, views
 
 api_v1 = [
     path("api/v1/openapi.yaml", api.contract, name="api_contract"),
@@ -26,8 +27,10 @@ api_v1 = [
     path("api/v1/bookings/<str:booking_id>/reject", api.booking_reject, name="api_booking_reject"),
     path("api/v1/bookings/<str:booking_id>/cancel", api.booking_cancel, name="api_booking_cancel"),
     path("api/v1/bookings/<str:booking_id>/move", api.booking_move, name="api_booking_move"),
+    path("api/v1/bookings/<str:booking_id>/referrals", api.booking_referrals, name="api_booking_referrals"),
     path("api/v1/payers", api.payers_list, name="api_payers"),
     path("api/v1/price-lists", api.price_lists_put, name="api_price_lists"),
+    path("api/v1/referrals/<str:referral_id>", api.referral, name="api_referral"),
 ]
 
 urlpatterns = [
@@ -104,6 +107,12 @@ urlpatterns = [
         insurer_views.operator_location_codes,
         name="operator_location_codes",
     ),
+    path(
+        "ubezpieczyciel/<str:osoz_id>/rejestracja/",
+        callcentre_views.insurer_callcentre,
+        name="insurer_callcentre",
+    ),
+    path("ubezpieczyciel/<str:osoz_id>/rezerwacje/", callcentre_views.insurer_bookings, name="insurer_bookings"),
     path("widget/<int:pk>/", views.widget, name="widget"),
 ]
 

@@ -41,6 +41,7 @@ from osoz_sandbox.models import (
     BookingStatus,
     Doctor,
     Entity,
+    Insurer,
     Location,
     Schedule,
     Slot,
@@ -52,7 +53,7 @@ TIMETABLE_DAYS = 7
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "osoz_sandbox/home.html")
+    return render(request, "osoz_sandbox/home.html", {"insurers": Insurer.objects.all()})
 
 
 # --- Provider Service ----------------------------------------------------------------------------------------------
@@ -258,20 +259,12 @@ NOTIFICATIONS_JSON_LIMIT = 100
 NOTIFICATIONS_JSON_MAX = 1000
 
 
-def _slot_moment(raw: str) -> datetime.datetime | None:
+def slot_moment(raw: str) -> datetime.datetime | None:
+    """The start of a slot from a link (SLOT_MOMENT_FORMAT), or None."""
     try:
         return datetime.datetime.strptime(raw, SLOT_MOMENT_FORMAT)
     except ValueError:
         return None
-
-
-def _offered_slot(card: selectors.DoctorCard, *, schedule_id: str, starts_at: datetime.datetime):
-    """The slot as the patient's timetable offers it now, or None when it is gone (booked, withdrawn, past)."""
-    day = selectors.doctor_timetable(card, date_from=timezone.localdate(starts_at), days=1)[0]
-    for offered in day.slots:
-        if offered.schedule.schedule_id == schedule_id and offered.starts_at == starts_at:
-            return offered
-    return None
 
 
 @require_http_methods(["GET", "POST"])
@@ -279,8 +272,8 @@ def lbk_booking_new(request: HttpRequest, entity_id: str, doctor_id: str, schedu
     """The booking form of one free slot; on success the patient's booking page (or, with Rejestracja wieloetapowa,
     the request to confirm by e-mail)."""
     card = selectors.patient_doctor(entity_id=entity_id, doctor_id=doctor_id)
-    starts_at = _slot_moment(moment)
-    offered = _offered_slot(card, schedule_id=schedule_id, starts_at=starts_at) if card and starts_at else None
+    starts_at = slot_moment(moment)
+    offered = selectors.offered_slot(card, schedule_id=schedule_id, starts_at=starts_at) if card and starts_at else None
     if offered is None:
         return render(request, "osoz_sandbox/lbk/booking_gone.html", {"card": card}, status=404)
     entity = card.entity

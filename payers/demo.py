@@ -1,13 +1,35 @@
 """The demo clinic's private services: Cennik ogólny of a Poznań outpatient clinic (about 120 services in 10 groups,
 gross prices of 2026), two insurers imported from OSOZ — the OSOZ sandbox's own catalogue entries, so that
 „Pobierz płatników z OSOZ” finds them again — and a few dozen services overridden into their price lists.
-Idempotent: what already exists (by name, by OSOZ id) is left as it is."""
+Private schedules of a few doctors are shared with both insurers (SCH-4), and each insurer has booked some of their
+visits for its insured patients with a service, a discount and a referral (PAY-7, PAY-9), as its call centre does on
+OSOZ. Idempotent: what already exists (by name, by OSOZ id) is left as it is."""
 
+import uuid
+from datetime import timedelta
 from decimal import Decimal
 
+from django.utils import timezone
+
+from core.time import WARSAW
+from patients.models import Patient
 from payers import services
 from payers.interface import OsozPayer
-from payers.models import Payer, PayerService, Service, ServiceGroup
+from payers.models import (
+    Payer,
+    PayerBooking,
+    PayerService,
+    Referral,
+    ReferralDirection,
+    ScheduleOffer,
+    Service,
+    ServiceGroup,
+)
+from payers.schedule_offers import schedule_offer_save, schedule_offers_republish
+from payers.visits import PayerOrder, payer_booking_record, payer_order_resolve
+from scheduling.models import AppointmentSource, Schedule
+from scheduling.selectors import free_slots
+from scheduling.services import appointment_book
 
 # (group, [(service, gross price in PLN)]), in the order Cennik ogólny shows them.
 PRICE_LIST = (
@@ -203,6 +225,88 @@ OVERRIDES = (
 )
 
 
+# SCH-4: how many private online schedules are shared with the insurers, and the groups they offer them.
+SHARED_SCHEDULES = 3
+SHARED_GROUPS = ("Konsultacje specjalistyczne", "Wizyty lekarza rodzinnego i pediatry")
+# PAY-7: (payer's OSOZ id, service, discount in percent, the referral the insurer issued with it) — booked into the
+# first free slots of the shared schedules from today on.
+PAYER_BOOKINGS = (
+    ("800100", "Konsultacja dermatologiczna", 50, "Badanie dermatoskopowe znamion – do oceny na wizycie."),
+    ("800100", "Konsultacja kardiologiczna", 100, "Pacjent po zawale, kontrola co 6 miesięcy."),
+    ("800200", "Konsultacja neurologiczna", 30, ""),
+    ("800100", "Wizyta u lekarza rodzinnego", 100, ""),
+)
+
+
+def _shared_schedules() -> list[Schedule]:
+    """The first private online schedules, shared with both insurers (as an administrator does in §11.4)."""
+    shared = list(Schedule.objects.filter(payer_offer__isnull=False).order_by("pk"))
+    if shared:
+        return shared
+    payers = list(Payer.objects.filter(imported_from_osoz=True, removed_on_osoz_at__isnull=True))
+    groups = list(ServiceGroup.objects.filter(name__in=SHARED_GROUPS))
+    if not payers or not groups:
+        return []
+    candidates = Schedule.objects.filter(is_nfz=False, osoz_online=True, televisit_only=False).order_by("pk")
+    for schedule in candidates[:SHARED_SCHEDULES]:
+        schedule_offer_save(
+            schedule=schedule, payer_ids=[payer.pk for payer in payers], group_ids=[group.pk for group in groups]
+        )
+    schedule_offers_republish(payer_ids=[payer.pk for payer in payers])
+    return list(Schedule.objects.filter(payer_offer__isnull=False).order_by("pk"))
+
+
+def _payer_bookings(schedules: list[Schedule]) -> None:
+    """The insurers' bookings, through the booking rules every channel shares, each with its received referral."""
+    if PayerBooking.objects.exists() or not schedules:
+        return
+    now = timezone.now()
+    today = timezone.localdate(now, WARSAW)
+    slots = free_slots(
+        employee_ids={schedule.employee_id for schedule in schedules},
+        date_from=today,
+        date_to=today + timedelta(days=14),
+        not_before=now,
+        schedules=Schedule.objects.filter(pk__in=[schedule.pk for schedule in schedules]),
+    )
+    offered = [slot for employee_slots in slots.values() for slot in employee_slots[:2]]
+    patients = list(Patient.objects.order_by("pk")[: len(PAYER_BOOKINGS)])
+    for (osoz_id, service_name, discount, referral_note), slot, patient in zip(
+        PAYER_BOOKINGS, offered, patients, strict=False
+    ):
+        copy = PayerService.objects.filter(payer__osoz_id=osoz_id, name=service_name).first()
+        if copy is None:
+            continue
+        resolved = payer_order_resolve(
+            order=PayerOrder(
+                payer_osoz_id=osoz_id, payer_service_id=str(copy.pk), price=copy.price, discount_percent=discount
+            ),
+            schedule_id=slot.schedule_id,
+        )
+        note = f"{copy.name}: {copy.price:.1f}zł - zniżka: {discount}%;"
+        appointment = appointment_book(
+            employee_id=slot.employee_id,
+            starts_at=slot.starts_at,
+            ends_at=slot.ends_at,
+            patient=patient,
+            source=AppointmentSource.PAYER,
+            notes=note,
+        )
+        payer_booking_record(appointment=appointment, resolved=resolved)
+        Referral.objects.create(
+            appointment=appointment,
+            referral_id=uuid.uuid4(),
+            direction=ReferralDirection.RECEIVED,
+            payer=resolved.payer,
+            issued_on=today - timedelta(days=2),
+            valid_until=today + timedelta(days=60),
+            payer_service=copy,
+            service_name=copy.name,
+            note=referral_note,
+            issued_by=resolved.payer.name,
+        )
+
+
 def seed(*, out) -> None:
     for position, (group_name, entries) in enumerate(PRICE_LIST, start=1):
         group = ServiceGroup.objects.filter(name=group_name).first()
@@ -223,7 +327,9 @@ def seed(*, out) -> None:
         for service in Service.objects.filter(group__name=group_name, name__in=names, active=True):
             if not PayerService.objects.filter(payer=payer, service=service).exists():
                 services.payer_service_override(payer=payer, service=service)
+    _payer_bookings(_shared_schedules())
     out.write(
         f"Private services: {Service.objects.count()} in {ServiceGroup.objects.count()} groups, "
-        f"{Payer.objects.count()} payers, {PayerService.objects.count()} services overridden into their lists."
+        f"{Payer.objects.count()} payers, {PayerService.objects.count()} services overridden into their lists, "
+        f"{ScheduleOffer.objects.count()} schedules shared with them, {PayerBooking.objects.count()} payer bookings."
     )

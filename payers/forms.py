@@ -5,7 +5,8 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from core.forms import MoneyField
-from payers.models import Payer, Service, ServiceGroup, nip_normalise
+from core.money import money_pl
+from payers.models import Payer, PayerService, Service, ServiceGroup, nip_normalise
 
 PRICE_HELP = _("Cena brutto w złotych, np. 150 albo 149,99.")
 
@@ -62,3 +63,71 @@ class PayerForm(forms.ModelForm):
     def clean_nip(self):
         nip = self.cleaned_data["nip"]
         return nip_normalise(nip) if nip else ""
+
+
+# --- The visit's sections (PAY-8, PAY-9) ---------------------------------------------------------------------------
+
+SHARE_HELP = _("Jaką część kosztu usługi pokrywa płatnik: 0 – całość płaci pacjent, 100 – całość płaci płatnik.")
+DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+class GroupedServiceChoiceField(forms.ModelChoiceField):
+    """Cennik ogólny's active services, listed under their groups."""
+
+    def __init__(self, **kwargs):
+        queryset = (
+            Service.objects.filter(active=True)
+            .select_related("group")
+            .order_by("group__position", "group__name", "name")
+        )
+        super().__init__(queryset=queryset, **kwargs)
+
+    def label_from_instance(self, service: Service) -> str:
+        return f"{service.name} – {money_pl(service.price)}"
+
+    def _choices_grouped(self):
+        groups: dict[str, list] = {}
+        for service in self.queryset:
+            groups.setdefault(service.group.name, []).append((service.pk, self.label_from_instance(service)))
+        return [("", "---------"), *groups.items()]
+
+
+class VisitServiceAddForm(forms.Form):
+    service = GroupedServiceChoiceField(label=_("Usługa"))
+    quantity = forms.IntegerField(label=_("Ilość"), min_value=1, max_value=99, initial=1)
+    payer_share = forms.IntegerField(
+        label=_("Udział płatnika (%)"), min_value=0, max_value=100, initial=0, help_text=SHARE_HELP
+    )
+
+    def __init__(self, *args, has_payer: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["service"].choices = self.fields["service"]._choices_grouped()
+        if not has_payer:
+            del self.fields["payer_share"]
+
+
+class VisitServiceEditForm(forms.Form):
+    quantity = forms.IntegerField(label=_("Ilość"), min_value=1, max_value=99)
+    payer_share = forms.IntegerField(label=_("Udział płatnika (%)"), min_value=0, max_value=100, help_text=SHARE_HELP)
+
+
+class ReferralSentForm(forms.Form):
+    """Skierowanie wysyłane (§12.2.1): dates and one service of the payer's list."""
+
+    issued_on = forms.DateField(label=_("Data wystawienia"), widget=DATE_INPUT)
+    valid_until = forms.DateField(label=_("Data ważności"), widget=DATE_INPUT)
+    payer_service = forms.ModelChoiceField(label=_("Usługa"), queryset=PayerService.objects.none())
+
+    def __init__(self, *args, services: list[PayerService], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["payer_service"].queryset = PayerService.objects.filter(pk__in=[service.pk for service in services])
+        self.fields["payer_service"].choices = [("", "---------")] + [
+            (service.pk, f"{service.name} – {money_pl(service.price)}") for service in services
+        ]
+
+    def clean(self):
+        cleaned = super().clean()
+        issued_on, valid_until = cleaned.get("issued_on"), cleaned.get("valid_until")
+        if issued_on and valid_until and valid_until < issued_on:
+            self.add_error("valid_until", _("Data ważności nie może być wcześniejsza niż data wystawienia."))
+        return cleaned

@@ -30,7 +30,8 @@ from core.services import audit_event, audit_record
 from core.text import join_lazy
 from core.validators import text_printable, validate_text
 from payers.interface import OsozPayer
-from payers.models import Payer, PayerService, Service, ServiceGroup, nip_normalise, validate_nip
+from payers.models import Payer, PayerService, ScheduleOffer, Service, ServiceGroup, nip_normalise, validate_nip
+from payers.schedule_offers import schedule_offers_republish
 
 CHANGED = _("„{label}”: {old} → {new}")
 EMPTY = _("(puste)")
@@ -376,6 +377,7 @@ def payer_service_override(
         payer=current, service=base, name=base.name, price=base.price, active=base.active
     )
     Payer.objects.filter(pk=current.pk).update(list_changed_at=timezone.now())
+    schedule_offers_republish(payer_ids=[current.pk])  # a group may offer this payer something now (SCH-4)
     _audit(
         "payer_service_overridden",
         format_lazy(
@@ -411,6 +413,7 @@ def payer_service_override_undo(*, payer_service: PayerService, actor=None, requ
             code="payer_service_used",
         ) from error
     Payer.objects.filter(pk=copy.payer_id).update(list_changed_at=timezone.now())
+    schedule_offers_republish(payer_ids=[copy.payer_id])  # a group may offer this payer nothing now (SCH-4)
     _audit(
         "payer_service_override_undone",
         format_lazy(
@@ -565,9 +568,11 @@ def _osoz_payers_checked(payers: list[OsozPayer]) -> dict[str, tuple[str, str]]:
 
 
 def _payers_gone(gone: list[Payer], *, now: datetime) -> tuple[int, list[Payer]]:
-    """Delete the payers OSOZ no longer lists; those their price list or anything else names are kept and marked.
-    Returns how many were deleted and the kept ones."""
+    """Delete the payers OSOZ no longer lists; those their price list, a schedule's payer settings (SCH-4: offered
+    again as they were if OSOZ lists them again) or anything else names are kept and marked. Returns how many were
+    deleted and the kept ones."""
     listed = set(PayerService.objects.filter(payer__in=gone).values_list("payer_id", flat=True).distinct())
+    listed |= set(ScheduleOffer.payers.through.objects.filter(payer__in=gone).values_list("payer_id", flat=True))
     kept = [payer for payer in gone if payer.pk in listed]
     free = [payer for payer in gone if payer.pk not in listed]
     try:
@@ -621,6 +626,10 @@ def payers_osoz_apply(*, payers: list[OsozPayer], now: datetime | None = None) -
     Payer.objects.bulk_create(added)
     Payer.objects.bulk_update(updated, ["name", "nip", "imported_from_osoz", "removed_on_osoz_at"])
     removed, kept = _payers_gone([payer for osoz_id, payer in known.items() if osoz_id not in incoming], now=now)
+    # The schedules offering a payer now gone from OSOZ, or back on it, publish other payers (SCH-4).
+    schedule_offers_republish(
+        payer_ids=[payer.pk for payer in updated] + [payer.pk for payer in kept if payer.removed_on_osoz_at is None]
+    )
     events = [
         audit_event(
             category=AuditCategory.INTEGRATION,

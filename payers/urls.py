@@ -1,6 +1,6 @@
 from django.urls import path
 
-from payers import views
+from payers import views, visit_views
 
 app_name = "payers"
 
@@ -31,4 +31,15 @@ urlpatterns = [
     path(
         "platnicy/<int:pk>/cennik/uslugi/<int:service_pk>/cofnij/", views.payer_service_undo, name="payer_service_undo"
     ),
+    # The visit's sections (payers.sections): Usługi prywatne and Skierowania.
+    path("wizyty/<int:pk>/uslugi/", visit_views.visit_service_add, name="visit_service_add"),
+    path("wizyty/<int:pk>/uslugi/<int:service_pk>/", visit_views.visit_service_edit, name="visit_service_edit"),
+    path(
+        "wizyty/<int:pk>/uslugi/<int:service_pk>/usun/", visit_views.visit_service_remove, name="visit_service_remove"
+    ),
+    path("wizyty/<int:pk>/dokumenty-sprzedazy/", visit_views.sales_document_issue, name="sales_document_issue"),
+    path(
+        "wizyty/<int:pk>/dokumenty-sprzedazy/<int:document_pk>.pdf", visit_views.sales_document, name="sales_document"
+    ),
+    path("wizyty/<int:pk>/skierowanie/", visit_views.referral_sent_save, name="referral_sent_save"),
 ]

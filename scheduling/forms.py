@@ -2,10 +2,14 @@
 The rules themselves live in scheduling.services; the forms mirror them so the user sees a refusal before saving."""
 
 from datetime import UTC, datetime
+from typing import Protocol
 
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.urls import reverse
+from django.utils.functional import Promise
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
 
 from clinic.models import Cell, Employee, Location
@@ -95,9 +99,10 @@ class ScheduleForm(forms.ModelForm):
             "hx-swap": "outerHTML",
             "hx-include": "closest form",
         }
+        self.refresh_attrs = refresh  # for the sections other apps add to the OSOZ part (schedule_sections)
         cell_field.widget.attrs.update(refresh)
-        self.fields["osoz_online"].widget.attrs.update(refresh)
-        self.fields["attributes"].widget.attrs.update(refresh)
+        for name in ("is_nfz", "osoz_online", "attributes"):
+            self.fields[name].widget.attrs.update(refresh)
 
         cell = self._chosen_cell(cells)
         if cell is None and employee.osoz_enabled:
@@ -158,6 +163,28 @@ class ScheduleForm(forms.ModelForm):
         for name in self.Meta.fields:
             setattr(schedule, name, self.cleaned_data[name])
         return schedule
+
+
+class ScheduleSection(Protocol):
+    """A part of the schedule's edit page that an app above scheduling adds (settings.SCHEDULE_SECTIONS), so that
+    scheduling never imports it: made from the request's data and the ScheduleForm (whose `instance` is the schedule),
+    drawn inside the OSOZ part with `{% include section.template_name %}` (so it is drawn again, through
+    `schedule_edit_osoz`, when the cell or a switch changes), checked after the ScheduleForm, and saved by
+    `schedule_save` in its transaction: a DomainError from `save` refuses the schedule too, so nothing is half-saved.
+    `save` returns the phrase the schedule's audit entry adds for what it changed, or None."""
+
+    template_name: str
+
+    def __init__(self, data, *, form: ScheduleForm) -> None: ...
+
+    def is_valid(self) -> bool: ...
+
+    def save(self, *, schedule: Schedule) -> Promise | None: ...
+
+
+def schedule_sections(data, *, form: ScheduleForm) -> list[ScheduleSection]:
+    """The sections of settings.SCHEDULE_SECTIONS, in their order, for this form (bound when `data` is not None)."""
+    return [import_string(path)(data, form=form) for path in settings.SCHEDULE_SECTIONS]
 
 
 class BlockForm(forms.Form):

@@ -4,6 +4,7 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
@@ -254,6 +255,16 @@ def appointment_for_user(*, user, appointment_id: int) -> Appointment:
     return get_object_or_404(
         appointments_for_user(user).select_related("patient", "employee", "cell"), pk=appointment_id
     )
+
+
+def visit_appointment_for_user(*, user, appointment_id: int) -> Appointment:
+    """The appointment of a visit this user may conduct or handle: his own as a doctor, any as reception; else Http404
+    (not his to see) or PermissionDenied. The rule of the visit and of every section other apps add to it."""
+    appointment = appointment_for_user(user=user, appointment_id=appointment_id)
+    own = appointment.employee.user_id == user.pk and user.has_perm("scheduling.conduct_visit")
+    if not (own or user.has_perm("scheduling.change_appointment")):
+        raise PermissionDenied
+    return appointment
 
 
 # --- The calendar read model (CAL-1, CAL-6) ----------------------------------------------------------------------

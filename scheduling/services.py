@@ -20,7 +20,7 @@ from core.db import transaction_locks
 from core.errors import ConflictError, DomainError
 from core.models import AuditCategory
 from core.services import audit_record
-from core.text import clinic_text
+from core.text import clinic_text, join_lazy
 from core.time import WARSAW
 from patients.models import Patient
 from scheduling.changes import AppointmentCancelled, AppointmentMoved, CalendarChanged, ScheduleChanged, SlotsChanged
@@ -88,6 +88,8 @@ class BookingRequest:
     patient: Patient | None = None
     notes: str = ""
     exclude_appointment_id: int | None = None
+    # The channel when it is not the call's: an OSOZ payer's booking among a page of patients' (PAY-7).
+    source: str | None = None
 
 
 @dataclass(frozen=True)
@@ -318,12 +320,12 @@ def appointments_book(
             patient=request.patient,
             starts_at=request.starts_at,
             ends_at=end,
-            source=source,
+            source=request.source or source,
             kind=request.kind,
             is_nfz=schedule.is_nfz,
             notes=request.notes,
             booked_by=actor,
-            booked_by_label=actor_label_of(actor, source),
+            booked_by_label=actor_label_of(actor, request.source or source),
         )
     with changes_collect():
         for index, result in zip(placements, _insert_occupying([results[i] for i in placements]), strict=True):
@@ -639,8 +641,11 @@ def _validate_schedule(schedule: Schedule, blocks: list[BlockSpec]) -> None:
 
 
 @transaction.atomic
-def schedule_save(*, schedule: Schedule, blocks: list[BlockSpec], actor) -> Schedule:
-    """Create or change a schedule with its whole weekly layout (SCH-1, SCH-2)."""
+def schedule_save(*, schedule: Schedule, blocks: list[BlockSpec], actor, sections: Sequence = ()) -> Schedule:
+    """Create or change a schedule with its whole weekly layout (SCH-1, SCH-2) and what the sections other apps add
+    to it save (scheduling.forms.ScheduleSection: the payer settings, SCH-4), all or nothing: a section's
+    DomainError refuses the schedule as well. The audit entry names what the sections changed; the change recorded
+    last publishes the schedule with everything saved here."""
     # One employee's schedules are saved one at a time, so two overlapping saves cannot both pass the check.
     Employee.objects.select_for_update().get(pk=schedule.employee_id)
     _validate_schedule(schedule, blocks)
@@ -657,14 +662,18 @@ def schedule_save(*, schedule: Schedule, blocks: list[BlockSpec], actor) -> Sche
         )
         for block in blocks
     )
+    phrases = [phrase for section in sections if (phrase := section.save(schedule=schedule)) is not None]
     if created:
         message = gettext_lazy("Dodano harmonogram: {schedule}.")
     else:
         message = gettext_lazy("Zmieniono harmonogram: {schedule}.")
+    message = format_lazy(message, schedule=str(schedule))
+    if phrases:
+        message = join_lazy(" ", [message, format_lazy("{}.", join_lazy("; ", phrases))])
     audit_record(
         category=AuditCategory.CONFIGURATION,
         action="schedule_created" if created else "schedule_changed",
-        message=format_lazy(message, schedule=str(schedule)),
+        message=message,
         actor=actor,
         target=schedule,
     )

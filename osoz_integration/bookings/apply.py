@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from clinic.models import Location
 from core.actors import Actor
+from core.changes import changes_record
 from core.errors import DomainError
 from core.models import AuditCategory, AuditEvent, AuditOutcome
 from core.services import audit_event
@@ -37,6 +38,8 @@ from osoz_integration.models import OsozBooking, OsozBookingPath, OsozBookingSta
 from osoz_integration.texts import phrase_lazy
 from patients.models import OsozCardSource, OsozCardStatus, Patient, phone_normalise
 from patients.services import osoz_card_add, patients_create
+from payers.changes import ReferralsChanged
+from payers.visits import PayerOrder, PayerOrderRefused, ResolvedOrder, payer_booking_record, payer_order_resolve
 from scheduling.models import Appointment, AppointmentSource, Schedule, WaitingListEntry
 from scheduling.selectors import online_schedules
 from scheduling.services import (
@@ -102,6 +105,7 @@ class _Opened:
     schedule: Schedule | None = None
     data: interface.PersonalData | None = None
     refusal: Refused | None = None
+    payer: ResolvedOrder | None = None  # an OSOZ payer's booking (PAY-7)
 
     @property
     def who(self) -> str:
@@ -144,7 +148,33 @@ def _offered(booking: interface.Booking, cache: ApplyCache) -> _Opened:
         )
     else:
         opened.schedule = schedule
+        if booking.payer_order is not None:
+            _payer_resolve(opened)
     return opened
+
+
+def _payer_resolve(opened: _Opened) -> None:
+    """An insurer's booking: its payer, the schedule shared with it and the service from its price list (SCH-4)."""
+    order = opened.booking.payer_order
+    try:
+        opened.payer = payer_order_resolve(
+            order=PayerOrder(
+                payer_osoz_id=order.payer_id,
+                payer_service_id=order.service_id,
+                price=order.amount,
+                discount_percent=order.discount_percent,
+            ),
+            schedule_id=opened.schedule.pk,
+        )
+    except PayerOrderRefused as error:
+        opened.refusal = Refused(error.message)
+
+
+def visit_notes(booking: interface.Booking) -> str:
+    """Notatki związane z wizytą of an online booking: the insurer's note of what it ordered (§12.1), then what the
+    patient wanted the doctor to know."""
+    payer_note = booking.payer_order.note if booking.payer_order is not None else ""
+    return "\n".join(note for note in (payer_note, booking.patient_note) if note)
 
 
 def _open(opened: _Opened, cache: ApplyCache) -> None:
@@ -170,7 +200,7 @@ def _typed_text_check(booking: interface.Booking, data: interface.PersonalData) 
     typed = [
         (Patient._meta.get_field("last_name"), data.last_name),
         (Patient._meta.get_field("first_name"), data.first_name),
-        (Appointment._meta.get_field("notes"), booking.patient_note),
+        (Appointment._meta.get_field("notes"), visit_notes(booking)),
     ]
     wrong = []
     for model_field, value in typed:
@@ -236,7 +266,8 @@ def _request_of(outcome: _Outcome) -> BookingRequest:
         ends_at=booking.ends,
         kind=booking.kind,
         patient=outcome.patient,
-        notes=booking.patient_note,
+        notes=visit_notes(booking),
+        source=AppointmentSource.PAYER if outcome.opened.payer is not None else None,
     )
 
 
@@ -294,6 +325,18 @@ def _extras_add(outcome: _Outcome, *, queued: bool) -> None:
             outcome.notes.append(_("Dodano kartę OSOZ ze statusem Nieaktywna."))
     if queued:
         outcome.notes.append(_("Pacjent pierwszorazowy NFZ – wpisano go do kolejki oczekujących (przypadek stabilny)."))
+    if outcome.opened.payer is not None:
+        resolved = outcome.opened.payer
+        payer_booking_record(appointment=outcome.appointment, resolved=resolved)
+        # PAY-9: the referrals the insurer issued with it are read from OSOZ once this commits.
+        changes_record(ReferralsChanged(appointment_id=outcome.appointment.pk))
+        outcome.notes.append(
+            format_lazy(
+                _("Umówił płatnik OSOZ „{payer}”, usługa „{service}”."),
+                payer=resolved.payer.name,
+                service=resolved.payer_service.name,
+            )
+        )
 
 
 def doctor_and_time(booking: interface.Booking, cache: ApplyCache) -> Promise:

@@ -120,15 +120,17 @@ def booking_document(
     status: str = "pending",
     reason: str | None = None,
     public_pem: str | None = None,
+    payer_order: dict | None = None,
 ) -> dict:
-    """A Booking document of the contract, its personal data sealed to the location's public key."""
+    """A Booking document of the contract, its personal data sealed to the location's public key; with `payer_order`,
+    an insurer's booking (contract 1.4.0)."""
     schedule = schedule or clinic.private
     personal = {"first_name": first_name, "last_name": last_name, "email": email, "phone": phone, "pesel": pesel}
     envelope = seal(public_pem=public_pem or clinic.location.public_key_pem, plaintext=json.dumps(personal).encode())
     return {
         "booking_id": booking_id or str(uuid.uuid4()),
         "status": status,
-        "channel": "lekarzebezkolejki",
+        "channel": "insurer" if payer_order else "lekarzebezkolejki",
         "doctor_id": str(schedule.employee_id),
         "schedule_id": str(schedule.pk),
         "location_unit_number": clinic.location.osoz_unit_number,
@@ -144,6 +146,7 @@ def booking_document(
         "appointment_ref": None,
         "reason": reason,
         "created_at": timezone.now().astimezone(WARSAW).isoformat(),
+        "payer_order": payer_order,
     }
 
 

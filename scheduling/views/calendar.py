@@ -35,6 +35,7 @@ from scheduling.forms import (
     SlotRemoveForm,
 )
 from scheduling.models import AppointmentKind, AppointmentSource, Schedule
+from scheduling.sections import sections_render
 
 SEARCH_LIMIT = 20
 MOVE_SLOTS_SHOWN = 12
@@ -326,6 +327,7 @@ def _appointment_panel(
         "move_form": move_form or MoveForm(),
         "cancel_form": cancel_form or CancelForm(),
         "calendar_day_url": _calendar_url({"date": appointment.starts_at.astimezone(WARSAW).date().isoformat()}),
+        "sections": sections_render("APPOINTMENT_PANEL_SECTIONS", request=request, appointment=appointment),
     }
     return _panel(request, "scheduling/calendar_appointment.html", context, changed=changed, status=status)
 

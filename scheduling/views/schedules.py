@@ -1,5 +1,5 @@
-"""Struktura > Pracownicy > Harmonogramy (SPEC SCH-1, SCH-2, manual §5.3): an employee's schedules and their editing.
-Administrators add and change schedules; reception looks at everyone's, a doctor at his own."""
+"""Struktura > Pracownicy > Harmonogramy (SPEC SCH-1, SCH-2, SCH-4, manual §5.3, §11.4): an employee's schedules and
+their editing. Administrators add and change schedules; reception looks at everyone's, a doctor at his own."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from clinic.models import Employee
 from core.errors import DomainError
 from core.permissions import any_permission_required
-from scheduling.forms import BLOCKS_PREFIX, BlockFormSet, ScheduleForm
+from scheduling.forms import BLOCKS_PREFIX, OSOZ_FIELDS, BlockFormSet, ScheduleForm, schedule_sections
 from scheduling.models import Schedule
 from scheduling.selectors import employee_for_user, schedules_of_employee
 from scheduling.services import schedule_save
@@ -49,16 +49,34 @@ def schedule_edit(request, employee_pk=None, pk=None):
     data = request.POST if request.method == "POST" else None
     form = ScheduleForm(data, instance=schedule, employee=employee)
     blocks = BlockFormSet(data, initial=initial_blocks, prefix=BLOCKS_PREFIX)
-    if request.method == "POST" and form.is_valid() and blocks.is_valid():
+    sections = schedule_sections(data, form=form)
+    valid = False
+    if data is not None:
+        # Every part is checked, so the page shows all the errors at once; the sections after the form they read.
+        checks = [form.is_valid(), blocks.is_valid()]
+        checks += [section.is_valid() for section in sections]
+        valid = all(checks)
+    if valid:
         try:
-            saved = schedule_save(schedule=form.schedule(), blocks=blocks.specs(), actor=request.user)
+            saved = schedule_save(
+                schedule=form.schedule(), blocks=blocks.specs(), actor=request.user, sections=sections
+            )
         except DomainError as error:
-            # The service refused: nothing was saved; the page shows the refusal above the form.
+            # The service refused: nothing was saved (a new schedule is still new); the page shows the refusal above
+            # the form.
+            if pk is None:
+                schedule.pk = None
             form.add_error(None, error.message)
         else:
             messages.success(request, _("Zapisano harmonogram: %(schedule)s.") % {"schedule": saved})
             return redirect("scheduling:schedule_list", employee_pk=employee.pk)
-    context = {"employee": employee, "schedule": schedule if schedule.pk else None, "form": form, "blocks": blocks}
+    context = {
+        "employee": employee,
+        "schedule": schedule if schedule.pk else None,
+        "form": form,
+        "blocks": blocks,
+        "sections": sections,
+    }
     return render(request, "scheduling/schedule_edit.html", context)
 
 
@@ -68,12 +86,14 @@ def schedule_edit_osoz(request, employee_pk):
     """htmx: the OSOZ section re-evaluated for the cell and switches chosen so far (SCH-2)."""
     employee = _employee(employee_pk)
     form = ScheduleForm(request.GET, employee=employee)
-    # Only this section is shown, so only its own errors are wanted; the rest of the form is checked on saving.
+    # Only this section is shown, so only its own errors are wanted; the rest of the form, and the sections other
+    # apps add to it (drawn with the values chosen so far), are checked on saving.
     form.full_clean()
     for name in list(form.errors):
-        if name not in ("osoz_online", "osoz_requirement", "attributes"):
+        if name not in OSOZ_FIELDS:
             del form.errors[name]
-    return render(request, "scheduling/schedule_edit_osoz.html", {"form": form})
+    context = {"form": form, "sections": schedule_sections(request.GET, form=form)}
+    return render(request, "scheduling/schedule_edit_osoz.html", context)
 
 
 @any_permission_required("scheduling.add_schedule", "scheduling.change_schedule")

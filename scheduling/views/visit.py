@@ -1,7 +1,7 @@
-"""The visit (wizyta, SPEC CAL-4): opened from a confirmed appointment in the calendar, with its notes; the payers,
-referrals and televisit apps add their sections when they come. The appointment's own doctor conducts it; reception
-and administrators may open it too. Opening changes the appointment's status, so it is a POST (Otwórz wizytę); the
-page itself only shows the visit, whatever follows or prefetches its link."""
+"""The visit (wizyta, SPEC CAL-4): opened from a confirmed appointment in the calendar, with its notes and the
+sections other apps add to it (scheduling.sections: Usługi prywatne, Skierowania). The appointment's own doctor
+conducts it; reception and administrators may open it too. Opening changes the appointment's status, so it is a POST
+(Otwórz wizytę); the page itself only shows the visit, whatever follows or prefetches its link."""
 
 from contextlib import suppress
 
@@ -16,18 +16,13 @@ from django.views.decorators.http import require_http_methods, require_POST
 from core.errors import DomainError
 from patients.services import patients_viewed_record
 from scheduling.forms import VisitNotesForm
-from scheduling.selectors import appointment_for_user
+from scheduling.sections import sections_render
+from scheduling.selectors import visit_appointment_for_user
 from scheduling.services import appointment_finish_visit, appointment_notes_update, appointment_open_visit
 
 
 def _visit_appointment(request, pk):
-    """The appointment of a visit this user may conduct: his own as a doctor, any as reception; else 404 or 403."""
-    appointment = appointment_for_user(user=request.user, appointment_id=pk)
-    user = request.user
-    own = appointment.employee.user_id == user.pk and user.has_perm("scheduling.conduct_visit")
-    if not (own or user.has_perm("scheduling.change_appointment")):
-        raise PermissionDenied
-    return appointment
+    return visit_appointment_for_user(user=request.user, appointment_id=pk)
 
 
 @permission_required("scheduling.view_appointment", raise_exception=True)
@@ -58,6 +53,7 @@ def visit(request, pk):
         # Confirmed, not yet opened: the patient waits for the doctor.
         "can_open": appointment.can_open_visit() and not editable,
         "refusal": refusal,
+        "sections": sections_render("VISIT_SECTIONS", request=request, appointment=appointment),
     }
     return render(request, "scheduling/visit.html", context)
 
