@@ -11,6 +11,7 @@ from decimal import Decimal
 
 from django.utils import timezone
 
+from clinic.models import OsozAccess
 from core.time import WARSAW
 from patients.models import Patient
 from payers import services
@@ -239,7 +240,8 @@ PAYER_BOOKINGS = (
 
 
 def _shared_schedules() -> list[Schedule]:
-    """The first private online schedules, shared with both insurers (as an administrator does in §11.4)."""
+    """The first private online schedules of doctors the insurers may book, shared with both insurers (as an
+    administrator does in §11.4)."""
     shared = list(Schedule.objects.filter(payer_offer__isnull=False).order_by("pk"))
     if shared:
         return shared
@@ -247,7 +249,11 @@ def _shared_schedules() -> list[Schedule]:
     groups = list(ServiceGroup.objects.filter(name__in=SHARED_GROUPS))
     if not payers or not groups:
         return []
-    candidates = Schedule.objects.filter(is_nfz=False, osoz_online=True, televisit_only=False).order_by("pk")
+    candidates = (
+        Schedule.objects.filter(is_nfz=False, osoz_online=True, televisit_only=False)
+        .exclude(employee__osoz_access=OsozAccess.PATIENT)
+        .order_by("pk")
+    )
     for schedule in candidates[:SHARED_SCHEDULES]:
         schedule_offer_save(
             schedule=schedule, payer_ids=[payer.pk for payer in payers], group_ids=[group.pk for group in groups]

@@ -9,6 +9,7 @@ from django.utils.functional import Promise
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
+from clinic.models import Employee, OsozAccess
 from core.changes import changes_record
 from core.errors import DomainError
 from core.text import join_lazy
@@ -22,6 +23,10 @@ UNAVAILABLE_NFZ = _(
 )
 UNAVAILABLE_OFFLINE = _("Płatników i usługi OSOZ można ustawić po zaznaczeniu opcji „Rejestracja on-line (OSOZ)”.")
 CHANGED = _("„{label}”: {old} → {new}")
+PATIENTS_ONLY = _(
+    "Płatnicy OSOZ nie mogą umawiać do pracownika {employee}: w jego danych „Dostęp rejestracji on-line tylko dla” "
+    "to „Pacjent”. Zmień go na „Ubezpieczalnia, CallCenter” albo „Wszyscy” (Struktura > Pracownicy)."
+)
 NOT_PRIVATE_ONLINE = _(
     "Płatników i usługi OSOZ można ustawić tylko w harmonogramie wizyt prywatnych (bez NFZ) z zaznaczoną opcją "
     "„Rejestracja on-line (OSOZ)”."
@@ -73,7 +78,7 @@ def _names(items) -> str:
 
 
 def schedule_offer_problems(
-    *, private_online: bool, payers: list[Payer], groups: list[ServiceGroup]
+    *, private_online: bool, employee: Employee, payers: list[Payer], groups: list[ServiceGroup]
 ) -> list[tuple[str, Promise]]:
     """What is wrong with these payer settings, as (field, Polish message); none when they may be saved."""
     if not payers and not groups:
@@ -81,6 +86,9 @@ def schedule_offer_problems(
     if not private_online:
         return [("payers", NOT_PRIVATE_ONLINE)]
     problems: list[tuple[str, Promise]] = []
+    if payers and employee.osoz_access == OsozAccess.PATIENT:
+        # OSOZ would publish the settings, yet no insurer's call centre could book this doctor.
+        problems.append(("payers", format_lazy(PATIENTS_ONLY, employee=employee)))
     gone = [payer for payer in payers if not payer.imported_from_osoz or payer.removed_on_osoz_at is not None]
     if gone:
         problems.append(
@@ -147,7 +155,9 @@ def schedule_offer_save(*, schedule: Schedule, payer_ids, group_ids) -> Promise 
             code="offer_stale",
         )
     private_online = not schedule.is_nfz and schedule.osoz_online
-    problems = schedule_offer_problems(private_online=private_online, payers=payers, groups=groups)
+    # The employee as saved now (schedule_save holds his row), not as an older copy of the schedule remembers him.
+    employee = Employee.objects.get(pk=schedule.employee_id)
+    problems = schedule_offer_problems(private_online=private_online, employee=employee, payers=payers, groups=groups)
     if problems:
         raise DomainError(join_lazy(" ", [message for _field, message in problems]), code="offer_invalid")
     offer = ScheduleOffer.objects.filter(schedule=schedule).first()
@@ -282,7 +292,10 @@ class ScheduleOfferSection:
         private_online = not main.get("is_nfz") and bool(main.get("osoz_online"))
         data = self.form.cleaned_data
         problems = schedule_offer_problems(
-            private_online=private_online, payers=list(data["payers"]), groups=list(data["groups"])
+            private_online=private_online,
+            employee=self.schedule.employee,
+            payers=list(data["payers"]),
+            groups=list(data["groups"]),
         )
         for field, message in problems:
             self.form.add_error(field, message)

@@ -1,3 +1,4 @@
+import re
 from datetime import date, datetime, time
 
 import pytest
@@ -89,6 +90,9 @@ def test_a_booking_appears_in_another_open_calendar_without_reload(asgi_page_for
         expect(page.locator("body[data-calendar-live='on']")).to_be_attached()
 
     booking.locator(".block.free", has_text="10:00–10:20").click()
+    # The window is htmx's once it has settled: typed into before that, Enter would post the page itself.
+    expect(booking.locator("#calendar-panel").get_by_role("heading", name="Umawianie wizyty")).to_be_visible()
+    expect(booking.locator("#calendar-panel")).not_to_have_class(re.compile(r"htmx-(swapping|settling)"))
     booking.locator("#booking-search").fill("Zielińska")
     booking.locator("#booking-search").press("Enter")
     expect(booking.locator(".patient-result").get_by_role("radio")).to_be_checked()

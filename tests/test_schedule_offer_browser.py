@@ -13,7 +13,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 def test_an_administrator_shares_a_private_schedule_with_an_osoz_payer(page, alice):
     cell = CellFactory(name="Poradnia Dermatologiczna")
-    doctor = EmployeeFactory(first_name="Magdalena", last_name="Kowalczyk", osoz_cells=[cell])
+    doctor = EmployeeFactory(first_name="Magdalena", last_name="Kowalczyk", osoz_cells=[cell], osoz_access="all")
     wisla = PayerFactory(name="Wisła Ubezpieczenia", osoz_id="800101")
     for name in ("Dermatologia", "Kardiologia", "Okulistyka"):
         PayerServiceFactory(payer=wisla, service=ServiceFactory(group=ServiceGroupFactory(name=name)))

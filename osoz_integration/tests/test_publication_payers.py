@@ -10,6 +10,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from clinic.models import OsozAccess
 from core.crypto import secret_encrypt
 from osoz_integration import interface, publication, reconcile
 from osoz_integration.models import Connection
@@ -34,8 +35,11 @@ WEEKDAYS = [BlockSpec(weekday, time(8), time(12), 20) for weekday in range(5)]
 
 
 @pytest.fixture
-def price_lists():
-    """Two OSOZ payers, each with an active override in a group of its own, and groups that offer them nothing."""
+def price_lists(published_clinic):
+    """Two OSOZ payers, each with an active override in a group of its own, and groups that offer them nothing; the
+    clinic's doctor takes the insurers' bookings too („Dostęp rejestracji on-line tylko dla”: Wszyscy)."""
+    published_clinic.doctor.osoz_access = OsozAccess.ALL
+    published_clinic.doctor.save(update_fields=["osoz_access"])
     wisla = PayerFactory(name="Wisła Ubezpieczenia", osoz_id="800101")
     opieka = PayerFactory(name="Opieka24", osoz_id="800102")
     dermatology = ServiceGroupFactory(name="Dermatologia")

@@ -1,6 +1,7 @@
 """Płatnicy and Usługi of a private schedule (SCH-4, PAY-4, manual §11.4): when the section is available, which groups
 may be chosen, what is refused in Polish with nothing saved, and what is saved and audited with the schedule."""
 
+import html
 import re
 from datetime import time
 from types import SimpleNamespace
@@ -29,7 +30,7 @@ def cell():
 
 @pytest.fixture
 def doctor(cell):
-    return EmployeeFactory(first_name="Magdalena", last_name="Kowalczyk", osoz_cells=[cell])
+    return EmployeeFactory(first_name="Magdalena", last_name="Kowalczyk", osoz_cells=[cell], osoz_access="all")
 
 
 @pytest.fixture
@@ -296,3 +297,16 @@ def test_the_service_refuses_payers_on_an_nfz_schedule(alice, doctor, cell, pric
     with pytest.raises(DomainError, match="tylko w harmonogramie wizyt prywatnych"):
         schedule_offer_save(schedule=schedule, payer_ids=[price_lists.wisla.pk], group_ids=[price_lists.dermatology.pk])
     assert not ScheduleOffer.objects.exists()
+
+
+def test_a_doctor_open_to_patients_only_cannot_be_shared_with_payers(client_for, alice, doctor, cell, price_lists):
+    """OSOZ would publish the settings, yet no insurer could book him: the page says what to change instead."""
+    doctor.osoz_access = "patient"
+    doctor.save()
+    data = form_data(cell, payers=[price_lists.wisla], groups=[price_lists.dermatology])
+
+    page = client_for(alice).post(new_url(doctor), data).content.decode()
+
+    assert "„Dostęp rejestracji on-line tylko dla” to „Pacjent”" in html.unescape(page)
+    assert "„Ubezpieczalnia, CallCenter” albo „Wszyscy”" in html.unescape(page)
+    assert not Schedule.objects.filter(employee=doctor).exists() and not ScheduleOffer.objects.exists()

@@ -129,6 +129,17 @@ def test_a_refused_change_changes_nothing(listed):
     assert state() == before
 
 
+def test_a_move_into_a_group_that_has_the_name_is_refused(listed):
+    """The group and the name are checked together: a move alone, with the name kept, can take a name."""
+    other = ServiceGroupFactory(name="Pakiety")
+    ServiceFactory(group=other, name=listed.name)
+    before = state()
+    with pytest.raises(ValidationError) as refused:
+        edit(listed, group=other, price=Decimal("1.00"))
+    assert "W tej grupie cennika jest już usługa o tej nazwie." in refused.value.messages
+    assert state() == before
+
+
 # --- Many prices at once --------------------------------------------------------------------------------------------
 
 

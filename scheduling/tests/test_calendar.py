@@ -460,3 +460,22 @@ def test_no_element_id_repeats_with_a_panel_open(client_for, bob, schedule, cloc
     ):
         ids = re.findall(r'\sid="([^"]+)"', page + panel.content.decode())
         assert ids and len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)
+
+
+def test_a_search_sent_without_htmx_keeps_the_booking_window_with_what_was_found(client_for, bob, schedule):
+    """Enter pressed before the page's script took the window over (or without JavaScript): the whole window comes
+    back, slot and booking form included, with the results — not a bare list that loses the slot."""
+    ewa = PatientFactory(last_name="Zielińska", first_name="Ewa")
+    client = client_for(bob)
+    data = {"q": "zielin", "doctor": schedule.employee_id, "start": epoch(at(8, 20))}
+
+    page = client.post(reverse("scheduling:calendar_patient_search"), data).content.decode()
+
+    assert "Umawianie wizyty" in page and "08:20–08:40" in page
+    assert f'<input type="radio" name="patient" value="{ewa.pk}" checked>' in page
+    assert 'id="booking-form"' in page and 'value="zielin"' in page
+    booked = client.post(
+        reverse("scheduling:calendar_book"),
+        {"doctor": schedule.employee_id, "start": epoch(at(8, 20)), "patient": ewa.pk, "kind": "visit"},
+    )
+    assert booked.status_code == 302 and Appointment.objects.get().patient == ewa

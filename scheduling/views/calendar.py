@@ -89,31 +89,38 @@ def calendar(request):
     return render(request, template, context)
 
 
-@permission_required("scheduling.add_appointment", raise_exception=True)
-@require_http_methods(["GET", "POST"])
-def calendar_book(request):
-    """The booking window: find or create the patient, choose the kind of visit, book it (CAL-2)."""
-    employee, starts_at = _slot(request, request.POST if request.method == "POST" else request.GET)
+def _booking_context(request, data, *, bound=None) -> dict:
+    """The booking window of the slot `data` names (doctor, start), its forms bound to `bound` (a booking's POST)."""
+    employee, starts_at = _slot(request, data)
     covering = selectors.schedule_block_covering(employee_id=employee.pk, starts_at=starts_at, ends_at=None)
     if covering is None:
         raise Http404
     schedule, _block, ends_at = covering
     cards_enabled = selectors.booking_settings().osoz_cards_enabled
     kinds = _kinds_of(schedule)
-    form = BookingForm(request.POST or None, kinds=kinds)
-    patient_form = NewPatientForm(request.POST or None, cards_enabled=cards_enabled)
-    context = {
+    return {
         "employee": employee,
         "schedule": schedule,
         "starts_at": starts_at,
         "ends_at": ends_at,
         "start": int(starts_at.timestamp()),
-        "form": form,
-        "patient_form": patient_form,
+        "kinds": kinds,
+        "form": BookingForm(bound, kinds=kinds),
+        "patient_form": NewPatientForm(bound, cards_enabled=cards_enabled),
         "cards_enabled": cards_enabled,
         "remove_form": SlotRemoveForm(),
         "error": "",
     }
+
+
+@permission_required("scheduling.add_appointment", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def calendar_book(request):
+    """The booking window: find or create the patient, choose the kind of visit, book it (CAL-2)."""
+    data = request.POST if request.method == "POST" else request.GET
+    context = _booking_context(request, data, bound=request.POST or None)
+    employee, starts_at, kinds = context["employee"], context["starts_at"], context["kinds"]
+    form, patient_form, cards_enabled = context["form"], context["patient_form"], context["cards_enabled"]
     if request.method == "GET":
         try:
             services.booking_check(employee_id=employee.pk, starts_at=starts_at, kind=kinds[0])
@@ -185,11 +192,12 @@ def calendar_patient_search(request):
             count=len(patients),
         )
         patients_viewed_record(patients=patients, message=shown, request=request)
-    return render(
-        request,
-        "scheduling/calendar_booking_patients.html",
-        {"patients": patients, "query": query, "limit": SEARCH_LIMIT},
-    )
+    found = {"patients": patients, "query": query, "limit": SEARCH_LIMIT}
+    if not request.htmx:
+        # Sent before the page's script took the form over (or without it): the whole booking window again, with
+        # what was found, rather than a bare list that loses the slot.
+        return _panel(request, "scheduling/calendar_booking.html", {**_booking_context(request, request.POST), **found})
+    return render(request, "scheduling/calendar_booking_patients.html", found)
 
 
 @permission_required("scheduling.view_appointment", raise_exception=True)

@@ -1,6 +1,7 @@
 """Create the sandbox's demo clinic and its Provider Service account (idempotent), and print the credentials. With
---cooperation, the demo clinic has also accepted the insurers' regulations (manual §10.1) and works with those insurers
-(§10.3), as `make demo`'s clinic, whose price lists are for them, expects."""
+--cooperation, the demo clinic has also accepted the insurers' regulations (manual §10.1), has the service for insurers
+switched on (§10.2) and works with those insurers (§10.3), as `make demo`'s clinic, whose price lists and shared
+schedules are for them, expects."""
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
@@ -50,6 +51,9 @@ class Command(BaseCommand):
         if options["cooperation"]:
             insurers.insurance_data_confirm(entity=entity)
             insurers.insurance_terms_accept(entity=entity)
+            # Rejestracja on-line > Ustawienia: "Stan usługi dla Ubezpieczycieli" on, and on at once for each new
+            # insurer (§10.2), so that their call centres can book the schedules the clinic shares with them.
+            Entity.objects.filter(pk=entity.pk).update(insurers_online_registration=True, insurers_auto_enable=True)
             for insurer in Insurer.objects.filter(osoz_id__in=options["cooperation"]).order_by("osoz_id"):
                 insurers.cooperation_start(entity=entity, insurer=insurer)
                 self.stdout.write(f"Współpraca z ubezpieczycielem {insurer.name} ({insurer.osoz_id}) aktywna.")
