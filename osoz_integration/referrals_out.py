@@ -19,13 +19,14 @@ from core.time import datetime_pl
 from osoz_integration import interface
 from osoz_integration.client import OsozClient, OsozPermanentError
 from osoz_integration.models import OsozBooking
+from payers.interface import OsozReferral
 from payers.models import Referral, ReferralDirection
-from payers.referrals import ReceivedReferral, referrals_received_apply
+from payers.referrals import referrals_received_apply
 from scheduling.models import Appointment
 
 
-def _received(referral: interface.Referral) -> ReceivedReferral:
-    return ReceivedReferral(
+def _received(referral: interface.Referral) -> OsozReferral:
+    return OsozReferral(
         referral_id=uuid.UUID(referral.referral_id),
         issued_on=date.fromisoformat(referral.issued_on),
         valid_until=date.fromisoformat(referral.valid_until),
@@ -44,7 +45,7 @@ class ReferralsExchange:
     version: int
     booking: OsozBooking | None
     sent_referral: Referral | None
-    received: list[ReceivedReferral] = field(default_factory=list)
+    received: list[OsozReferral] = field(default_factory=list)
 
     visible = False
     action = "osoz_referrals_exchanged"

@@ -15,7 +15,7 @@ from clinic.models import OsozAccess
 from core.time import WARSAW
 from patients.models import Patient
 from payers import services
-from payers.interface import OsozPayer
+from payers.interface import OsozPayer, OsozPayerOrder
 from payers.models import (
     Payer,
     PayerBooking,
@@ -27,7 +27,7 @@ from payers.models import (
     ServiceGroup,
 )
 from payers.schedule_offers import schedule_offer_save, schedule_offers_republish
-from payers.visits import PayerOrder, payer_booking_record, payer_order_resolve
+from payers.visits import payer_booking_record, payer_order_resolve
 from scheduling.models import AppointmentSource, Schedule
 from scheduling.selectors import free_slots
 from scheduling.services import appointment_book
@@ -284,7 +284,7 @@ def _payer_bookings(schedules: list[Schedule]) -> None:
         if copy is None:
             continue
         resolved = payer_order_resolve(
-            order=PayerOrder(
+            order=OsozPayerOrder(
                 payer_osoz_id=osoz_id, payer_service_id=str(copy.pk), price=copy.price, discount_percent=discount
             ),
             schedule_id=slot.schedule_id,

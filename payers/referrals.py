@@ -3,7 +3,6 @@ as OSOZ lists them, and the visit's one sent referral — one service of the pay
 once it is saved (the OSOZ integration hears ReferralsChanged and sends it through its outbox)."""
 
 import uuid
-from dataclasses import dataclass
 from datetime import date
 
 from django.db import transaction
@@ -11,28 +10,9 @@ from django.utils.translation import gettext_lazy as _
 
 from core.changes import changes_record
 from core.errors import DomainError
-from core.validators import validate_multiline_text, validate_text
 from payers.changes import ReferralsChanged
+from payers.interface import OsozReferral
 from payers.models import PayerBooking, PayerService, Referral, ReferralDirection
-
-
-@dataclass(frozen=True)
-class ReceivedReferral:
-    """What crosses into payers from the OSOZ integration: a referral the insurer issued, by OSOZ's ids."""
-
-    referral_id: uuid.UUID
-    issued_on: date
-    valid_until: date
-    service_id: str | None
-    service_name: str
-    note: str
-    issued_by: str
-
-    def __post_init__(self):
-        """Text a page could not show as it is (control characters) raises ValidationError."""
-        validate_text(self.service_name)
-        validate_text(self.issued_by)
-        validate_multiline_text(self.note)
 
 
 def _payer_booking(appointment) -> PayerBooking:
@@ -82,7 +62,7 @@ def referral_sent_save(*, appointment, issued_on: date, valid_until: date, payer
 
 
 @transaction.atomic
-def referrals_received_apply(*, appointment, referrals: list[ReceivedReferral]) -> int:
+def referrals_received_apply(*, appointment, referrals: list[OsozReferral]) -> int:
     """The referrals the payer issued for the visit, as OSOZ lists them now: added, updated, and those OSOZ no longer
     lists removed. Returns how many there are."""
     booking = _payer_booking(appointment)

@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.errors import DomainError
 from core.time import WARSAW
+from payers.interface import OsozPayerOrder
 from payers.models import Payer, PayerBooking, PayerService, SalesDocument, ScheduleOffer, Service, VisitService
 
 PAYER_UNKNOWN = _("Placówka nie współpracuje z tym płatnikiem w OSOZ.")
@@ -30,23 +31,13 @@ class PayerOrderRefused(DomainError):
 
 
 @dataclass(frozen=True)
-class PayerOrder:
-    """What crosses into payers from the OSOZ integration: an insurer's order with its booking, by OSOZ's ids."""
-
-    payer_osoz_id: str
-    payer_service_id: str
-    price: Decimal
-    discount_percent: int
-
-
-@dataclass(frozen=True)
 class ResolvedOrder:
-    order: PayerOrder
+    order: OsozPayerOrder
     payer: Payer
     payer_service: PayerService
 
 
-def payer_order_resolve(*, order: PayerOrder, schedule_id: int) -> ResolvedOrder:
+def payer_order_resolve(*, order: OsozPayerOrder, schedule_id: int) -> ResolvedOrder:
     """The payer and the service of an insurer's booking, or PayerOrderRefused with the reason the insurer reads."""
     payer = Payer.objects.filter(osoz_id=order.payer_osoz_id, removed_on_osoz_at__isnull=True).first()
     if payer is None or not order.payer_osoz_id:

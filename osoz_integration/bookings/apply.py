@@ -39,7 +39,8 @@ from osoz_integration.texts import phrase_lazy
 from patients.models import OsozCardSource, OsozCardStatus, Patient, phone_normalise
 from patients.services import osoz_card_add, patients_create
 from payers.changes import ReferralsChanged
-from payers.visits import PayerOrder, PayerOrderRefused, ResolvedOrder, payer_booking_record, payer_order_resolve
+from payers.interface import OsozPayerOrder
+from payers.visits import PayerOrderRefused, ResolvedOrder, payer_booking_record, payer_order_resolve
 from scheduling.models import Appointment, AppointmentSource, Schedule, WaitingListEntry
 from scheduling.selectors import online_schedules
 from scheduling.services import (
@@ -158,7 +159,7 @@ def _payer_resolve(opened: _Opened) -> None:
     order = opened.booking.payer_order
     try:
         opened.payer = payer_order_resolve(
-            order=PayerOrder(
+            order=OsozPayerOrder(
                 payer_osoz_id=order.payer_id,
                 payer_service_id=order.service_id,
                 price=order.amount,
