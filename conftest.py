@@ -22,13 +22,27 @@ from devtools.sandbox import SandboxServer
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+# A camera and a microphone without hardware or a permission prompt (Chromium's fake devices: a test pattern and a
+# beep), peer connections on loopback only (without this flag Chromium gathers no ICE candidate there), and remote
+# audio that plays without a click (otherwise its level reads 0).
+CHROMIUM_MEDIA_ARGS = [
+    "--use-fake-device-for-media-stream",
+    "--use-fake-ui-for-media-stream",
+    "--allow-loopback-in-peer-connection",
+    "--autoplay-policy=no-user-gesture-required",
+]
 
 
 # The tests' today, a Tuesday in early December 2026: the dates the tests book (January and March 2027) lie ahead of
 # it whatever the real date is, and the clock ticks on from it. A test that starts another process (the OSOZ sandbox, a
 # Celery worker) cannot freeze that process's clock, so it runs on the real one and books relative to the real today.
 TESTS_NOW = datetime(2026, 12, 1, 9, 0, tzinfo=WARSAW)
-OTHER_PROCESS_FIXTURES = frozenset({"osoz_sandbox_server", "sandbox_server", "celery_worker"})
+OTHER_PROCESS_FIXTURES = frozenset({"osoz_sandbox_server", "sandbox_server", "celery_worker", "real_clock"})
+
+
+@pytest.fixture
+def real_clock():
+    """Asked for by a test that starts another process itself and must agree with its clock (see `clock`)."""
 
 
 @pytest.fixture(autouse=True)
@@ -217,6 +231,25 @@ def asgi_page_for(chromium, asgi_live_server):
 @pytest.fixture
 def asgi_page(asgi_page_for):
     return asgi_page_for()
+
+
+@pytest.fixture
+def media_page_for(chromium, asgi_live_server):
+    """media_page_for(): a page on the ASGI live server in a Chromium of its own with fake camera and microphone
+    (CHROMIUM_MEDIA_ARGS): two of them are the two ends of a call, as two computers would be."""
+    browsers = []
+
+    def make():
+        browser = chromium.browser_type.launch(executable_path=CHROMIUM, args=[*CHROMIUM_ARGS, *CHROMIUM_MEDIA_ARGS])
+        browsers.append(browser)
+        context = browser.new_context(base_url=asgi_live_server.url, locale="pl-PL", timezone_id="Europe/Warsaw")
+        page = context.new_page()
+        page.set_default_timeout(10_000)
+        return page
+
+    yield make
+    for browser in browsers:
+        browser.close()
 
 
 @pytest.fixture(scope="session")

@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "clinic",
     "scheduling",
     "payers",
+    "televisit",
     "osoz_integration",
 ]
 
@@ -96,7 +97,11 @@ PDF_FONT_BOLD_PATH = env.str("PDF_FONT_BOLD_PATH", default="/usr/share/fonts/tru
 # The sections the apps above scheduling add to an appointment's side panel in Kalendarz and to the visit, in this
 # order (scheduling.sections).
 APPOINTMENT_PANEL_SECTIONS = ["payers.sections.appointment_panel"]
-VISIT_SECTIONS = ["payers.sections.visit_services", "payers.sections.visit_referrals"]
+VISIT_SECTIONS = [
+    "televisit.sections.visit_televisit",
+    "payers.sections.visit_services",
+    "payers.sections.visit_referrals",
+]
 # The sections the apps above scheduling add to a schedule's edit page, checked and saved with it in one transaction
 # (scheduling.forms.ScheduleSection): the payer settings of a private schedule (SCH-4).
 SCHEDULE_SECTIONS = ["payers.schedule_offers.ScheduleOfferSection"]
@@ -330,6 +335,12 @@ if urlsplit(OSOZ_CALLBACK_BASE_URL).scheme not in {"http", "https"} or not urlsp
     raise ImproperlyConfigured(
         f"OSOZ_CALLBACK_BASE_URL must be an absolute http(s) URL, not {OSOZ_CALLBACK_BASE_URL!r}."
     )
+# Where patients reach Poradnia from outside (OSOZ_CALLBACK_BASE_URL is where OSOZ does, which may be an internal
+# address): the televisit link handed to OSOZ with a booking's acceptance, which OSOZ e-mails the patient (contract
+# 1.5.0, TV-8), starts with it.
+PORADNIA_PUBLIC_URL = env.str("PORADNIA_PUBLIC_URL", default=OSOZ_CALLBACK_BASE_URL).rstrip("/")
+if urlsplit(PORADNIA_PUBLIC_URL).scheme not in {"http", "https"} or not urlsplit(PORADNIA_PUBLIC_URL).hostname:
+    raise ImproperlyConfigured(f"PORADNIA_PUBLIC_URL must be an absolute http(s) URL, not {PORADNIA_PUBLIC_URL!r}.")
 OSOZ_BOOKING_PULL_SECONDS = env.int("OSOZ_BOOKING_PULL_SECONDS", default=10)
 OSOZ_WEBHOOK_TOLERANCE_SECONDS = env.int("OSOZ_WEBHOOK_TOLERANCE_SECONDS", default=300)
 # This many refused webhook deliveries (bad or missing signature, stale timestamp) from one address within the window,
@@ -340,6 +351,34 @@ if OSOZ_BOOKING_PULL_SECONDS < 1 or OSOZ_WEBHOOK_TOLERANCE_SECONDS < 1:
     raise ImproperlyConfigured("OSOZ_BOOKING_PULL_SECONDS and OSOZ_WEBHOOK_TOLERANCE_SECONDS must be positive.")
 if OSOZ_WEBHOOK_REFUSAL_LIMIT < 1 or OSOZ_WEBHOOK_REFUSAL_MINUTES < 1:
     raise ImproperlyConfigured("OSOZ_WEBHOOK_REFUSAL_LIMIT and OSOZ_WEBHOOK_REFUSAL_MINUTES must be positive.")
+
+# --- Televisits (televisit/) ------------------------------------------------------------------------------------
+
+# The ICE servers of the calls (TV-5), comma-separated URLs: STUN (none by default — on one network, or on loopback,
+# the browsers' own host candidates suffice) and TURN (coturn, docker-compose.yml), whose short-lived credentials are
+# derived from the secret coturn is given as `static-auth-secret` (televisit.ice). The credentials last TURN_TTL
+# seconds, longer than any visit: coturn refuses to refresh an allocation whose credential expired.
+TELEVISIT_STUN_URLS = env.list("TELEVISIT_STUN_URLS", default=[])
+TELEVISIT_TURN_URLS = env.list("TELEVISIT_TURN_URLS", default=[])
+TELEVISIT_TURN_SECRET = env.str("TELEVISIT_TURN_SECRET", default="")
+TELEVISIT_TURN_TTL = env.int("TELEVISIT_TURN_TTL", default=4 * 3600)
+for _url in (*TELEVISIT_STUN_URLS, *TELEVISIT_TURN_URLS):
+    if not re.match(r"(stuns?|turns?):", _url):
+        raise ImproperlyConfigured(
+            f"TELEVISIT_STUN_URLS and TELEVISIT_TURN_URLS take stun:, turn: or turns: URLs, not {_url!r}."
+        )
+if TELEVISIT_TURN_URLS and not TELEVISIT_TURN_SECRET:
+    raise ImproperlyConfigured("TELEVISIT_TURN_URLS needs TELEVISIT_TURN_SECRET (coturn's static-auth-secret).")
+if TELEVISIT_TURN_TTL < 60:
+    raise ImproperlyConfigured("TELEVISIT_TURN_TTL must be at least 60 seconds.")
+# The patient's link (which starts with PORADNIA_PUBLIC_URL) works until the visit's end plus this grace (TV-8).
+TELEVISIT_LINK_GRACE_MINUTES = env.int("TELEVISIT_LINK_GRACE_MINUTES", default=120)
+# A call the patient has not answered within this many seconds ends as "Nie udało się nawiązać połączenia" (TV-4).
+TELEVISIT_ANSWER_SECONDS = env.int("TELEVISIT_ANSWER_SECONDS", default=20)
+if TELEVISIT_LINK_GRACE_MINUTES < 0 or TELEVISIT_ANSWER_SECONDS < 1:
+    raise ImproperlyConfigured(
+        "TELEVISIT_LINK_GRACE_MINUTES cannot be negative, TELEVISIT_ANSWER_SECONDS must be positive."
+    )
 
 # --- E-mail --------------------------------------------------------------------------------------------------------
 

@@ -16,6 +16,7 @@ class AuditCategory(models.TextChoices):
     INTEGRATION = "integration", _("Integracja OSOZ")
     EXPORT = "export", _("Eksport danych")
     EMERGENCY_ACCESS = "emergency_access", _("Dostęp w trybie awaryjnym")
+    TELEVISIT = "televisit", _("Telewizyta")
 
 
 class AuditOutcome(models.TextChoices):

@@ -1,6 +1,7 @@
 """The OSOZ sandbox run as `make demo` runs it, for the tests and the benchmark: a separate process reached only over
 HTTP, and its Provider Service driven as an administrator's browser would drive it in the configuration wizard."""
 
+import html
 import os
 import re
 import secrets
@@ -102,6 +103,36 @@ def booking_form_path(*, entity_id: str, doctor_id: object, schedule_id: object,
     return f"/lbk/rezerwacja/{entity_id}/{doctor_id}/{schedule_id}/{moment}/"
 
 
+def form_fields(page: str) -> dict[str, str]:
+    """What a browser submits of a form's inputs as drawn: checked boxes as "on", other inputs with their value."""
+    fields = {}
+    for tag in re.findall(r"<input\b[^>]*>", page):
+        name = re.search(r'\bname="([^"]+)"', tag)
+        if name is None or re.search(r"\bdisabled\b", tag):
+            continue
+        if 'type="checkbox"' in tag:
+            if re.search(r"\bchecked\b", tag):
+                fields[name.group(1)] = "on"
+            continue
+        value = re.search(r'\bvalue="([^"]*)"', tag)
+        fields[name.group(1)] = html.unescape(value.group(1)) if value else ""
+    return fields
+
+
+# „Zarejestruj dane placówki” of the demo clinic (manual §14.1 step 3).
+TELEVISIT_TERMS = {
+    "operator_name": "Przychodnia Demo sp. z o.o.",
+    "address": "ul. Zdrowa 1, 00-001 Warszawa",
+    "nip": "5260250274",
+    "regon": "012345678",
+    "register_number": "000000012345",
+    "email": "rejestracja@przychodnia-demo.pl",
+    "phone": "22 100 20 30",
+    "authorised_person": "Anna Administratorka",
+    "authorised": "on",
+}
+
+
 def _expect(condition: bool, response: httpx.Response) -> None:
     if not condition:
         raise SandboxError(f"the Provider Service answered {response.status_code} at {response.url}:\n{response.text}")
@@ -140,7 +171,7 @@ def wizard_code(provider_url: str, *, cancel: bool = False) -> str:
 
 class ProviderService:
     """The sandbox's Provider Service as a logged-in administrator's browser drives it: the insurer half of manual
-    §10 (the regulations of „Ubezpieczenia”, cooperation with insurers, and its end)."""
+    §10 (the regulations of „Ubezpieczenia”, cooperation with insurers, and its end) and the televisit half of §14.1."""
 
     def __init__(self, base_url: str):
         self.base = base_url.rstrip("/")
@@ -182,6 +213,25 @@ class ProviderService:
         self.insurance_terms_accept()
         for osoz_id in osoz_ids:
             self._submit(f"/provider/ubezpieczenia/ubezpieczyciele/{osoz_id}/wspolpraca/", {"accept_terms": "on"})
+
+    def televisit_enable(self, *doctor_ids: str) -> None:
+        """Manual §14.1: Telewizyta > Informacje „Włącz” (the demo), „Zarejestruj dane placówki”, Rejestracja
+        on-line > Ustawienia „Telewizyta” and > Terminarz „Umożliwia telewizytę” at these doctors (by the ids the
+        clinic publishes them under)."""
+        info = self.browser.get("/provider/telewizyta/")
+        _expect(info.status_code == 200, info)
+        if ">Włącz</button>" in info.text:
+            demo = self.browser.post(
+                "/provider/telewizyta/wlacz/",
+                data={"csrfmiddlewaretoken": csrf_token(info.text)},
+                headers={"Referer": str(info.url)},
+            )
+            _expect(demo.status_code == 302, demo)
+        self._submit("/provider/telewizyta/dane-placowki/", TELEVISIT_TERMS)
+        page = self.browser.get("/provider/ustawienia/")
+        saved = self._post(page, form_fields(page.text) | {"televisit": "on"})
+        _expect(saved.status_code == 302, saved)
+        self._submit("/provider/terminarz/", {"televisit": list(doctor_ids)})
 
     def cooperation_end(self, osoz_id: str) -> None:
         """„Zakończ współpracę”, confirmed (§10.4)."""

@@ -28,12 +28,24 @@ from core.time import WARSAW, datetime_pl
 from osoz_integration import interface, outbox
 from osoz_integration.client import OsozBookingConflict, OsozClient, OsozPermanentError, OsozTransientError
 from osoz_integration.models import OsozBooking, OsozBookingState, OutboxKind
+from scheduling.models import Appointment, AppointmentKind, AppointmentStatus
+from televisit.services import televisit_patient_link
 
 # Shown to the patient by OSOZ when the clinic gave no reason of its own (the contract requires one); sent in the
 # clinic's language.
 REJECT_REASON = _("Placówka nie może przyjąć tej rezerwacji. Prosimy wybrać inny termin.")
 CANCEL_REASON = _("Wizyta została odwołana przez placówkę.")
 MOVE_REASON = _("Placówka zmieniła termin wizyty.")
+
+
+def televisit_url(appointment: Appointment) -> str | None:
+    """TV-8: the patient's televisit link, handed to OSOZ with the acceptance of a televisit booking and with its
+    moves, for OSOZ's e-mail to carry; None for a visit, and for a cancelled one (accepted on OSOZ only so that both
+    sides end alike, then cancelled). The link is the same for the same appointment until it moves, so a command
+    retried with its Idempotency-Key carries the same body."""
+    if appointment.kind != AppointmentKind.TELEVISIT or appointment.status == AppointmentStatus.CANCELLED:
+        return None
+    return televisit_patient_link(appointment=appointment)
 
 
 @dataclass(frozen=True)
@@ -112,7 +124,7 @@ def _next_step(booking: OsozBooking) -> _Step | None:
                 sent=format_lazy(_("potwierdzenie rezerwacji {what}"), what=what),
                 failed=format_lazy(_("potwierdzenia rezerwacji {what}"), what=what),
                 call=lambda client, key: client.booking_accept(
-                    booking_id, appointment_ref=reference, idempotency_key=key
+                    booking_id, appointment_ref=reference, televisit_url=televisit_url(appointment), idempotency_key=key
                 ),
                 osoz_state=OsozBookingState.ACCEPTED,
                 osoz_starts_at=booking.osoz_starts_at,
@@ -146,6 +158,7 @@ def _next_step(booking: OsozBooking) -> _Step | None:
                 starts_at=starts_at,
                 ends_at=ends_at,
                 reason=reason,
+                televisit_url=televisit_url(appointment),
                 idempotency_key=key,
             ),
             osoz_state=OsozBookingState.ACCEPTED,

@@ -231,6 +231,17 @@ class OsozClient:
             raise OsozTransientError(error.message, code="bad-response") from error
         return interface.Referral.from_json(data)
 
+    # --- Televisits (contract 1.5.0) -------------------------------------------------------------------------------
+
+    def televisit_access(self, *, password: str) -> interface.TelevisitAccess:
+        """Konfiguracja dostępu do telewizyty: the Provider Service password for an access token. Each call grants a
+        new token, so it carries no Idempotency-Key; the password is in the body only, never in a log line."""
+        data = self._call("POST", f"{API}/televisit/access", json={"password": password})
+        try:
+            return interface.TelevisitAccess.from_json(data)
+        except interface.PayloadError as error:
+            raise OsozTransientError(error.message, code="bad-response") from error
+
     # --- Receiving bookings (part 2) -----------------------------------------------------------------------------
 
     def integration_put(self, endpoints: interface.IntegrationEndpoints) -> interface.PublicationResult:
@@ -386,8 +397,13 @@ class OsozClient:
     # Each returns the Booking as OSOZ holds it afterwards. The key must be the same for every retry of one command,
     # so a command whose answer was lost is replayed by OSOZ instead of being applied twice.
 
-    def booking_accept(self, booking_id: str, *, appointment_ref: str, idempotency_key: str) -> interface.Booking:
-        return self._booking_post(booking_id, "accept", {"appointment_ref": appointment_ref}, idempotency_key)
+    def booking_accept(
+        self, booking_id: str, *, appointment_ref: str, idempotency_key: str, televisit_url: str | None = None
+    ) -> interface.Booking:
+        body = {"appointment_ref": appointment_ref}
+        if televisit_url:
+            body["televisit_url"] = televisit_url
+        return self._booking_post(booking_id, "accept", body, idempotency_key)
 
     def booking_reject(self, booking_id: str, *, reason: str, idempotency_key: str) -> interface.Booking:
         return self._booking_post(booking_id, "reject", {"reason": reason}, idempotency_key)
@@ -396,9 +412,19 @@ class OsozClient:
         return self._booking_post(booking_id, "cancel", {"reason": reason}, idempotency_key)
 
     def booking_move(
-        self, booking_id: str, *, schedule_id: str, starts_at: str, ends_at: str, reason: str, idempotency_key: str
+        self,
+        booking_id: str,
+        *,
+        schedule_id: str,
+        starts_at: str,
+        ends_at: str,
+        reason: str,
+        idempotency_key: str,
+        televisit_url: str | None = None,
     ) -> interface.Booking:
         body = {"schedule_id": schedule_id, "starts_at": starts_at, "ends_at": ends_at, "reason": reason}
+        if televisit_url:
+            body["televisit_url"] = televisit_url
         return self._booking_post(booking_id, "move", body, idempotency_key)
 
     def _booking_post(

@@ -1,4 +1,5 @@
-"""The connection settings of Ustawienia > OSOZ/LBK, and the certificate of „Wyślij cenniki do OSOZ” (PAY-6)."""
+"""The connection settings of Ustawienia > OSOZ/LBK with its Konfiguracja dostępu do telewizyty, and the certificate of
+„Wyślij cenniki do OSOZ” (PAY-6)."""
 
 import base64
 import binascii
@@ -52,6 +53,24 @@ class ConnectionForm(forms.ModelForm):
         """Left out of a request (or emptied), the stored value stays."""
         minutes = self.cleaned_data["outage_alert_minutes"]
         return self.instance.outage_alert_minutes if minutes is None else minutes
+
+
+class TelevisitAccessForm(forms.Form):
+    """Konfiguracja dostępu do telewizyty (manual §14.2): the Provider Service password, sent to OSOZ once and never
+    stored."""
+
+    password = forms.CharField(
+        label=_("Hasło do Serwisu Świadczeniodawcy OSOZ"),
+        strip=False,
+        max_length=128,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
+        help_text=_(
+            "Hasło, którym logujesz się do Serwisu Świadczeniodawcy OSOZ. Wprowadzenie hasła jest czynnością "
+            "jednorazową i jest wymagane do aktywacji dostępu do usługi telewizyty; wprowadzone hasło nie jest "
+            "przechowywane w systemie."
+        ),
+        error_messages={"required": _("Wprowadź hasło do Serwisu Świadczeniodawcy OSOZ.")},
+    )
 
 
 # A PKCS#12 file with a key, its certificate and a chain of two is a few kilobytes; real ones stay well below this.

@@ -405,6 +405,7 @@ class Booking(Payload):
     appointment_ref: str | None = None
     reason: str | None = None
     payer_order: PayerOrder | None = None  # an insurer's booking (channel "insurer", contract 1.4.0)
+    televisit_url: str | None = None  # the patient's link the clinic gave (contract 1.5.0)
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Self:
@@ -428,6 +429,15 @@ class BookingDecision(Payload):
     decision: str  # accepted | rejected
     reason: str | None
     appointment_ref: str | None
+    # Contract 1.5.0: an accepted televisit's link for the patient, which OSOZ e-mails (TV-8).
+    televisit_url: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """A visit's decision as before 1.5.0: the optional link only where there is one."""
+        data = super().to_json()
+        if data["televisit_url"] is None:
+            del data["televisit_url"]
+        return data
 
 
 BOOKING_CREATED = "booking.created"
@@ -567,3 +577,25 @@ class SentReferral(Payload):
     issued_on: str
     valid_until: str
     service_id: str
+
+
+# --- Televisits (contract 1.5.0) --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TelevisitAccess(Payload):
+    """POST /api/v1/televisit/access: access to the televisit service for the Provider Service password, checked
+    against the contract. `mode` is demo | paid; `active_until` the last day of the service."""
+
+    access_token: str
+    mode: str
+    active_until: str
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Self:
+        contract_check("TelevisitAccess", data)
+        return super().from_json(data)
+
+    def __repr__(self) -> str:
+        # The token never reaches logs or tracebacks.
+        return f"TelevisitAccess(mode={self.mode!r}, active_until={self.active_until!r})"

@@ -5,6 +5,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.fields import EncryptedSecretField
@@ -13,6 +14,13 @@ from core.time import datetime_pl
 
 def default_base_url() -> str:
     return settings.OSOZ_BASE_URL
+
+
+class TelevisitMode(models.TextChoices):
+    """How OSOZ runs the clinic's televisit service (Telewizyta > Informacje of the Provider Service)."""
+
+    DEMO = "demo", _("wersja demo")
+    PAID = "paid", _("usługa wykupiona")
 
 
 class Connection(models.Model):
@@ -44,6 +52,16 @@ class Connection(models.Model):
     outage_alerted_at = models.DateTimeField(
         _("Powiadomiono o braku połączenia"), null=True, blank=True, editable=False
     )
+    # Konfiguracja dostępu do telewizyty (SET-3, manual §14.2): only the token OSOZ granted for the Provider Service
+    # password, encrypted; the password itself is never stored.
+    televisit_token_encrypted = EncryptedSecretField()
+    televisit_mode = models.CharField(
+        _("Tryb usługi telewizyty"), max_length=5, choices=TelevisitMode.choices, blank=True, editable=False
+    )
+    televisit_active_until = models.DateField(_("Telewizyta aktywna do"), null=True, blank=True, editable=False)
+    televisit_configured_at = models.DateTimeField(
+        _("Skonfigurowano dostęp do telewizyty"), null=True, blank=True, editable=False
+    )
 
     class Meta:
         verbose_name = _("połączenie z OSOZ")
@@ -62,6 +80,15 @@ class Connection(models.Model):
     def is_active(self) -> bool:
         """Publishing happens only with the switch on and credentials from OSOZ."""
         return self.enabled and self.has_credentials
+
+    @property
+    def televisit_access_active(self) -> bool:
+        """TV-1: access to the televisit service was obtained and its period has not ended."""
+        return (
+            bool(self.televisit_token_encrypted)
+            and self.televisit_active_until is not None
+            and self.televisit_active_until >= timezone.localdate()
+        )
 
 
 class OutboxKind(models.TextChoices):

@@ -1,8 +1,9 @@
 """Writes of Ustawienia > OSOZ/LBK (SET-3): connecting the clinic through the configuration wizard (manual §3.1),
-the connection settings, the integration switch and the connection check. Publication itself is in publication.py."""
+the connection settings, the integration switch, the connection check and the televisit access (§14.2). Publication
+itself is in publication.py."""
 
 import hashlib
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -21,7 +22,7 @@ from core.models import AuditCategory, AuditOutcome
 from core.services import audit_record
 from core.text import join_lazy
 from osoz_integration import interface, outbox
-from osoz_integration.client import OsozClient, OsozError
+from osoz_integration.client import OsozClient, OsozError, OsozTransientError
 from osoz_integration.models import Connection, InboundEvent
 from osoz_integration.monitor import connection_exchange_record
 from osoz_integration.publication import publication_enqueue_all
@@ -345,3 +346,69 @@ def inbound_events_prune(*, now: datetime | None = None) -> int:
     now = now or timezone.now()
     removed, _ = InboundEvent.objects.filter(received_at__lt=now - INBOUND_EVENT_RETENTION).delete()
     return removed
+
+
+def televisit_access_configure(*, password: str, actor=None, request: HttpRequest | None = None) -> Connection:
+    """Konfiguracja dostępu do telewizyty (SET-3, manual §14.2): the Provider Service password, typed once, obtains
+    access to the televisit service from OSOZ. Only the token OSOZ grants is kept (encrypted); the password lives in
+    this call's memory only and reaches neither the database, the audit nor a log. OSOZ's refusal (the service not
+    active, a wrong password) or its absence raises OsozError and changes nothing."""
+    connection = connection_get()
+    try:
+        with connection_client(connection) as client:
+            access = client.televisit_access(password=password)
+    except OsozError as error:
+        unreachable = isinstance(error, OsozTransientError)
+        if unreachable:
+            connection_exchange_record(error=error.message)
+        else:
+            connection_exchange_record()  # OSOZ answered; it refused this request only
+        audit_record(
+            # A refusal (the service not active, a wrong password) is the configuration's, not a connection error
+            # for Stan połączenia to list.
+            category=AuditCategory.INTEGRATION if unreachable else AuditCategory.CONFIGURATION,
+            action="osoz_televisit_access_failed",
+            message=format_lazy(
+                gettext_lazy("Nie udało się uzyskać dostępu do telewizyty z OSOZ: {error}"), error=error.message
+            ),
+            actor=actor,
+            request=request,
+            target=connection,
+            outcome=AuditOutcome.FAILURE,
+        )
+        raise
+    connection_exchange_record()
+    return _televisit_access_store(access, actor=actor, request=request)
+
+
+@transaction.atomic
+def _televisit_access_store(access: interface.TelevisitAccess, *, actor, request: HttpRequest | None) -> Connection:
+    connection = _locked_connection()
+    connection.televisit_token_encrypted = secret_encrypt(access.access_token.encode())
+    connection.televisit_mode = access.mode
+    connection.televisit_active_until = date.fromisoformat(access.active_until)
+    connection.televisit_configured_at = timezone.now()
+    connection.save(
+        update_fields=[
+            "televisit_token_encrypted",
+            "televisit_mode",
+            "televisit_active_until",
+            "televisit_configured_at",
+        ]
+    )
+    audit_record(
+        category=AuditCategory.CONFIGURATION,
+        action="osoz_televisit_access_configured",
+        message=format_lazy(
+            gettext_lazy(
+                "Skonfigurowano dostęp do telewizyty: OSOZ przydzielił dostęp do usługi telewizyty ({mode}) aktywnej "
+                "do {until}. Hasło do Serwisu Świadczeniodawcy OSOZ nie zostało zapisane."
+            ),
+            mode=connection.get_televisit_mode_display(),
+            until=connection.televisit_active_until.strftime("%d.%m.%Y"),
+        ),
+        actor=actor,
+        request=request,
+        target=connection,
+    )
+    return connection

@@ -10,6 +10,7 @@ urlpatterns = [
     path("ustawienia/osoz/powrot/", views.connection_callback, name="connection_callback"),
     path("ustawienia/osoz/integracja/", views.connection_switch, name="connection_switch"),
     path("ustawienia/osoz/sprawdz/", views.connection_check, name="connection_check"),
+    path("ustawienia/osoz/telewizyta/", views.televisit_access, name="televisit_access"),
     path("ustawienia/osoz/stan/", views.status, name="status"),
     path("ustawienia/osoz/stan/uzgodnij/", views.reconciliation_start, name="reconciliation_start"),
     path("ustawienia/osoz/stan/odrzucone/<int:pk>/wyslij/", views.outbox_resend, name="outbox_resend"),

@@ -1,6 +1,7 @@
-"""Ustawienia > OSOZ/LBK (SET-3, manual §3.1): connection settings, the configuration wizard and its return, the
-integration switch, the connection status and the integration status page; and „Pobierz płatników z OSOZ” of the
-Płatnicy page (OSZ-9) and „Wyślij cenniki do OSOZ” (PAY-6). Administrators only."""
+"""Ustawienia > OSOZ/LBK (SET-3, manual §3.1, §14.2): connection settings, the configuration wizard and its return,
+the integration switch, the connection status, Konfiguracja dostępu do telewizyty and the integration status page;
+and „Pobierz płatników z OSOZ” of the Płatnicy page (OSZ-9) and „Wyślij cenniki do OSOZ” (PAY-6). Administrators
+only."""
 
 import base64
 import secrets
@@ -21,7 +22,12 @@ from clinic.selectors import clinic_get
 from core.errors import DomainError
 from osoz_integration import monitor, outbox, payers_in, pricelists_out, reconcile, services
 from osoz_integration.client import OsozError
-from osoz_integration.forms import ConnectionForm, PriceListsCertificateForm, PriceListsConfirmForm
+from osoz_integration.forms import (
+    ConnectionForm,
+    PriceListsCertificateForm,
+    PriceListsConfirmForm,
+    TelevisitAccessForm,
+)
 from osoz_integration.selectors import connection_get, connection_status, reconciliation_last
 from payers.sending import osoz_payers
 from payers.signing import Pkcs12Signer, SigningError
@@ -44,8 +50,44 @@ def connection(request):
             monitor.outage_alert_minutes_set(minutes=minutes, actor=request.user, request=request)
         messages.success(request, _("Zapisano ustawienia połączenia z OSOZ."))
         return redirect("osoz_integration:connection")
-    context = {"form": form, "status": connection_status(), "clinic": clinic_get()}
-    return render(request, "osoz_integration/connection.html", context)
+    return _connection_page(request, form=form)
+
+
+def _connection_page(request, *, form=None, televisit_form=None, status=200):
+    context = {
+        "form": form or ConnectionForm(instance=connection_get()),
+        "televisit_form": televisit_form or TelevisitAccessForm(),
+        "status": connection_status(),
+        "clinic": clinic_get(),
+    }
+    return render(request, "osoz_integration/connection.html", context, status=status)
+
+
+@sensitive_post_parameters("password")
+@never_cache
+@permission_required(PERMISSION, raise_exception=True)
+@require_POST
+def televisit_access(request):
+    """Konfiguracja dostępu do telewizyty (manual §14.2): the Provider Service password, typed once, obtains access
+    from OSOZ; the password is neither stored nor shown again, whatever OSOZ answers."""
+    form = TelevisitAccessForm(request.POST)
+    if not form.is_valid():
+        return _connection_page(request, televisit_form=form, status=422)
+    try:
+        connection = services.televisit_access_configure(
+            password=form.cleaned_data["password"], actor=request.user, request=request
+        )
+    except OsozError as error:
+        # The password field is drawn empty again (PasswordInput does not render its value).
+        reason = _("Nie udało się skonfigurować dostępu do telewizyty: %(reason)s") % {"reason": error.message}
+        form.add_error(None, reason)
+        return _connection_page(request, televisit_form=form, status=422)
+    messages.success(
+        request,
+        _("Skonfigurowano dostęp do telewizyty. Telewizyta aktywna do %(date)s.")
+        % {"date": connection.televisit_active_until.strftime("%d.%m.%Y")},
+    )
+    return redirect(reverse("osoz_integration:connection") + "#telewizyta")
 
 
 @permission_required(PERMISSION, raise_exception=True)

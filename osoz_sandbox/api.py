@@ -18,7 +18,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
-from osoz_sandbox import bookings, faults, insurers, price_lists, referrals, selectors, services
+from osoz_sandbox import bookings, faults, insurers, price_lists, referrals, selectors, services, televisits
 from osoz_sandbox.contract import contract_text, parse_date, parse_timestamp, validate, validate_request_body
 from osoz_sandbox.models import ApiClient, Booking, Doctor, IdempotencyRecord, Location, Schedule
 from osoz_sandbox.problems import (
@@ -380,7 +380,10 @@ def _booking_response(booking: Booking) -> JsonResponse:
 def booking_accept(request: HttpRequest, entity, booking_id: str) -> HttpResponse:
     booking = _booking(entity, booking_id)
     data = _booking_command(request, "accept")
-    return _booking_response(bookings.booking_accept(booking=booking, appointment_ref=data["appointment_ref"]))
+    accepted = bookings.booking_accept(
+        booking=booking, appointment_ref=data["appointment_ref"], televisit_url=data.get("televisit_url")
+    )
+    return _booking_response(accepted)
 
 
 @endpoint("POST")
@@ -407,6 +410,7 @@ def booking_move(request: HttpRequest, entity, booking_id: str) -> HttpResponse:
         starts_at=parse_timestamp(data["starts_at"]),
         ends_at=parse_timestamp(data["ends_at"]),
         reason=data["reason"],
+        televisit_url=data.get("televisit_url"),
     )
     return _booking_response(moved)
 
@@ -456,6 +460,21 @@ def referral(request: HttpRequest, entity, referral_id: str) -> HttpResponse:
         service_id=data["service_id"],
     )
     return JsonResponse(referrals.referral_document(saved))
+
+
+# --- Televisit access (contract 1.5.0) ------------------------------------------------------------------------------
+
+
+# Each call grants a new token (and revokes the earlier ones), so, like the OAuth token, it needs no Idempotency-Key;
+# nor would a stored answer holding a token be wanted.
+@endpoint("POST", idempotent=False)
+def televisit_access(request: HttpRequest, entity) -> HttpResponse:
+    """Konfiguracja dostępu do telewizyty (manual §14.2): the Provider Service password, typed once in the clinic's
+    system, for a televisit access token while the service is active."""
+    data = _request_body(request, "/api/v1/televisit/access")
+    response = JsonResponse(televisits.access_grant(entity=entity, password=data["password"]))
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 def not_found(request: HttpRequest) -> HttpResponse:

@@ -537,8 +537,9 @@ def _settle(
     return booking
 
 
-def booking_accept(*, booking: Booking, appointment_ref: str) -> Booking:
-    """Settle a pending booking as accepted; accepting it again is a no-op."""
+def booking_accept(*, booking: Booking, appointment_ref: str, televisit_url: str | None = None) -> Booking:
+    """Settle a pending booking as accepted, with the patient's televisit link where the clinic gives one; accepting
+    it again is a no-op."""
     return _settle(
         booking,
         status=BookingStatus.ACCEPTED,
@@ -546,6 +547,7 @@ def booking_accept(*, booking: Booking, appointment_ref: str) -> Booking:
         done=(BookingStatus.ACCEPTED,),
         action="przyjąć",
         appointment_ref=appointment_ref,
+        **booking.televisit_url_change(televisit_url),
     )
 
 
@@ -574,10 +576,17 @@ def booking_cancel_by_clinic(*, booking: Booking, reason: str) -> Booking:
 
 
 def booking_move(
-    *, booking: Booking, schedule_id: str, starts_at: datetime.datetime, ends_at: datetime.datetime, reason: str
+    *,
+    booking: Booking,
+    schedule_id: str,
+    starts_at: datetime.datetime,
+    ends_at: datetime.datetime,
+    reason: str,
+    televisit_url: str | None = None,
 ) -> Booking:
     """The clinic has moved the appointment: record the new time (the clinic's calendar already holds it, so the
-    platform's slot list is not consulted) and tell the patient. The same move again changes nothing."""
+    platform's slot list is not consulted) and, for a televisit, the new link the clinic gives with it (the old one
+    stops working), and tell the patient. The same move again changes nothing."""
     if ends_at <= starts_at:
         raise field_error("ends_at", "Koniec wizyty musi nastąpić po jej początku.")
     with transaction.atomic():
@@ -598,6 +607,8 @@ def booking_move(
         booking.starts_at = starts_at
         booking.ends_at = ends_at
         booking.reason = reason
+        for name, value in booking.televisit_url_change(televisit_url).items():
+            setattr(booking, name, value)
         try:
             with transaction.atomic():
                 booking.save()

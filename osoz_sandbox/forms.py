@@ -8,7 +8,7 @@ from django import forms
 from django.utils import timezone
 from stdnum.pl import pesel as stdnum_pesel
 
-from osoz_sandbox import bookings, faults, insurers
+from osoz_sandbox import bookings, faults, insurers, televisits
 from osoz_sandbox.models import (
     BookingChannel,
     BookingKind,
@@ -17,6 +17,7 @@ from osoz_sandbox.models import (
     FaultSettings,
     Insurer,
     PriceListEntry,
+    TelevisitTerms,
     Widget,
 )
 from osoz_sandbox.selectors import TELEVISIT, OfferedSlot
@@ -51,6 +52,11 @@ class SettingsForm(forms.ModelForm):
             "insurers_auto_enable": (
                 "Aktywacja współpracy z kolejnym ubezpieczycielem od razu włącza dla niego rejestrację on-line."
             ),
+            "televisit": (
+                "Umożliwia aktywację usługi telewizyty. Wymaga uruchomienia usługi i zarejestrowania danych placówki "
+                "(Telewizyta > Informacje); lekarzy, z którymi pacjenci mogą umówić telewizytę, wskazujesz w "
+                "Rejestracja on-line > Terminarz."
+            ),
         }
 
     def clean(self):
@@ -64,7 +70,60 @@ class SettingsForm(forms.ModelForm):
             cleaned["insurers_auto_enable"] = True
         if not cleaned.get("insurers_online_registration"):
             cleaned["insurers_auto_enable"] = False
+        if cleaned.get("televisit") and not self.instance.televisit:
+            refusal = televisits.televisit_setting_refusal(self.instance)
+            if refusal:
+                self.add_error("televisit", refusal)
         return cleaned
+
+
+class TelevisitOrderForm(forms.Form):
+    """Telewizyta > Informacje, „Kup”: the order of 12 months of paid access."""
+
+    confirm_order = forms.BooleanField(
+        label="Zamawiam płatny dostęp do telewizyty na 12 miesięcy zgodnie z obowiązującym cennikiem usług OSOZ",
+        error_messages={"required": "Aby wykupić usługę, potwierdź zamówienie."},
+    )
+
+
+class TelevisitTermsForm(forms.ModelForm):
+    """„Zarejestruj dane placówki” (manual §14.1 step 3B): the entity running the clinic, for the televisit terms."""
+
+    authorised = forms.BooleanField(
+        label=(
+            "Oświadczam, że jestem upoważniony(-a) do wypełnienia formularza w imieniu podmiotu prowadzącego placówkę"
+        ),
+        error_messages={"required": "Zaznacz oświadczenie o upoważnieniu do wypełnienia formularza."},
+    )
+
+    nip = forms.CharField(label="NIP", max_length=13, help_text="10 cyfr, z kreskami lub bez.")
+
+    class Meta:
+        model = TelevisitTerms
+        fields = ["operator_name", "address", "nip", "regon", "register_number", "email", "phone", "authorised_person"]
+
+    def clean_nip(self):
+        nip = re.sub(r"[\s-]", "", self.cleaned_data["nip"])
+        if not re.fullmatch(r"[0-9]{10}", nip):
+            raise forms.ValidationError("NIP ma 10 cyfr.")
+        return nip
+
+    def clean_regon(self):
+        regon = re.sub(r"\s", "", self.cleaned_data["regon"])
+        if not re.fullmatch(r"[0-9]{9}|[0-9]{14}", regon):
+            raise forms.ValidationError("REGON ma 9 albo 14 cyfr.")
+        return regon
+
+
+class DoctorsTelevisitForm(forms.Form):
+    """Rejestracja on-line > Terminarz: „Umożliwia telewizytę” at each medical employee (manual §14.1 step 4)."""
+
+    televisit = forms.MultipleChoiceField(required=False, widget=forms.CheckboxSelectMultiple)
+
+    def __init__(self, *args, doctors, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["televisit"].choices = [(doctor.doctor_id, str(doctor)) for doctor in doctors]
+        self.fields["televisit"].initial = [doctor.doctor_id for doctor in doctors if doctor.televisit_enabled]
 
 
 class DomainsForm(forms.ModelForm):
@@ -258,6 +317,7 @@ class BookingForm(forms.Form):
         max_length=30,
         error_messages={"required": "Ta placówka przyjmuje rezerwacje on-line tylko z numerem karty OSOZ."},
     )
+    televisit_terms_accepted = forms.BooleanField(label="Akceptuję regulamin telewizyty", required=False)
     note_wanted = forms.BooleanField(label="Chcę przesłać lekarzowi dodatkową informację", required=False)
     patient_note = forms.CharField(
         label="Dodatkowa informacja dla lekarza",
@@ -280,6 +340,8 @@ class BookingForm(forms.Form):
             self.initial.setdefault("kind", BookingKind.VISIT)
         else:
             del self.fields["kind"]
+        if TELEVISIT not in offered.kinds:
+            del self.fields["televisit_terms_accepted"]
         self.fields["phone"].required = entity.phone_required
         if not entity.phone_required:
             self.fields["phone"].help_text = "Wyślemy na niego także SMS o wizycie."
@@ -328,6 +390,10 @@ class BookingForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
+        # "Aby umówić się na telewizytę, pacjent będzie zobligowany do akceptacji treści tego regulaminu" (§14.1).
+        televisit = (cleaned.get("kind") or self.fixed_kind) == BookingKind.TELEVISIT
+        if televisit and not cleaned.get("televisit_terms_accepted"):
+            self.add_error("televisit_terms_accepted", "Aby umówić telewizytę, zaakceptuj regulamin telewizyty.")
         note = cleaned.get("patient_note", "").strip()
         if cleaned.get("note_wanted") and not note:
             self.add_error("patient_note", "Wpisz informację dla lekarza albo odznacz tę opcję.")

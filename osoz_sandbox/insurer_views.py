@@ -18,14 +18,7 @@ from osoz_sandbox.forms import (
 )
 from osoz_sandbox.insurers import InsuranceRefused
 from osoz_sandbox.models import Cooperation, CooperationStatus, Entity, Insurer, Location, LocationCode
-from osoz_sandbox.views import provider_required
-
-
-def _text_download(text: str, filename: str) -> HttpResponse:
-    response = HttpResponse(text, content_type="text/plain; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
-
+from osoz_sandbox.views import provider_required, text_download
 
 # --- Ubezpieczenia > Regulamin (§10.1) -----------------------------------------------------------------------------
 
@@ -63,7 +56,7 @@ def insurance_terms_accept(request: HttpRequest, entity: Entity) -> HttpResponse
 
 @provider_required
 def insurance_terms_download(request: HttpRequest, entity: Entity) -> HttpResponse:
-    return _text_download(insurers.INSURANCE_TERMS, "regulamin-uslugi-ubezpieczenia.txt")
+    return text_download(insurers.INSURANCE_TERMS, "regulamin-uslugi-ubezpieczenia.txt")
 
 
 # --- Ubezpieczenia > Ubezpieczyciele (§10.3, §10.4) -----------------------------------------------------------------
@@ -102,7 +95,7 @@ def insurer_terms(request: HttpRequest, entity: Entity, osoz_id: str) -> HttpRes
 @provider_required
 def insurer_terms_download(request: HttpRequest, entity: Entity, osoz_id: str) -> HttpResponse:
     insurer = _row(entity, osoz_id).insurer
-    return _text_download(insurer.terms, f"regulamin-{insurer.osoz_id}.txt")
+    return text_download(insurer.terms, f"regulamin-{insurer.osoz_id}.txt")
 
 
 @provider_required

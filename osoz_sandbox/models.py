@@ -3,6 +3,12 @@ widgets, API credentials, and everything a clinic published through the contract
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
+
+
+class TelevisitMode(models.TextChoices):
+    DEMO = "demo", "Wersja demo"
+    PAID = "paid", "Usługa wykupiona"
 
 
 class Entity(models.Model):
@@ -61,6 +67,10 @@ class Entity(models.Model):
     insurance_terms_accepted_at = models.DateTimeField(
         "Zaakceptowano regulamin usługi „Ubezpieczenia”", null=True, blank=True
     )
+    # Telewizyta > Informacje (manual §14.1): the televisit service, bought for 12 months or switched on in demo mode
+    # for 3; it ends on its own on the day after `televisit_active_until`.
+    televisit_mode = models.CharField("Tryb usługi telewizyty", max_length=5, choices=TelevisitMode.choices, blank=True)
+    televisit_active_until = models.DateField("Telewizyta aktywna do", null=True, blank=True)
 
     class Meta:
         verbose_name = "podmiot"
@@ -77,6 +87,17 @@ class Entity(models.Model):
     def insurance_active(self) -> bool:
         """The service „Ubezpieczenia” is active once its regulations are accepted."""
         return self.insurance_terms_accepted_at is not None
+
+    @property
+    def televisit_service_active(self) -> bool:
+        """The televisit service (Telewizyta > Informacje) is bought or in its demo period today."""
+        return self.televisit_active_until is not None and self.televisit_active_until >= timezone.localdate()
+
+    @property
+    def televisit_offered(self) -> bool:
+        """Patients may choose televisits of this clinic: Rejestracja on-line > Ustawienia „Telewizyta” is on and the
+        service is active — when a demo period ends, the option stops working without anyone switching it off."""
+        return self.televisit and self.televisit_service_active
 
 
 class ProviderAccount(models.Model):
@@ -209,6 +230,9 @@ class Doctor(Versioned):
     description = models.TextField(blank=True)
     callcenter_description = models.TextField(blank=True)
     access = models.CharField(max_length=20, choices=DoctorAccess.choices, default=DoctorAccess.PATIENT)
+    # Rejestracja on-line > Terminarz (manual §14.1 step 4): a Provider Service setting, not part of what the clinic
+    # publishes, so a new version of the doctor keeps it.
+    televisit_enabled = models.BooleanField("Umożliwia telewizytę", default=False)
 
     class Meta:
         ordering = ["last_name", "first_name", "doctor_id"]
@@ -398,6 +422,8 @@ class Booking(models.Model):
     status = models.CharField(max_length=24, choices=BookingStatus.choices, default=BookingStatus.PENDING)
     appointment_ref = models.CharField(max_length=64, blank=True)
     reason = models.CharField("Powód", max_length=500, blank=True)
+    # Contract 1.5.0: the patient's link to the televisit, handed over by the clinic with its acceptance (or a move).
+    televisit_url = models.URLField("Link do telewizyty", max_length=2000, blank=True)
     created_at = models.DateTimeField()
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -418,6 +444,12 @@ class Booking(models.Model):
     @property
     def is_active(self) -> bool:
         return self.status in ACTIVE_BOOKING_STATUSES
+
+    def televisit_url_change(self, televisit_url: str | None) -> dict:
+        """The fields to change for the televisit link the clinic gives (contract 1.5.0): kept for a televisit only."""
+        if self.kind != BookingKind.TELEVISIT or not televisit_url:
+            return {}
+        return {"televisit_url": televisit_url}
 
 
 class BookingEventType(models.TextChoices):
@@ -741,3 +773,48 @@ class Referral(models.Model):
 
     def __str__(self):
         return f"{self.get_direction_display()} {self.referral_id}"
+
+
+# --- Televisits (manual §14.1, §14.2, contract 1.5.0) --------------------------------------------------------------
+
+
+class TelevisitTerms(models.Model):
+    """„Zarejestruj dane placówki” (manual §14.1 step 3): the data of the entity running the clinic, from which the
+    platform generates the televisit terms each patient accepts before booking a televisit."""
+
+    entity = models.OneToOneField(Entity, on_delete=models.CASCADE, related_name="televisit_terms")
+    operator_name = models.CharField("Nazwa podmiotu prowadzącego placówkę", max_length=200)
+    address = models.CharField("Adres siedziby podmiotu", max_length=300)
+    nip = models.CharField("NIP", max_length=10)
+    regon = models.CharField("REGON", max_length=14)
+    register_number = models.CharField(
+        "Numer księgi rejestrowej w rejestrze podmiotów wykonujących działalność leczniczą", max_length=40
+    )
+    email = models.EmailField("Adres e-mail do kontaktu z pacjentami")
+    phone = models.CharField("Telefon do kontaktu z pacjentami", max_length=40)
+    authorised_person = models.CharField("Imię i nazwisko osoby wypełniającej formularz", max_length=200)
+    registered_at = models.DateTimeField("Zarejestrowano")
+
+    class Meta:
+        verbose_name = "regulamin telewizyty"
+        verbose_name_plural = "regulaminy telewizyty"
+
+    def __str__(self):
+        return f"Regulamin telewizyty – {self.operator_name}"
+
+
+class TelevisitAccess(models.Model):
+    """Access to the televisit service granted to the clinic's system for the Provider Service password (manual
+    §14.2, POST /api/v1/televisit/access). Only the token's hash is kept; a new grant revokes the earlier ones."""
+
+    entity = models.ForeignKey(Entity, on_delete=models.CASCADE, related_name="televisit_accesses")
+    token_hash = models.CharField(max_length=64, unique=True)
+    granted_to = models.CharField("Konto Serwisu Świadczeniodawcy", max_length=150)
+    granted_at = models.DateTimeField("Przydzielono")
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-granted_at", "-pk"]
+
+    def __str__(self):
+        return f"Dostęp do telewizyty dla {self.entity} ({self.granted_at:%Y-%m-%d %H:%M})"

@@ -39,6 +39,8 @@ SMS_LEADS = {
 }
 # Kinds after which the patient still holds the booking, so the cancellation link is useful.
 CANCELLABLE_KINDS = ("pending", "accepted", "moved")
+# Kinds that carry the televisit link the clinic gave with its acceptance or its move (contract 1.5.0).
+TELEVISIT_LINK_KINDS = ("accepted", "moved")
 SIGNATURE = "Wiadomość wysłana automatycznie przez system rejestracji on-line OSOZ (LekarzeBezKolejki.pl)."
 
 
@@ -62,6 +64,20 @@ def _place_text(booking: Booking) -> str:
     location = place.location
     poradnia = f"{place.cell_name} – " if place.cell_name else ""
     return f"Miejsce: {poradnia}{location.unit_name}, {location.street}, {location.postcode} {location.city}."
+
+
+def _televisit_lines(booking: Booking) -> list[str]:
+    """How the patient joins the televisit, in the words of the clinics' instructions for patients (Videoporady)."""
+    return [
+        "",
+        "Aby połączyć się z lekarzem, kliknij poniższy link odpowiednio wcześniej przed wizytą (około 5 minut):",
+        booking.televisit_url,
+        "",
+        "Uwaga! W celu realizacji telewizyty potrzebny jest komputer, laptop, tablet lub telefon wyposażony w kamerę "
+        "i mikrofon (przeglądarka Google Chrome lub Firefox). Po otwarciu linku możesz sprawdzić kamerę i mikrofon; "
+        "od tego momentu nie odchodź od urządzenia – lekarz rozpocznie połączenie w terminie wizyty.",
+        "Link działa tylko dla tej wizyty i tylko w okolicach jej terminu; nie przekazuj go innym osobom.",
+    ]
 
 
 def _footer(entity: Entity) -> list[str]:
@@ -109,6 +125,9 @@ def booking_notify(
         lines.append(place)
     if booking.reason and kind in ("rejected", "cancelled_by_clinic", "cancelled_by_patient", "moved"):
         lines.append(f"Powód: {booking.reason}")
+    televisit_link = booking.kind == BookingKind.TELEVISIT and booking.televisit_url and kind in TELEVISIT_LINK_KINDS
+    if televisit_link:
+        lines += _televisit_lines(booking)
     if cancel_token and kind in CANCELLABLE_KINDS:
         lines += ["", f"Jeśli nie możesz przyjść, odwołaj wizytę: {cancel_link(cancel_token)}"]
     if kind == "rejected":
@@ -125,6 +144,8 @@ def booking_notify(
         sms = f"{entity.name}: {SMS_LEADS[kind]} – {doctor}, {when}."
         if booking.reason and kind in ("rejected", "cancelled_by_clinic", "moved"):
             sms += f" Powód: {booking.reason}"
+        if televisit_link:
+            sms += f" Telewizyta: {booking.televisit_url}"
         _record(
             entity=entity,
             booking=booking,

@@ -131,6 +131,23 @@ class IdempotencyKeyReused(Problem):
     title = "Idempotency-Key reused with a different request"
 
 
+class TelevisitInactive(Problem):
+    """Contract 1.5.0: access to the televisit service asked for while the service is not active (Telewizyta >
+    Informacje)."""
+
+    status = 422
+    code = "televisit-inactive"
+    title = "Televisit service not active"
+
+
+class ProviderPasswordInvalid(Problem):
+    """Contract 1.5.0: the Provider Service password given for televisit access is not the entity's."""
+
+    status = 422
+    code = "provider-password-invalid"
+    title = "Provider Service password invalid"
+
+
 class RateLimited(Problem):
     status = 429
     code = "rate-limited"

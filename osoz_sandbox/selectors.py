@@ -60,11 +60,10 @@ def entity_for_user(user) -> Entity | None:
 
 
 def entity_state(entity: Entity) -> dict:
-    return {
-        "entity_id": entity.entity_id,
-        "entity_name": entity.name,
-        "settings": {name: getattr(entity, name) for name in Entity.SETTINGS},
-    }
+    settings = {name: getattr(entity, name) for name in Entity.SETTINGS}
+    # What patients get: the option stops working when the televisit service ends (a demo period runs out).
+    settings["televisit"] = entity.televisit_offered
+    return {"entity_id": entity.entity_id, "entity_name": entity.name, "settings": settings}
 
 
 def location_state(location: Location) -> dict:
@@ -379,10 +378,17 @@ def clinic_groups(cards: list[DoctorCard]) -> list[tuple[str, list[DoctorCard]]]
     return sorted(groups.items())
 
 
-def _slot_kinds(schedule: Schedule, entity: Entity) -> tuple[str, ...]:
+def televisit_offered(card: DoctorCard) -> bool:
+    """Televisits need all three (manual §14.1): the clinic's Telewizyta setting while its service is active, the
+    doctor's „Umożliwia telewizytę” (Rejestracja on-line > Terminarz) and the schedule's attribute (per slot)."""
+    return card.entity.televisit_offered and card.doctor.televisit_enabled
+
+
+def _slot_kinds(schedule: Schedule, televisit: bool) -> tuple[str, ...]:
+    """A „Tylko telewizyta” schedule is offered at all only where televisits are (offered_schedules)."""
     if schedule.televisit_only:
         return (TELEVISIT,)
-    if schedule.televisit_possible and entity.televisit:
+    if schedule.televisit_possible and televisit:
         return (VISIT, TELEVISIT)
     return (VISIT,)
 
@@ -395,7 +401,7 @@ def offered_schedules(card: DoctorCard) -> dict[str, tuple[Schedule, Place]]:
     schedules = Schedule.objects.filter(entity=entity, doctor_id=card.doctor.doctor_id, visible=True, deleted=False)
     if card.payer_id is not None or not entity.waiting_lists:
         schedules = schedules.filter(nfz=False)
-    if not entity.televisit:
+    if not televisit_offered(card):
         schedules = schedules.filter(televisit_only=False)
     offered = {}
     for schedule in schedules:
@@ -435,6 +441,7 @@ def doctor_timetable(card: DoctorCard, *, date_from: datetime.date, days: int) -
         starts_at__gt=timezone.now(),
     ).select_related("day")
     taken_first = set()
+    televisit = televisit_offered(card)
     for slot in slots.order_by("starts_at", "schedule_id"):
         schedule, place = schedules[slot.schedule_id]
         date = slot.day.date
@@ -450,7 +457,7 @@ def doctor_timetable(card: DoctorCard, *, date_from: datetime.date, days: int) -
                 place=place,
                 starts_at=timezone.localtime(slot.starts_at),
                 ends_at=timezone.localtime(slot.ends_at),
-                kinds=_slot_kinds(schedule, card.entity),
+                kinds=_slot_kinds(schedule, televisit),
             )
         )
     return list(timetable.values())
@@ -500,6 +507,7 @@ def booking_document(booking: Booking) -> dict:
         "reason": booking.reason or None,
         "created_at": _timestamp(booking.created_at),
         "payer_order": _payer_order_document(booking),
+        "televisit_url": booking.televisit_url or None,
     }
 
 

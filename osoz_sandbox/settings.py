@@ -107,6 +107,9 @@ OSOZ_CONTRACT_PATH = BASE_DIR / "osoz_contract" / "openapi.yaml"
 OSOZ_SANDBOX_TOKEN_SECONDS = env.int("OSOZ_SANDBOX_TOKEN_SECONDS", default=3600)
 OSOZ_SANDBOX_RATE_LIMIT = env.int("OSOZ_SANDBOX_RATE_LIMIT", default=1200)
 OSOZ_SANDBOX_RATE_WINDOW_SECONDS = env.int("OSOZ_SANDBOX_RATE_WINDOW_SECONDS", default=60)
+# Wrong Provider Service passwords for televisit access (POST /api/v1/televisit/access) an entity may give per window.
+OSOZ_SANDBOX_TELEVISIT_PASSWORD_ATTEMPTS = env.int("OSOZ_SANDBOX_TELEVISIT_PASSWORD_ATTEMPTS", default=5)
+OSOZ_SANDBOX_TELEVISIT_PASSWORD_WINDOW_SECONDS = env.int("OSOZ_SANDBOX_TELEVISIT_PASSWORD_WINDOW_SECONDS", default=900)
 # Where patients reach the sandbox: the links in the notifications it sends (cancellation) start with it.
 OSOZ_SANDBOX_PUBLIC_URL = env.str("OSOZ_SANDBOX_PUBLIC_URL", default="http://127.0.0.1:8001").rstrip("/")
 # SBX-6: the qualification authorities whose certificates sign the price lists the platform accepts, as PEM

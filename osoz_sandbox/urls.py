@@ -1,14 +1,14 @@
 """URLs of the OSOZ sandbox: the contract's API under /api/v1, the Provider Service under /provider (its insurer half
-under /provider/ubezpieczenia), the patient site under /lbk, the widgets under /widget, the notifications outbox under
-/powiadomienia, the fault simulation under /awarie, the OSOZ operator's location codes under /operator and the
-insurers' call centres under /ubezpieczyciel."""
+under /provider/ubezpieczenia, its televisit half under /provider/telewizyta), the patient site under /lbk, the
+widgets under /widget, the notifications outbox under /powiadomienia, the fault simulation under /awarie, the OSOZ
+operator's location codes under /operator and the insurers' call centres under /ubezpieczyciel."""
 
 from django.contrib.auth import views as auth_views
 from django.http import HttpRequest, HttpResponse
 from django.urls import path
 from django.views.defaults import page_not_found
 
-from osoz_sandbox import api, callcentre_views, insurer_views, views
+from osoz_sandbox import api, callcentre_views, insurer_views, televisit_views, views
 
 api_v1 = [
     path("api/v1/openapi.yaml", api.contract, name="api_contract"),
@@ -31,6 +31,7 @@ api_v1 = [
     path("api/v1/payers", api.payers_list, name="api_payers"),
     path("api/v1/price-lists", api.price_lists_put, name="api_price_lists"),
     path("api/v1/referrals/<str:referral_id>", api.referral, name="api_referral"),
+    path("api/v1/televisit/access", api.televisit_access, name="api_televisit_access"),
 ]
 
 urlpatterns = [
@@ -42,7 +43,17 @@ urlpatterns = [
     path("provider/logowanie/", views.LoginView.as_view(), name="provider_login"),
     path("provider/wylogowanie/", auth_views.LogoutView.as_view(), name="provider_logout"),
     path("provider/ustawienia/", views.provider_settings, name="provider_settings"),
+    path("provider/terminarz/", televisit_views.provider_timetable, name="provider_timetable"),
     path("provider/widgety/", views.provider_widgets, name="provider_widgets"),
+    path("provider/telewizyta/", televisit_views.televisit_info, name="televisit_info"),
+    path("provider/telewizyta/wlacz/", televisit_views.televisit_demo, name="televisit_demo"),
+    path("provider/telewizyta/kup/", televisit_views.televisit_order, name="televisit_order"),
+    path("provider/telewizyta/dane-placowki/", televisit_views.televisit_terms, name="televisit_terms"),
+    path(
+        "provider/telewizyta/regulamin/pobierz/",
+        televisit_views.televisit_terms_download,
+        name="televisit_terms_download",
+    ),
     path("provider/widgety/<int:pk>/kod/", views.provider_widget_code, name="provider_widget_code"),
     path("provider/ubezpieczenia/regulamin/", insurer_views.insurance_terms, name="insurance_terms"),
     path(
@@ -89,6 +100,11 @@ urlpatterns = [
     ),
     path("lbk/", views.lbk_search, name="lbk_search"),
     path("lbk/placowka/<str:entity_id>/", views.lbk_clinic, name="lbk_clinic"),
+    path(
+        "lbk/placowka/<str:entity_id>/regulamin-telewizyty/",
+        televisit_views.lbk_televisit_terms,
+        name="lbk_televisit_terms",
+    ),
     path("lbk/lekarz/<str:entity_id>/<str:doctor_id>/", views.lbk_doctor, name="lbk_doctor"),
     path(
         "lbk/rezerwacja/<str:entity_id>/<str:doctor_id>/<str:schedule_id>/<str:moment>/",

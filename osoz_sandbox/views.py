@@ -78,6 +78,13 @@ def provider_required(view):
     return wrapper
 
 
+def text_download(text: str, filename: str) -> HttpResponse:
+    """A document of the Provider Service (regulations) as the text file „Pobierz regulamin” gives."""
+    response = HttpResponse(text, content_type="text/plain; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
 @provider_required
 def provider_home(request: HttpRequest, entity) -> HttpResponse:
     """Rejestracja on-line > Informacje: the connection and what the clinic has published."""

@@ -106,6 +106,7 @@ def approval_request(booking: Booking) -> bool:
     changes = {"updated_at": timezone.now()}
     if decision["decision"] == "accepted":
         changes.update(status=BookingStatus.ACCEPTED, appointment_ref=decision["appointment_ref"])
+        changes.update(booking.televisit_url_change(decision.get("televisit_url")))
     else:
         changes.update(status=BookingStatus.REJECTED, reason=decision["reason"] or REJECTED_WITHOUT_REASON)
     settled = Booking.objects.filter(pk=booking.pk, status=BookingStatus.PENDING).update(**changes) == 1

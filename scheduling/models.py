@@ -241,6 +241,14 @@ class Appointment(models.Model):
     def can_finish_visit(self) -> bool:
         return self.status == AppointmentStatus.IN_VISIT
 
+    def can_call_televisit(self) -> bool:
+        """Wykonaj telewizytę (TV-2): a televisit not cancelled nor finished, on its day or ahead of it (TV-3)."""
+        return self.kind == AppointmentKind.TELEVISIT and self.status in (
+            AppointmentStatus.BOOKED,
+            AppointmentStatus.CONFIRMED,
+            AppointmentStatus.IN_VISIT,
+        )
+
 
 class RemovedSlot(models.Model):
     """A free slot taken out of a schedule (CAL-5): neither the calendar nor OSOZ offers it until it is restored."""

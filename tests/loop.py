@@ -198,11 +198,14 @@ class BookingForm:
         self.http = httpx.Client(timeout=30, follow_redirects=True)
         page = self.http.get(self.url)
         assert page.status_code == 200, f"the sandbox does not offer {starts_at}: {page.status_code}"
+        self.text = page.text
         self.csrf = csrf_token(page.text)
         self.requirement = 'name="requirement_accepted"' in page.text
 
-    def submit(self, who: Person) -> Booked:
+    def submit(self, who: Person, **choices: str) -> Booked:
+        """Send the form filled in for `who`, with the form's other fields as `choices` (e.g. kind="televisit")."""
         data = {
+            **choices,
             "csrfmiddlewaretoken": self.csrf,
             "first_name": who.first_name,
             "last_name": who.last_name,

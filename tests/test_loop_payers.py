@@ -21,7 +21,7 @@ from clinic.models import OsozAccess
 from clinic.services import employee_update
 from conftest import browser_login
 from core.models import AuditEvent
-from devtools.sandbox import ProviderService, csrf_token
+from devtools.sandbox import ProviderService, csrf_token, form_fields
 from osoz_integration.models import OsozBooking, OsozBookingPath, OsozBookingState, PriceListSending
 from osoz_integration.payers_in import payers_fetch
 from osoz_integration.selectors import outbox_pending
@@ -51,22 +51,6 @@ SLOT_GONE = "Wybrany termin nie jest już dostępny. Wybierz inny."
 
 
 # --- The sandbox's pages, as a browser uses them ----------------------------------------------------------------------
-
-
-def form_fields(page: str) -> dict[str, str]:
-    """What a browser submits of a form's inputs as drawn: checked boxes as "on", other inputs with their value."""
-    fields = {}
-    for tag in re.findall(r"<input\b[^>]*>", page):
-        name = re.search(r'\bname="([^"]+)"', tag)
-        if name is None or re.search(r"\bdisabled\b", tag):
-            continue
-        if 'type="checkbox"' in tag:
-            if re.search(r"\bchecked\b", tag):
-                fields[name.group(1)] = "on"
-            continue
-        value = re.search(r'\bvalue="([^"]*)"', tag)
-        fields[name.group(1)] = html.unescape(value.group(1)) if value else ""
-    return fields
 
 
 def insurers_registration_on(provider: ProviderService) -> None:

@@ -33,7 +33,7 @@ from osoz_integration.outbox import outbox_upsert
 from osoz_integration.selectors import connection_get
 from patients.tests.factories import OsozCardFactory, PatientFactory
 from payers.tests.factories import PayerFactory, PayerServiceFactory, ServiceFactory, ServiceGroupFactory
-from scheduling.models import AppointmentStatus, RemovedSlot, WaitingCategory, WaitingListEntry
+from scheduling.models import AppointmentKind, AppointmentStatus, RemovedSlot, WaitingCategory, WaitingListEntry
 from scheduling.selectors import booking_settings
 from scheduling.tests.factories import AppointmentFactory, ScheduleFactory
 
@@ -43,6 +43,8 @@ pytestmark = pytest.mark.django_db
 # API schema (any verified session), and the home page (an empty menu for a user without a role).
 PUBLIC = {"home", "healthz", "login", "login_verify", "login_enrol", "logout", "set_language", "api_schema"}
 PUBLIC |= {"osoz_booking_approval", "osoz_booking_events"}
+# The patient's televisit window: the token of his link admits him, without an account (TV-8).
+PUBLIC |= {"televisit_patient"}
 METHODS = ("get", "post", "put", "delete")
 PERSONAS = {
     "alice": roles.ROLE_PERMISSIONS[roles.ADMINISTRATOR],
@@ -85,6 +87,7 @@ FOREIGN_ACTIONS = {
     "open the visit": [("page", "post", "scheduling:visit_open", "pk", "confirmed", {})],
     "write the visit's notes": [("page", "post", "scheduling:visit", "pk", "in_visit", {"notes": "Nadpisane"})],
     "finish the visit": [("page", "post", "scheduling:visit_finish", "pk", "in_visit", {})],
+    "conduct the televisit": [("page", "get", "televisit:televisit", "appointment_id", "televisit", None)],
     "see the patient's record": [("page", "get", "patients:patient_detail", "patient_id", "patient", None)],
     "see the removed slot": [("page", "get", "scheduling:calendar_removed", "removed_id", "removed", None)],
     "restore the removed slot": [("page", "post", "scheduling:calendar_slot_restore", "removed_id", "removed", {})],
@@ -262,8 +265,8 @@ def world(carol):
 
 @pytest.fixture
 def erins(erin_schedule):
-    """Erin's objects by what they are: a booked, a confirmed and an open visit's appointment, the booked one's
-    patient, a slot she removed, her schedule and herself."""
+    """Erin's objects by what they are: a booked, a confirmed and an open visit's appointment, a televisit, the booked
+    one's patient, a slot she removed, her schedule and herself."""
     monday = datetime(2027, 1, 4, 8, tzinfo=WARSAW)
     booked = AppointmentFactory(schedule=erin_schedule, starts_at=monday)
     return {
@@ -274,6 +277,9 @@ def erins(erin_schedule):
         ).pk,
         "in_visit": AppointmentFactory(
             schedule=erin_schedule, starts_at=monday.replace(minute=40), status=AppointmentStatus.IN_VISIT
+        ).pk,
+        "televisit": AppointmentFactory(
+            schedule=erin_schedule, starts_at=monday.replace(hour=9), kind=AppointmentKind.TELEVISIT
         ).pk,
         "removed": remove_slot(erin_schedule, MOVE_TO.replace(hour=10)).pk,
         "schedule": erin_schedule.pk,

@@ -163,6 +163,7 @@ SOURCE_DIRS = (
     "patients",
     "payers",
     "scheduling",
+    "televisit",
     "templates",
 )
 KEYWORDS = {"_": None, "gettext": None, "gettext_lazy": None, "ngettext": (1, 2), "ngettext_lazy": (1, 2)}

@@ -2,7 +2,7 @@
 
 import uuid
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from django.conf import settings
@@ -41,7 +41,7 @@ from patients.services import osoz_card_add, patients_create
 from payers.changes import ReferralsChanged
 from payers.interface import OsozPayerOrder
 from payers.visits import PayerOrderRefused, ResolvedOrder, payer_booking_record, payer_order_resolve
-from scheduling.models import Appointment, AppointmentSource, Schedule, WaitingListEntry
+from scheduling.models import Appointment, AppointmentKind, AppointmentSource, Schedule, WaitingListEntry
 from scheduling.selectors import online_schedules
 from scheduling.services import (
     BookingRequest,
@@ -478,8 +478,13 @@ def bookings_apply(
 def booking_apply(
     *, booking: interface.Booking, path: str, cache: ApplyCache | None = None, now: datetime | None = None
 ) -> interface.BookingDecision:
-    """One booking (`bookings_apply` of one): the approval call's path."""
-    return bookings_apply([booking], path=path, cache=cache, now=now)[0]
+    """One booking (`bookings_apply` of one): the approval call's path, whose acceptance of a televisit hands OSOZ
+    the patient's link (TV-8; from the feed, the accept command does)."""
+    decision = bookings_apply([booking], path=path, cache=cache, now=now)[0]
+    if decision.appointment_ref is None or booking.kind != AppointmentKind.TELEVISIT:
+        return decision
+    appointment = Appointment.objects.get(pk=decision.appointment_ref)
+    return replace(decision, televisit_url=bookings_out.televisit_url(appointment))
 
 
 def _answer_resend(record: OsozBooking) -> None:

@@ -2,6 +2,7 @@
 retries. Every request is also checked against the contract (conftest.sent)."""
 
 import socket
+import time
 from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
@@ -137,7 +138,10 @@ def test_an_unreachable_osoz_is_a_transient_error_after_bounded_retries(sent):
     assert [request.url.path for request in sent] == ["/api/v1/oauth/token"] * 3
 
 
-def test_rate_limited_calls_wait_for_retry_after_and_then_succeed(tmp_path, sent):
+PUTS = 5
+
+
+def test_rate_limited_calls_wait_for_retry_after_and_then_succeed(tmp_path, sent, real_clock):
     server = SandboxServer(tmp_path, OSOZ_SANDBOX_RATE_LIMIT="3", OSOZ_SANDBOX_RATE_WINDOW_SECONDS="5")
     server.manage("migrate", "--noinput")
     server.manage("sandbox_seed")
@@ -150,11 +154,14 @@ def test_rate_limited_calls_wait_for_retry_after_and_then_succeed(tmp_path, sent
             client_secret=credentials.client_secret,
             max_attempts=4,
         ) as client:
+            # The sandbox counts in fixed 5-second windows of the real clock: start just after one opens, so that the
+            # first requests fall into it however the machine is loaded, and the fourth is answered 429.
+            time.sleep(5 - time.time() % 5 + 0.05)
             started = timezone.now()
-            for version in range(5):
+            for version in range(PUTS):
                 assert client.doctor_put("rate", _doctor(_version() + version)).version
     finally:
         server.stop()
     puts = [request for request in sent if request.method == "PUT"]
-    assert len(puts) > 5, "some PUTs were answered 429 and retried"
+    assert len(puts) > PUTS, "some PUTs were answered 429 and retried"
     assert timezone.now() - started >= timedelta(seconds=1)

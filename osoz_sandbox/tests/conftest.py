@@ -14,8 +14,8 @@ from django.core.cache import cache
 from django.test import Client
 from django.utils import timezone
 
-from osoz_sandbox import services
-from osoz_sandbox.models import Entity, ProviderAccount
+from osoz_sandbox import services, televisits
+from osoz_sandbox.models import Doctor, Entity, ProviderAccount, TelevisitMode, TelevisitTerms
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -188,6 +188,30 @@ def published(api, public_key_pem):
     body = slots_payload(day, [slot("s1", day, 9), slot("s1", day, 9, 20), slot("s1", day, 9, 40)])
     assert api.put("/api/v1/doctors/d1/slots", body).status_code == 200
     return day
+
+
+def televisit_on(entity: Entity, *doctor_ids: str) -> None:
+    """Manual §14.1 done: the service in demo mode, the clinic's data for the terms registered, Telewizyta switched
+    on and „Umożliwia telewizytę” at these (published) doctors."""
+    entity.televisit_mode = TelevisitMode.DEMO
+    entity.televisit_active_until = televisits.months_later(timezone.localdate(), televisits.DEMO_MONTHS)
+    entity.televisit = True
+    entity.save()
+    TelevisitTerms.objects.update_or_create(
+        entity=entity,
+        defaults={
+            "operator_name": "Przychodnia Testowa sp. z o.o.",
+            "address": "ul. Zdrowa 1, 00-001 Warszawa",
+            "nip": "5260250274",
+            "regon": "012345678",
+            "register_number": "000000012345",
+            "email": "rejestracja@przychodnia.pl",
+            "phone": "22 100 20 30",
+            "authorised_person": "Anna Administratorka",
+            "registered_at": timezone.now(),
+        },
+    )
+    Doctor.objects.filter(entity=entity, doctor_id__in=doctor_ids).update(televisit_enabled=True)
 
 
 @pytest.fixture(scope="session")

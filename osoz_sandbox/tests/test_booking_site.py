@@ -24,7 +24,7 @@ from osoz_sandbox.models import (
     Widget,
     WidgetKind,
 )
-from osoz_sandbox.tests.conftest import schedule_payload
+from osoz_sandbox.tests.conftest import schedule_payload, televisit_on
 
 DOCTOR_URL = "/lbk/lekarz/7350012345/d1/"
 PESEL = "44051401458"
@@ -196,19 +196,22 @@ def test_the_schedules_condition_must_be_accepted(published, api, patient):
 
 
 def test_visit_or_televisit_where_the_schedule_allows(published, api, entity, patient):
-    entity.televisit = True
-    entity.save()
+    televisit_on(entity, "d1")
     api.put("/api/v1/schedules/s1", schedule_payload(version=2, attributes={"televisit_possible": True}))
     html = patient.get(booking_url(patient)).text
     assert "Wizyta w placówce" in html and "Telewizyta (wizyta on-line)" in html
-    token_of(book(patient, kind="televisit"))
+    token_of(book(patient, kind="televisit", televisit_terms_accepted="on"))
     assert Booking.objects.get().kind == "televisit"
     only = schedule_payload(version=3, znanylekarz_offer=False, attributes={"televisit_only": True})
     assert api.put("/api/v1/schedules/s1", only).status_code == 200
     html = patient.get(booking_url(patient, "09:20")).text
     assert 'name="kind"' not in html
     assert "ten termin jest przeznaczony tylko na telewizyty" in html
-    token_of(book(patient, "09:20", kind="visit", email="ewa@example.com", pesel="02070803628"))
+    token_of(
+        book(
+            patient, "09:20", kind="visit", email="ewa@example.com", pesel="02070803628", televisit_terms_accepted="on"
+        )
+    )
     assert Booking.objects.get(email="ewa@example.com").kind == "televisit"
 
 

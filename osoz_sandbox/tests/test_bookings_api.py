@@ -24,6 +24,7 @@ from osoz_sandbox.tests.conftest import (
     schedule_payload,
     slot,
     slots_payload,
+    televisit_on,
     tomorrow,
 )
 
@@ -232,8 +233,9 @@ def test_televisit_only_where_the_schedule_and_the_entity_allow(site, entity, ap
     assert refused(entity, kind="televisit") == "Ten termin jest dostępny tylko jako wizyta w placówce."
     api.put("/api/v1/schedules/s1", schedule_payload(version=2, attributes={"televisit_possible": True}))
     assert refused(entity, kind="televisit") == "Ten termin jest dostępny tylko jako wizyta w placówce."
-    entity.televisit = True
-    entity.save()
+    televisit_on(entity)  # the clinic, but not the doctor
+    assert refused(entity, kind="televisit") == "Ten termin jest dostępny tylko jako wizyta w placówce."
+    televisit_on(entity, "d1")
     chosen, _ = bookings.booking_create(request_for(entity, kind="televisit"))
     assert chosen.kind == "televisit"
     api.put(

@@ -26,9 +26,9 @@ CHECKS = [
     response_schema_conformance,
 ]
 # Part 1 implements connecting and publication, 1.3.0 the payers with their price lists, 1.4.0 the referrals of insurer
-# bookings (tagged payers too); the bookings tag is part 2 of the contract.
+# bookings (tagged payers too), 1.5.0 the televisit access; the bookings tag is part 2 of the contract.
 schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.yaml", get_wsgi_application()).include(
-    tag_regex="^(connect|publication|payers)$"
+    tag_regex="^(connect|publication|payers|televisit)$"
 )
 
 
@@ -37,7 +37,7 @@ def test_contract_is_served_and_versioned(db):
     assert response["Content-Type"].startswith("application/yaml")
     document = yaml.safe_load(response.content)
     assert document["openapi"].startswith("3.1")
-    assert document["info"]["version"] == "1.4.0"
+    assert document["info"]["version"] == "1.5.0"
     assert all(path.startswith("/api/v1/") or path == "/provider/connect" for path in document["paths"])
 
 
@@ -68,6 +68,7 @@ def test_the_referral_endpoints_are_generated_against(db):
     operations = {(result.ok().path, result.ok().method) for result in schema.get_all_operations()}
     assert ("/api/v1/bookings/{booking_id}/referrals", "get") in operations
     assert ("/api/v1/referrals/{referral_id}", "put") in operations
+    assert ("/api/v1/televisit/access", "post") in operations
 
 
 def test_documented_problem_shape_matches_real_problems(api):

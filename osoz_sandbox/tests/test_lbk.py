@@ -4,7 +4,14 @@ import pytest
 from django.test import Client
 
 from osoz_sandbox.models import Widget, WidgetKind
-from osoz_sandbox.tests.conftest import doctor_payload, location_payload, schedule_payload, slot, slots_payload
+from osoz_sandbox.tests.conftest import (
+    doctor_payload,
+    location_payload,
+    schedule_payload,
+    slot,
+    slots_payload,
+    televisit_on,
+)
 
 DOCTOR_URL = "/lbk/lekarz/7350012345/d1/"
 
@@ -98,8 +105,7 @@ def test_nfz_schedules_need_waiting_lists(published, api, entity, patient):
 
 
 def test_televisit_attributes(published, api, entity, patient):
-    entity.televisit = True
-    entity.save()
+    televisit_on(entity, "d1")
     api.put("/api/v1/schedules/s1", schedule_payload(version=2, attributes={"televisit_possible": True}))
     html = patient.get(DOCTOR_URL).text
     assert "Możliwa telewizyta" in html

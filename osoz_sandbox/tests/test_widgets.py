@@ -95,11 +95,11 @@ def test_settings_page_saves_tabela_4(client, provider_user, entity):
         assert label in page
     response = client.post(
         "/provider/ustawienia/",
-        {"online_registration": "on", "pesel_required": "on", "televisit": "on", "reply_email": "r@przychodnia.pl"},
+        {"online_registration": "on", "pesel_required": "on", "reply_email": "r@przychodnia.pl"},
     )
     assert response.status_code == 302
     entity.refresh_from_db()
-    assert entity.televisit and entity.pesel_required and not entity.group_by_clinic
+    assert entity.pesel_required and not entity.group_by_clinic
     assert Client().get("/provider/ustawienia/").status_code == 302  # login required
 
 
