@@ -27,7 +27,11 @@ def test_an_administrator_connects_the_clinic_through_the_wizard(page, alice, os
     page.get_by_label("Login").fill(SANDBOX_LOGIN[0])
     page.get_by_label("Hasło").fill(SANDBOX_LOGIN[1])
     page.get_by_role("button", name="Zaloguj").click()
-    for checkbox in page.get_by_role("checkbox").all():
+    # .all() does not wait: collect the consents only once the confirmation page is the one shown.
+    page.wait_for_url("**/provider/connect/potwierdzenie?**")
+    consents = page.get_by_role("checkbox")
+    consents.first.wait_for()
+    for checkbox in consents.all():
         checkbox.check()
     page.get_by_role("button", name="Połącz z systemem OSOZ").click()
 
