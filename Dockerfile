@@ -17,7 +17,8 @@ RUN DJANGO_ENV=production SECRET_KEY=image-build-only SECRETS_ENCRYPTION_KEYS=im
     && DJANGO_ENV=production SECRET_KEY=image-build-only SECRETS_ENCRYPTION_KEYS=image-build-only ALLOWED_HOSTS=build REDIS_URL=redis://build:6379/0 DATABASE_URL=postgres://build/build \
         python manage.py translations_compile --verbosity 0 \
     && useradd --system --home /app poradnia \
-    && mkdir -p /data && chown poradnia /data
+    && mkdir -p /data && chown poradnia /data \
+    && install -d -o poradnia -m 700 /var/lib/poradnia/documents
 USER poradnia
 
 EXPOSE 8000

@@ -2,8 +2,11 @@
 
 import importlib
 import os
+import secrets
 import shutil
 import socket
+import struct
+import subprocess
 import threading
 import time
 import uuid
@@ -37,7 +40,8 @@ CHROMIUM_MEDIA_ARGS = [
 # it whatever the real date is, and the clock ticks on from it. A test that starts another process (the OSOZ sandbox, a
 # Celery worker) cannot freeze that process's clock, so it runs on the real one and books relative to the real today.
 TESTS_NOW = datetime(2026, 12, 1, 9, 0, tzinfo=WARSAW)
-OTHER_PROCESS_FIXTURES = frozenset({"osoz_sandbox_server", "sandbox_server", "celery_worker", "real_clock"})
+# coturn is one as well: it checks the TURN credentials' expiry (televisit.ice) against the real clock.
+OTHER_PROCESS_FIXTURES = frozenset({"osoz_sandbox_server", "sandbox_server", "celery_worker", "real_clock", "coturn"})
 
 
 @pytest.fixture
@@ -252,6 +256,91 @@ def media_page_for(chromium, asgi_live_server):
         browser.close()
 
 
+TURNSERVER = "/usr/bin/turnserver"
+
+
+def stun_answers(port: int) -> bool:
+    """Whether a STUN server answers a Binding request (RFC 8489) on 127.0.0.1:`port` within a fifth of a second."""
+    request = struct.pack("!HHI12s", 0x0001, 0, 0x2112A442, secrets.token_bytes(12))
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.settimeout(0.2)
+        probe.connect(("127.0.0.1", port))
+        try:
+            probe.send(request)
+            answer = probe.recv(2048)
+        except (TimeoutError, ConnectionRefusedError):
+            return False
+    return answer[:2] == b"\x01\x01" and answer[8:20] == request[8:20]
+
+
+@pytest.fixture
+def coturn(tmp_path):
+    """Debian's coturn (`turnserver`) on a loopback UDP port of its own, with a random shared secret and nothing of
+    the system's (no configuration file, its own user database): `url` and `secret` are what TELEVISIT_TURN_URLS and
+    TELEVISIT_TURN_SECRET take. stop() and start() keep the port and the secret, so a test can take the relay down and
+    bring it back. Skips without coturn, except in CI, where its absence fails the run."""
+    if not shutil.which(TURNSERVER):
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must run the relayed televisits, but {TURNSERVER} is missing (apt-get install coturn).")
+        pytest.skip(f"{TURNSERVER} is not installed (apt-get install coturn); relayed televisit tests skipped.")
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    # The relayed media's ports: 50 below the kernel's ephemeral range (32768 up), so no socket the system hands out
+    # sits there; coturn passes over one that another test's coturn holds.
+    relay_ports = 20000 + 50 * secrets.randbelow(250)
+    secret = secrets.token_urlsafe(32)
+    command = [
+        TURNSERVER,
+        "-n",
+        "--listening-ip=127.0.0.1",
+        "--relay-ip=127.0.0.1",
+        f"--listening-port={port}",
+        f"--min-port={relay_ports}",
+        f"--max-port={relay_ports + 49}",
+        "--use-auth-secret",
+        f"--static-auth-secret={secret}",
+        "--realm=poradnia",
+        "--no-tcp",
+        "--no-tls",
+        "--no-dtls",
+        "--no-cli",
+        "--no-rfc5780",
+        "--allow-loopback-peers",
+        f"--userdb={tmp_path / 'turndb'}",
+        f"--pidfile={tmp_path / 'turnserver.pid'}",
+        "--log-file=stdout",
+        "--simple-log",
+    ]
+    log_path = tmp_path / "turnserver.log"
+    server = SimpleNamespace(url=f"turn:127.0.0.1:{port}?transport=udp", secret=secret, process=None)
+
+    def start():
+        with log_path.open("a") as log:
+            server.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)  # noqa: S603 - fixed
+        deadline = time.monotonic() + 20
+        while not stun_answers(port):
+            if server.process.poll() is not None or time.monotonic() > deadline:
+                stop()
+                pytest.fail(f"coturn did not answer on 127.0.0.1:{port}:\n{log_path.read_text()[-3000:]}")
+
+    def stop():
+        if server.process is None:
+            return
+        server.process.terminate()
+        try:
+            server.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.process.kill()
+            server.process.wait()
+        server.process = None
+
+    server.start, server.stop = start, stop
+    start()
+    yield server
+    stop()
+
+
 @pytest.fixture(scope="session")
 def osoz_sandbox_server(tmp_path_factory):
     """The OSOZ sandbox started for real, migrated and seeded with its demo entity and Provider Service account."""
@@ -276,6 +365,12 @@ def _fresh_channel_layer(settings, worker_id):
     channel_layers.backends.clear()
     yield
     channel_layers.backends.clear()
+
+
+@pytest.fixture(autouse=True)
+def _documents_apart(settings, tmp_path_factory):
+    """Uploaded documents (televisit attachments, recordings) go to a folder of the test's own, never var/."""
+    settings.MEDIA_ROOT = tmp_path_factory.mktemp("documents")
 
 
 @pytest.fixture(autouse=True)

@@ -2,8 +2,6 @@
 
 import math
 
-import qrcode
-import qrcode.image.svg
 from axes.handlers.proxy import AxesProxyHandler
 from axes.helpers import get_lockout_response
 from django.conf import settings
@@ -21,6 +19,7 @@ from django.views.decorators.http import require_POST
 
 from accounts import services
 from accounts.forms import TokenForm
+from core.qr import qr_svg
 
 NEXT = "login_next"
 
@@ -95,9 +94,7 @@ def login_enrol(request):
     form = TokenForm(request.POST or None)
     context = {
         "form": form,
-        "qr_svg": qrcode.make(device.config_url, image_factory=qrcode.image.svg.SvgPathImage).to_string(
-            encoding="unicode"
-        ),
+        "qr_svg": qr_svg(device.config_url),
         "secret": services.totp_secret_base32(device),
     }
     if request.method == "POST" and form.is_valid():

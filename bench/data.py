@@ -76,12 +76,13 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def server_start(env: dict[str, str]) -> tuple[subprocess.Popen, str]:
-    """The product under uvicorn (two workers) on the benchmark database; returns the process and its URL."""
+def server_start(env: dict[str, str], *, workers: int = 2) -> tuple[subprocess.Popen, str]:
+    """The product under uvicorn (two workers unless told) on the benchmark database; returns the process and its
+    URL."""
     port = free_port()
     command = [sys.executable, "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1", "--port", str(port)]
     server = subprocess.Popen(
-        [*command, "--workers", "2", "--no-proxy-headers", "--no-access-log", "--log-level", "warning"],
+        [*command, "--workers", str(workers), "--no-proxy-headers", "--no-access-log", "--log-level", "warning"],
         cwd=ROOT,
         env=env,
     )

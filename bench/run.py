@@ -30,15 +30,23 @@
     rows (bench/payers.py).
 11. The 20 payers' lists of 2,000 services sent to OSOZ, each step beside its floor: the document built, signed
     XAdES-BES, PUT to the sandbox (its own process), and the sandbox's verification of the same bytes (bench/payers.py).
+12. Wykonaj telewizytę until the doctor sees the patient: 20 calls between two Chromium instances with fake cameras,
+    through uvicorn and the Redis channel layer, timed until ICE is connected and until the first remote frame (p50,
+    p95); floor: two peer connections in one page, without the product (bench/televisit.py).
+13. Televisit signalling: 500 rooms (1,000 websockets) on one uvicorn process with the Redis channel layer, chat
+    messages answered by the patient's side: round trip p50, p95, max and messages lost; floor: the same round trip
+    in one room alone (bench/televisit.py).
 
 It builds a throw-away database (Django's test database machinery), prints a table and writes bench/results.json.
 PostgreSQL comes from DATABASE_URL and Redis from REDIS_URL, each defaulting to the local server when it answers;
 without PostgreSQL the first two run on SQLite and the others are skipped, without Redis the fourth is skipped.
+The twelfth also needs Chromium (/usr/bin/chromium).
 """
 
 import json
 import os
 import platform
+import shutil
 import socket
 import statistics
 import sys
@@ -92,6 +100,7 @@ from bench.ingest_pages import bench_ingest_pages, bench_ingest_pages_sqlite  # 
 from bench.osoz import bench_propagation  # noqa: E402
 from bench.osoz_bookings import bench_booking_lag, bench_ingest  # noqa: E402
 from bench.payers import bench_payer_export, bench_price_flow, bench_pricelists_send  # noqa: E402
+from bench.televisit import CHROMIUM, bench_signalling, bench_televisit_call  # noqa: E402
 from scheduling.selectors import free_slots, window_bounds  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results.json"
@@ -287,6 +296,14 @@ def main() -> None:
         else:
             print("Benchmark 8 needs PostgreSQL and Redis (set DATABASE_URL and REDIS_URL); skipped.")
         results += [bench_price_flow(fill), bench_payer_export(fill), *bench_pricelists_send(fill)]
+        if postgres and settings.REDIS_URL and shutil.which(CHROMIUM):
+            results.append(bench_televisit_call(fill))
+        else:
+            print(f"Benchmark 12 needs PostgreSQL, Redis and Chromium ({CHROMIUM}); skipped.")
+        if postgres and settings.REDIS_URL:
+            results.append(bench_signalling(fill))
+        else:
+            print("Benchmark 13 needs PostgreSQL and Redis (set DATABASE_URL and REDIS_URL); skipped.")
     finally:
         teardown_databases(old_config, verbosity=0)
     report = {

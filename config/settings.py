@@ -95,10 +95,12 @@ PDF_FONT_PATH = env.str("PDF_FONT_PATH", default="/usr/share/fonts/truetype/deja
 PDF_FONT_BOLD_PATH = env.str("PDF_FONT_BOLD_PATH", default="/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf")
 
 # The sections the apps above scheduling add to an appointment's side panel in Kalendarz and to the visit, in this
-# order (scheduling.sections).
+# order (scheduling.sections): VISIT_ACTIONS at the top of the visit, beside its data ("W górnej części widoku
+# wizyty", manual §15.2), VISIT_SECTIONS below its notes.
 APPOINTMENT_PANEL_SECTIONS = ["payers.sections.appointment_panel"]
+VISIT_ACTIONS = ["televisit.sections.visit_televisit"]
 VISIT_SECTIONS = [
-    "televisit.sections.visit_televisit",
+    "televisit.sections.visit_documents",
     "payers.sections.visit_services",
     "payers.sections.visit_referrals",
 ]
@@ -181,7 +183,13 @@ REDIS_URL = env.str("REDIS_URL", default="")
 
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [REDIS_URL]}}}
+    # Redis pub/sub carries the sockets' messages (the live calendar, the televisits' signalling): each web process
+    # holds one subscription and hears its sockets' groups at once. The list-based RedisChannelLayer reads a process's
+    # messages one blocking pop at a time, drops them past 100 waiting and, on redis-py 8, fails its sockets once its
+    # pool's 100 connections are busy: 500 televisit rooms lost messages by the thousand (bench/televisit.py, 13).
+    CHANNEL_LAYERS = {
+        "default": {"BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer", "CONFIG": {"hosts": [REDIS_URL]}}
+    }
     CELERY_BROKER_URL = REDIS_URL
     CELERY_RESULT_BACKEND = REDIS_URL
 else:
@@ -273,6 +281,9 @@ STORAGES = {
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
 }
+# Uploaded documents of visits (televisit attachments and recordings): kept apart from the static files and never
+# served by URL; only the views that check who asks hand them out (televisit.documents).
+MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default="") or VAR_DIR / "documents")
 # Outside production WhiteNoise serves straight from the app folders, so the demo needs no collectstatic.
 WHITENOISE_USE_FINDERS = not PRODUCTION
 WHITENOISE_AUTOREFRESH = DEBUG
@@ -362,15 +373,23 @@ TELEVISIT_STUN_URLS = env.list("TELEVISIT_STUN_URLS", default=[])
 TELEVISIT_TURN_URLS = env.list("TELEVISIT_TURN_URLS", default=[])
 TELEVISIT_TURN_SECRET = env.str("TELEVISIT_TURN_SECRET", default="")
 TELEVISIT_TURN_TTL = env.int("TELEVISIT_TURN_TTL", default=4 * 3600)
+# Relay every call through TURN: the two sides never learn each other's addresses (and a test proves the relay works).
+TELEVISIT_RELAY_ONLY = env.bool("TELEVISIT_RELAY_ONLY", default=False)
 for _url in (*TELEVISIT_STUN_URLS, *TELEVISIT_TURN_URLS):
     if not re.match(r"(stuns?|turns?):", _url):
         raise ImproperlyConfigured(
             f"TELEVISIT_STUN_URLS and TELEVISIT_TURN_URLS take stun:, turn: or turns: URLs, not {_url!r}."
         )
+if TELEVISIT_RELAY_ONLY and not TELEVISIT_TURN_URLS:
+    raise ImproperlyConfigured(
+        "TELEVISIT_RELAY_ONLY needs TELEVISIT_TURN_URLS: a relay-only call without TURN never connects."
+    )
 if TELEVISIT_TURN_URLS and not TELEVISIT_TURN_SECRET:
     raise ImproperlyConfigured("TELEVISIT_TURN_URLS needs TELEVISIT_TURN_SECRET (coturn's static-auth-secret).")
 if TELEVISIT_TURN_TTL < 60:
     raise ImproperlyConfigured("TELEVISIT_TURN_TTL must be at least 60 seconds.")
+# A recording attached to the visit (televisit.recordings) stops growing here: about 4 hours at the browsers' bitrate.
+TELEVISIT_RECORDING_MAX_BYTES = env.int("TELEVISIT_RECORDING_MAX_BYTES", default=4 * 1024**3)
 # The patient's link (which starts with PORADNIA_PUBLIC_URL) works until the visit's end plus this grace (TV-8).
 TELEVISIT_LINK_GRACE_MINUTES = env.int("TELEVISIT_LINK_GRACE_MINUTES", default=120)
 # A call the patient has not answered within this many seconds ends as "Nie udało się nawiązać połączenia" (TV-4).
@@ -379,6 +398,12 @@ if TELEVISIT_LINK_GRACE_MINUTES < 0 or TELEVISIT_ANSWER_SECONDS < 1:
     raise ImproperlyConfigured(
         "TELEVISIT_LINK_GRACE_MINUTES cannot be negative, TELEVISIT_ANSWER_SECONDS must be positive."
     )
+# A file the patient sends through the call's chat (televisit.documents, manual §15.4.2) is at most this large, and
+# one televisit takes at most this many, so that a patient's link cannot fill the disk.
+TELEVISIT_ATTACHMENT_MAX_BYTES = env.int("TELEVISIT_ATTACHMENT_MAX_BYTES", default=10 * 1024**2)
+TELEVISIT_ATTACHMENT_MAX_COUNT = env.int("TELEVISIT_ATTACHMENT_MAX_COUNT", default=20)
+if TELEVISIT_ATTACHMENT_MAX_BYTES < 1 or TELEVISIT_ATTACHMENT_MAX_COUNT < 1:
+    raise ImproperlyConfigured("TELEVISIT_ATTACHMENT_MAX_BYTES and TELEVISIT_ATTACHMENT_MAX_COUNT must be positive.")
 
 # --- E-mail --------------------------------------------------------------------------------------------------------
 

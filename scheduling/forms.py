@@ -255,14 +255,19 @@ class GeneralSettingsForm(forms.ModelForm):
 
     class Meta:
         model = BookingSettings
-        fields = ["nfz_first_time_online"]
+        fields = ["nfz_first_time_online", "televisit_recordings_attached"]
         help_texts = {
+            "televisit_recordings_attached": _(
+                "Nagranie telewizyty zawsze zapisuje się w przeglądarce pracownika medycznego jako plik. Zaznaczone: "
+                "w trakcie rozmowy jest ono także przesyłane do systemu i po zakończeniu telewizyty widać je w "
+                "dokumentach wizyty."
+            ),
             "nfz_first_time_online": _(
                 "Zaznaczone: pacjent pierwszorazowy, który umówi się on-line na wizytę NFZ, zostanie wpisany do "
                 "kolejki STABILNEJ (na pierwszy wolny termin). Odznaczone: takie umówienie nie będzie możliwe – "
                 "pacjent zobaczy komunikat „Przepraszamy, ale nie możesz się umówić się na pierwszą wizytę NFZ "
                 "samodzielnie. Prosimy o kontakt z placówką”."
-            )
+            ),
         }
 
 

@@ -319,6 +319,7 @@ class BookingSettings(models.Model):
         _("Możliwość umawiania przez Internet wizyt w ramach NFZ dla pacjentów pierwszorazowych"), default=False
     )
     osoz_cards_enabled = models.BooleanField(_("Obsługa kart OSOZ"), default=False)
+    televisit_recordings_attached = models.BooleanField(_("Dołączaj nagrania telewizyt do wizyty"), default=False)
 
     class Meta:
         verbose_name = _("ustawienia umawiania")

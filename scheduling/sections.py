@@ -1,6 +1,6 @@
 """Sections the apps above scheduling add to an appointment's pages — the calendar's side panel (Płatnik, Usługi) and
-the visit (Usługi prywatne, Skierowania, the televisit) — without scheduling importing them. They are named in
-settings, in the order they are shown, like the change listeners (core.changes): each is a callable
+the visit (the televisit; Usługi prywatne, Skierowania, the visit's documents) — without scheduling importing them.
+They are named in settings, in the order they are shown, like the change listeners (core.changes): each is a callable
 `(request, appointment) -> str`, the section's HTML (already escaped, rendered from a template) or "" when it has
 nothing to show for this appointment."""
 

@@ -531,12 +531,17 @@ def booking_settings_update(
     *,
     nfz_first_time_online: bool | None = None,
     osoz_cards_enabled: bool | None = None,
+    televisit_recordings_attached: bool | None = None,
     actor=None,
     request=None,
 ):
     """Change the clinic-wide booking settings (SET-1, SET-2); each setting that changed is audited."""
     settings, _created = BookingSettings.objects.select_for_update().get_or_create(id=BookingSettings.SINGLETON_ID)
-    changes = {"nfz_first_time_online": nfz_first_time_online, "osoz_cards_enabled": osoz_cards_enabled}
+    changes = {
+        "nfz_first_time_online": nfz_first_time_online,
+        "osoz_cards_enabled": osoz_cards_enabled,
+        "televisit_recordings_attached": televisit_recordings_attached,
+    }
     changed = [name for name, value in changes.items() if value is not None and getattr(settings, name) != value]
     for name in changed:
         setattr(settings, name, changes[name])

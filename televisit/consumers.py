@@ -10,10 +10,11 @@ import asyncio
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
-from televisit import services
+from televisit import recordings, services
 from televisit.ice import ice_servers
 from televisit.models import Televisit
 from televisit.selectors import televisit_appointment_for_user, televisit_for_token
@@ -29,13 +30,9 @@ CHAT_MAX_LENGTH = 2000
 SDP_MAX_LENGTH = 100_000
 # What each side may send; everything else is refused. Relayed types reach the other side as they are.
 RELAYED = {
-    DOCTOR: {"call", "cancel", "offer", "ice", "hangup", "state", "chat"},
+    DOCTOR: {"call", "cancel", "offer", "ice", "hangup", "state", "chat", "recording"},
     PATIENT: {"accept", "answer", "ice", "hangup", "state", "chat", "restart"},
 }
-
-
-def _group(televisit_id: int) -> str:
-    return f"televisit-{televisit_id}"
 
 
 def _doctor_may_conduct(user, televisit_id: int) -> bool:
@@ -81,6 +78,8 @@ def _clean(message: dict) -> dict | None:
                 },
             }
         return None
+    if kind == "recording":
+        return {"type": "recording", "on": bool(message.get("on"))}
     if kind == "state":
         return {"type": "state", **{key: bool(message.get(key)) for key in ("camera", "microphone")}}
     if kind == "chat":
@@ -96,7 +95,7 @@ class TelevisitConsumer(AsyncJsonWebsocketConsumer):
 
     async def connect(self):
         self.televisit_id = self.scope["url_route"]["kwargs"]["televisit_id"]
-        self.group = _group(self.televisit_id)
+        self.group = services.room_group(self.televisit_id)
         user = self.scope.get("user")
         await self.accept()
         if user is not None and user.is_authenticated:
@@ -120,7 +119,8 @@ class TelevisitConsumer(AsyncJsonWebsocketConsumer):
             self.group, {"type": "televisit.hello", "role": role, "sender": self.channel_name}
         )
         servers = await database_sync_to_async(ice_servers)(televisit_id=self.televisit_id)
-        await self.send_json({"type": "welcome", "role": role, "iceServers": servers})
+        policy = "relay" if settings.TELEVISIT_RELAY_ONLY else "all"
+        await self.send_json({"type": "welcome", "role": role, "iceServers": servers, "iceTransportPolicy": policy})
 
     async def disconnect(self, code):
         deadline = getattr(self, "join_deadline", None)
@@ -145,6 +145,14 @@ class TelevisitConsumer(AsyncJsonWebsocketConsumer):
                 await self.close(code=CLOSE_FORBIDDEN)
             return
         kind = content.get("type")
+        if kind == "recorded" and self.role == DOCTOR:
+            seconds = content.get("seconds")
+            await database_sync_to_async(recordings.televisit_recording_saved)(
+                televisit_id=self.televisit_id,
+                seconds=seconds if isinstance(seconds, int) else 0,
+                user=self.scope["user"],
+            )
+            return
         if kind == "connected" and self.role == DOCTOR:
             await database_sync_to_async(services.televisit_connected)(
                 televisit_id=self.televisit_id, user=self.scope["user"]
@@ -181,6 +189,11 @@ class TelevisitConsumer(AsyncJsonWebsocketConsumer):
             return
         await self.send_json({"type": "peer", "present": True})
         await self.channel_layer.send(event["sender"], {"type": "televisit.here", "role": self.role})
+
+    async def televisit_notify(self, event):
+        """What the product itself tells a room's sides (televisit.services.room_notify), never a side's word."""
+        if self.role in event["roles"]:
+            await self.send_json(event["message"])
 
     async def televisit_here(self, event):
         if event["role"] != self.role:

@@ -4,6 +4,8 @@ consumer and the views are thin callers; the call's media never pass through her
 from datetime import timedelta
 from urllib.parse import urljoin
 
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
@@ -17,6 +19,12 @@ from core.services import audit_record
 from scheduling.models import Appointment, AppointmentKind, AppointmentStatus
 from televisit.models import Televisit
 from televisit.tokens import token_derive, token_hash, token_salt_new
+
+
+def room_group(televisit_id: int) -> str:
+    """The channel layer's group of a televisit's call: its two sides' sockets (televisit.consumers)."""
+    return f"televisit-{televisit_id}"
+
 
 # Who ended a call the patient hung up, as the audit log names actors that are not staff (core.actors).
 PATIENT_ACTOR = "Pacjent"
@@ -110,7 +118,8 @@ def televisit_connected(*, televisit_id: int, user) -> bool:
     return bool(connected)
 
 
-def _duration(length: timedelta) -> str:
+def duration_label(length: timedelta) -> str:
+    """H:MM:SS, as the audit says how long a call or a recording lasted."""
     seconds = int(length.total_seconds())
     return f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
 
@@ -130,7 +139,7 @@ def televisit_end(*, televisit_id: int, user=None) -> bool:
         else:
             message = format_lazy(
                 _("Zakończono telewizytę (czas połączenia {duration})."),
-                duration=_duration(televisit.ended_at - televisit.connected_at),
+                duration=duration_label(televisit.ended_at - televisit.connected_at),
             )
         audit_record(
             category=AuditCategory.TELEVISIT,
@@ -141,3 +150,12 @@ def televisit_end(*, televisit_id: int, user=None) -> bool:
             target=televisit.appointment,
         )
     return bool(ended)
+
+
+def room_notify(*, televisit_id: int, message: dict, roles: tuple[str, ...] = ("doctor", "patient")) -> None:
+    """Tell the open windows of a televisit's call something the product did (a file received, a recording
+    attached): the consumer passes it to the sides named. Nobody listening is no error: the page shows it on load."""
+    channel_layer = get_channel_layer()
+    async_to_sync(channel_layer.group_send)(
+        room_group(televisit_id), {"type": "televisit.notify", "roles": list(roles), "message": message}
+    )

@@ -43,8 +43,9 @@ pytestmark = pytest.mark.django_db
 # API schema (any verified session), and the home page (an empty menu for a user without a role).
 PUBLIC = {"home", "healthz", "login", "login_verify", "login_enrol", "logout", "set_language", "api_schema"}
 PUBLIC |= {"osoz_booking_approval", "osoz_booking_events"}
-# The patient's televisit window: the token of his link admits him, without an account (TV-8).
-PUBLIC |= {"televisit_patient"}
+# The patient's televisit window, and the files he sends through its chat: the token of his link admits him, without
+# an account (TV-8, §15.4.2).
+PUBLIC |= {"televisit_patient", "televisit_patient_attachments", "televisit_patient_attachment"}
 METHODS = ("get", "post", "put", "delete")
 PERSONAS = {
     "alice": roles.ROLE_PERMISSIONS[roles.ADMINISTRATOR],

@@ -3,8 +3,10 @@ from his link, and each side's picture and sound reach the other — measured by
 statistics — until the window's functions turn them off, the chat carries a message and Zakończ telewizytę ends both
 windows. All on loopback, with Chromium's fake camera and microphone."""
 
+import base64
 import time
 from datetime import datetime
+from pathlib import Path
 
 import pytest
 from django.urls import reverse
@@ -13,8 +15,9 @@ from playwright.sync_api import expect
 from conftest import browser_login
 from core.models import AuditEvent
 from core.time import WARSAW
-from scheduling.models import AppointmentKind, AppointmentStatus
+from scheduling.models import AppointmentKind, AppointmentStatus, BookingSettings
 from scheduling.tests.factories import AppointmentFactory
+from televisit.models import VisitDocument, VisitDocumentKind
 from televisit.services import televisit_patient_link
 
 pytestmark = [
@@ -165,7 +168,7 @@ def test_doctor_and_patient_see_hear_and_chat_until_the_doctor_ends_it(media_pag
     actions = list(
         AuditEvent.objects.filter(action__startswith="televisit").order_by("id").values_list("action", flat=True)
     )
-    assert actions == ["televisit_started", "televisit_connected", "televisit_ended"]
+    assert actions[:3] == ["televisit_started", "televisit_connected", "televisit_ended"]
     # The visit stays open in its own tab meanwhile (TV-7).
     expect(visit.get_by_role("heading", name="Notatki związane z wizytą")).to_be_visible()
 
@@ -208,3 +211,73 @@ def test_a_future_visit_says_when_on_both_sides_and_polacz_teraz_calls_anyway(me
     connected(doctor)
     connected(patient)
     rises(patient, "video", "frames", by=10)
+
+
+# A file of the page's as a video element plays it: its picture's size, and its duration — which a WebM that
+# MediaRecorder wrote does not state, so the end is sought to have the browser find it.
+PLAYS = """
+async (b64) => {
+  const bytes = Uint8Array.from(atob(b64), c => c.charCodeAt(0));
+  const video = document.createElement("video");
+  video.muted = true;
+  video.src = URL.createObjectURL(new Blob([bytes], {type: "video/webm"}));
+  await new Promise((ok, ko) => { video.onloadedmetadata = ok; video.onerror = () => ko(video.error.message); });
+  if (!isFinite(video.duration)) {
+    video.currentTime = 1e9;
+    await new Promise(ok => { video.ontimeupdate = () => isFinite(video.duration) && ok(); });
+  }
+  video.currentTime = 1;
+  await new Promise(ok => { video.onseeked = ok; });
+  return {width: video.videoWidth, height: video.videoHeight, duration: video.duration};
+}
+"""
+
+
+def test_the_call_is_recorded_paused_and_saved_by_the_doctors_browser_and_attached_to_the_visit(
+    media_page_for, televisit_today
+):
+    BookingSettings.objects.update_or_create(id=1, defaults={"televisit_recordings_attached": True})
+    patient = patient_opens(media_page_for, televisit_today)
+    expect(patient.get_by_text("jest automatycznie nagrywany")).to_be_visible()
+    doctor = media_page_for()
+    doctor.context.add_init_script(RECORDER)
+    browser_login(doctor, televisit_today.employee.user)
+    doctor.goto(reverse("televisit:televisit", kwargs={"appointment_id": televisit_today.pk}))
+    patient.get_by_role("button", name="Odbierz").click()
+    connected(doctor)
+    connected(patient)
+
+    # Recording starts with the call, and the patient sees that it does.
+    recording = doctor.get_by_role("button", name="Nagrywanie")
+    expect(recording).to_have_attribute("aria-pressed", "true", timeout=10_000)
+    expect(patient.locator("#tv-recording")).to_be_visible()
+    doctor.wait_for_timeout(3_000)
+    # Nagrywanie off pauses it without ending the call; on again, it goes on.
+    recording.click()
+    expect(recording).to_have_attribute("aria-pressed", "false")
+    expect(patient.locator("#tv-recording")).to_be_hidden()
+    rises(patient, "video", "frames", by=10)
+    recording.click()
+    expect(patient.locator("#tv-recording")).to_be_visible()
+    doctor.wait_for_timeout(3_000)
+
+    with doctor.expect_download() as saving:
+        doctor.get_by_role("button", name="Zakończ telewizytę").click()
+    saved = Path(saving.value.path()).read_bytes()
+    name = saving.value.suggested_filename
+    assert name.startswith("telewizyta-") and name.endswith(".webm")
+    expect(doctor.get_by_text("Nagranie telewizyty zapisano w folderze pobranych plików.")).to_be_visible()
+    expect(patient.locator("#tv-recording")).to_be_hidden()
+    # The file plays: both pictures side by side, as long as the recording was on (the pause is not in it).
+    played = doctor.context.new_page().evaluate(PLAYS, base64.b64encode(saved).decode())  # a blank tab, no CSP
+    assert (played["width"], played["height"]) == (1280, 480)
+    assert 4 < played["duration"] < 30
+
+    # Attached to the visit as well: the same bytes, once all chunks are there.
+    expect(doctor.get_by_text("Nagranie dołączono do dokumentów wizyty.")).to_be_visible(timeout=20_000)
+    document = VisitDocument.objects.get(appointment=televisit_today, kind=VisitDocumentKind.RECORDING)
+    assert document.complete
+    with document.file.open("rb") as stored:
+        assert stored.read() == saved
+    actions = set(AuditEvent.objects.filter(action__startswith="televisit").values_list("action", flat=True))
+    assert {"televisit_recording_saved", "televisit_recording_attached"} <= actions

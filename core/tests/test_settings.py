@@ -52,7 +52,7 @@ def test_database_and_redis_urls_switch_to_postgresql_and_redis(tmp_path):
     assert json.loads(result.stdout) | {"email": None, "tz": None, "lang": None} == {
         "db": "django.db.backends.postgresql",
         "cache": "django.core.cache.backends.redis.RedisCache",
-        "layer": "channels_redis.core.RedisChannelLayer",
+        "layer": "channels_redis.pubsub.RedisPubSubChannelLayer",
         "broker": "redis://127.0.0.1:6379/3",
         "results": "redis://127.0.0.1:6379/3",
         "email": None,

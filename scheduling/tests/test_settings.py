@@ -22,6 +22,17 @@ def test_an_administrator_allows_online_nfz_visits_of_first_time_patients(client
     assert event.message.startswith("Włączono ustawienie „Możliwość umawiania przez Internet")
 
 
+def test_an_administrator_has_televisit_recordings_attached_to_the_visits(client_for, alice):
+    client = client_for(alice)
+    page = client.get(GENERAL).content.decode()
+    assert "Telewizyty" in page and "Dołączaj nagrania telewizyt do wizyty" in page
+    client.post(GENERAL, {"televisit_recordings_attached": "on"})
+    settings = booking_settings()
+    assert settings.televisit_recordings_attached and not settings.nfz_first_time_online
+    event = AuditEvent.objects.get(action="booking_settings_changed")
+    assert event.message == "Włączono ustawienie „Dołączaj nagrania telewizyt do wizyty”."
+
+
 def test_the_calendar_settings_switch_osoz_cards_without_touching_the_general_ones(client_for, alice):
     client = client_for(alice)
     client.post(GENERAL, {"nfz_first_time_online": "on"})

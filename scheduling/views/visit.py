@@ -53,6 +53,7 @@ def visit(request, pk):
         # Confirmed, not yet opened: the patient waits for the doctor.
         "can_open": appointment.can_open_visit() and not editable,
         "refusal": refusal,
+        "actions": sections_render("VISIT_ACTIONS", request=request, appointment=appointment),
         "sections": sections_render("VISIT_SECTIONS", request=request, appointment=appointment),
     }
     return render(request, "scheduling/visit.html", context)

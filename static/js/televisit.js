@@ -11,10 +11,12 @@
   var DOCTOR = root.dataset.role === "doctor";
   var ANSWER_MS = parseInt(root.dataset.answerSeconds, 10) * 1000;
   var DISCONNECTED_GRACE_MS = 3000;
+  var RESTART_RETRY_MS = 5000;
   var patientPage = document.getElementById("tv-patient");
   var token = patientPage ? patientPage.dataset.token : null;
 
   var remoteVideo = document.getElementById("tv-remote");
+  var remote = null; // what comes from the other side, both tracks
   var remoteAudio = document.getElementById("tv-remote-audio");
   var localVideo = document.getElementById("tv-local");
   var hangupButton = root.querySelector("[data-action='hangup']");
@@ -22,6 +24,7 @@
   var socket = null;
   var socketDelay = 500;
   var iceServers = [];
+  var icePolicy = "all";
   var local = null; // the camera and microphone stream
   var pc = null;
   var pendingCandidates = [];
@@ -32,6 +35,7 @@
   var restartTimer = null;
   var peerPresent = false;
   var ended = false;
+  var rung = false; // the doctor called the patient before his camera and microphone were ready
   var closedForGood = false;
   var cameraOn = true;
   var microphoneOn = true;
@@ -118,9 +122,10 @@
     switch (message.type) {
       case "welcome":
         iceServers = message.iceServers || [];
+        icePolicy = message.iceTransportPolicy || "all";
         welcomed = true;
         if (pc) {
-          pc.setConfiguration({ iceServers: iceServers });
+          pc.setConfiguration({ iceServers: iceServers, iceTransportPolicy: icePolicy });
           if (DOCTOR && pc.iceConnectionState !== "connected" && pc.iceConnectionState !== "completed") {
             restartIce();
           }
@@ -140,10 +145,15 @@
         break;
       case "call":
         if (!DOCTOR && !pc && !ended) {
-          show("ringing");
+          // Answering needs the camera and microphone: while they are still starting, start() rings once they are.
+          rung = !local;
+          if (local) {
+            show("ringing");
+          }
         }
         break;
       case "cancel":
+        rung = false;
         if (!DOCTOR && state === "ringing") {
           show("waiting");
         }
@@ -188,6 +198,8 @@
       case "hangup":
         finish();
         break;
+      default:
+        emit(message.type, message);
     }
   }
 
@@ -199,7 +211,9 @@
     if (!local || !welcomed) {
       return;
     }
-    if (root.querySelector("[data-panel='notice']")) {
+    if (rung) {
+      show("ringing");
+    } else if (root.querySelector("[data-panel='notice']")) {
       show("notice");
     } else if (DOCTOR) {
       if (root.dataset.autostart === "true") {
@@ -226,10 +240,10 @@
   }
 
   function newPeerConnection() {
-    pc = new RTCPeerConnection({ iceServers: iceServers });
+    pc = new RTCPeerConnection({ iceServers: iceServers, iceTransportPolicy: icePolicy });
     pendingCandidates = [];
     videoSenderOf = null;
-    var remote = new MediaStream();
+    remote = new MediaStream();
     remoteVideo.srcObject = remote;
     remoteAudio.srcObject = remote;
     local.getTracks().forEach(function (track) {
@@ -265,20 +279,26 @@
     clearTimeout(restartTimer);
     if (ice === "connected" || ice === "completed") {
       show("call");
+      emit("connected", { local: local, remote: remote });
       if (DOCTOR) {
         send({ type: "connected" });
       }
     } else if (ice === "failed") {
-      show("reconnecting");
-      askRestart();
+      restartWhileApart();
     } else if (ice === "disconnected") {
       // Often it heals by itself within a moment (a lost packet burst); if not, the ICE is restarted.
-      restartTimer = setTimeout(function () {
-        if (pc && pc.iceConnectionState === "disconnected") {
-          show("reconnecting");
-          askRestart();
-        }
-      }, DISCONNECTED_GRACE_MS);
+      restartTimer = setTimeout(restartWhileApart, DISCONNECTED_GRACE_MS);
+    }
+  }
+
+  // A restart made while the way between the browsers is still down (the TURN server away, no network yet) gathers
+  // no candidate and leaves ICE disconnected or failed with no further state change to restart on: so it is made
+  // again every RESTART_RETRY_MS until they reach each other. While ICE checks candidates it is left to finish.
+  function restartWhileApart() {
+    if (pc && (pc.iceConnectionState === "disconnected" || pc.iceConnectionState === "failed")) {
+      show("reconnecting");
+      askRestart();
+      restartTimer = setTimeout(restartWhileApart, RESTART_RETRY_MS);
     }
   }
 
@@ -352,6 +372,7 @@
 
   // Zakończ telewizytę, on either side: both windows end.
   function finish() {
+    emit("ended", {});
     ended = true;
     closeCall();
     show("ended");
@@ -427,6 +448,29 @@
       field.value = "";
     }
   });
+
+  // --- For the window's other scripts (televisit-recording.js, televisit-files.js) --------------------------------
+  // They send over the same socket and hear: a message type this script does not handle; "connected" each time the
+  // browsers reach each other (again after a reconnection), with both streams; "ended" as the call ends.
+
+  var listeners = {};
+
+  function emit(name, detail) {
+    (listeners[name] || []).forEach(function (listener) {
+      listener(detail);
+    });
+  }
+
+  window.televisit = {
+    doctor: DOCTOR,
+    token: token,
+    root: root,
+    send: send,
+    chatLine: chatLine,
+    on: function (name, listener) {
+      (listeners[name] = listeners[name] || []).push(listener);
+    },
+  };
 
   // --- The pre-call check: the patient's microphone level ------------------------------------------------------
 

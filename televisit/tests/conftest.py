@@ -1,4 +1,4 @@
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -32,3 +32,22 @@ def erins_televisit(erin_schedule):
         kind=AppointmentKind.TELEVISIT,
         status=AppointmentStatus.CONFIRMED,
     )
+
+
+# The ways a patient's link stops working (TV-8), besides a made-up token, which the caller spoils itself.
+LINK_SPOILERS = ("expired", "cancelled", "moved", "made up")
+
+
+def link_spoil(appointment, reason: str, clock) -> None:
+    """Make the appointment's link no longer valid for `reason`: the clock past its end and grace, the visit
+    cancelled, or moved to the next day; "made up" leaves the appointment alone."""
+    if reason == "expired":
+        clock.move_to(appointment.ends_at + timedelta(hours=2, minutes=1))
+    elif reason == "cancelled":
+        appointment.status = AppointmentStatus.CANCELLED
+        appointment.cancelled_at = appointment.starts_at
+        appointment.save()
+    elif reason == "moved":
+        appointment.starts_at += timedelta(days=1)
+        appointment.ends_at += timedelta(days=1)
+        appointment.save()

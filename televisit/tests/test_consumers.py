@@ -59,6 +59,17 @@ async def patient_joins(path, secret):
     return patient
 
 
+async def met(doctor, patient):
+    """The patient's welcome, and each side told the other is there. Told once or twice: a hello both sockets of one
+    process hear as they join (the pub/sub layer delivers to the group as it is when the message arrives) is answered
+    by both as well as by the "here" reply; either way it says the same."""
+    assert (await patient.receive_json_from(timeout=3))["type"] == "welcome"
+    for side in (doctor, patient):
+        assert await side.receive_json_from(timeout=3) == {"type": "peer", "present": True}
+        while not await side.receive_nothing(timeout=0.3):
+            assert await side.receive_json_from(timeout=3) == {"type": "peer", "present": True}
+
+
 async def refused(communicator) -> bool:
     output = await communicator.receive_output(timeout=3)
     return output == {"type": "websocket.close", "code": consumers.CLOSE_FORBIDDEN}
@@ -71,9 +82,7 @@ def test_doctor_and_patient_meet_and_relay_the_call(client_for, carol, televisit
     async def scenario():
         doctor = await doctor_joins(path, client)
         patient = await patient_joins(path, secret)
-        assert (await patient.receive_json_from(timeout=3))["type"] == "welcome"
-        assert await doctor.receive_json_from(timeout=3) == {"type": "peer", "present": True}
-        assert await patient.receive_json_from(timeout=3) == {"type": "peer", "present": True}
+        await met(doctor, patient)
         await doctor.send_json_to({"type": "call"})
         assert await patient.receive_json_from(timeout=3) == {"type": "call"}
         await patient.send_json_to({"type": "accept"})
@@ -111,9 +120,7 @@ def test_the_patient_may_not_offer_nor_call(client_for, carol, televisit_today):
     async def scenario():
         doctor = await doctor_joins(path, client)
         patient = await patient_joins(path, secret)
-        await patient.receive_json_from(timeout=3)  # welcome
-        await patient.receive_json_from(timeout=3)  # the doctor is there
-        await doctor.receive_json_from(timeout=3)  # the patient is there
+        await met(doctor, patient)
         for kind in ("offer", "call"):
             await patient.send_json_to({**OFFER, "type": kind})
             assert await patient.receive_json_from(timeout=3) == {"type": "refused", "refused": kind}
@@ -204,3 +211,30 @@ def test_a_second_window_of_the_same_side_replaces_the_first(client_for, carol, 
         return output
 
     assert run(scenario) == {"type": "websocket.close", "code": consumers.CLOSE_REPLACED}
+
+
+def test_the_doctors_recording_is_announced_to_the_patient_and_its_saving_audited(client_for, carol, televisit_today):
+    client = client_for(carol)
+    path, secret = room(televisit_today), token(televisit_today)
+
+    async def scenario():
+        doctor = await doctor_joins(path, client)
+        patient = await patient_joins(path, secret)
+        await met(doctor, patient)
+        await doctor.send_json_to({"type": "recording", "on": 1, "file": "x"})
+        assert await patient.receive_json_from(timeout=3) == {"type": "recording", "on": True}
+        # Only the doctor records: the patient cannot make the doctor's window say otherwise, nor audit a saving.
+        for kind in ("recording", "recorded"):
+            await patient.send_json_to({"type": kind, "on": False, "seconds": 5})
+            assert await patient.receive_json_from(timeout=3) == {"type": "refused", "refused": kind}
+        await doctor.send_json_to({"type": "recorded", "seconds": 125})
+        assert await patient.receive_nothing(timeout=0.3)  # the saving is the doctor's business
+        await patient.disconnect()
+        await doctor.disconnect()
+
+    run(scenario)
+    event = AuditEvent.objects.get(action="televisit_recording_saved")
+    assert event.actor == carol
+    assert event.message == (
+        "Zapisano nagranie telewizyty w przeglądarce pracownika medycznego (czas nagrania 0:02:05)."
+    )

@@ -7,6 +7,7 @@ from core.models import AuditEvent
 from scheduling.models import AppointmentKind, AppointmentStatus
 from scheduling.tests.factories import AppointmentFactory
 from televisit.models import Televisit
+from televisit.services import televisit_patient_link
 
 pytestmark = pytest.mark.django_db
 
@@ -19,6 +20,14 @@ def test_the_visit_offers_wykonaj_telewizyte_in_a_new_tab(client_for, carol, tel
     page = client_for(carol).get(reverse("scheduling:visit", kwargs={"pk": televisit_today.pk})).content.decode()
     assert f'<a class="button primary" href="{url(televisit_today)}" target="_blank" rel="noopener">' in page
     assert "Wykonaj telewizytę" in page
+
+
+def test_the_visit_shows_the_patients_link_with_its_qr_code_at_the_top(client_for, carol, televisit_today):
+    page = client_for(carol).get(reverse("scheduling:visit", kwargs={"pk": televisit_today.pk})).content.decode()
+    link = televisit_patient_link(appointment=televisit_today)
+    assert f'value="{link}" readonly' in page and "<svg" in page
+    # "W górnej części widoku wizyty" (manual §15.2): above the visit's notes.
+    assert page.index("Wykonaj telewizytę") < page.index("Notatki związane z wizytą")
 
 
 @pytest.mark.parametrize(

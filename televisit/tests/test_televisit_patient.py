@@ -1,13 +1,11 @@
 """The patient's window from his link (TV-8): opened without an account while the link is valid; otherwise one
 page that names neither the visit nor the reason."""
 
-from datetime import timedelta
-
 import pytest
 
-from scheduling.models import AppointmentStatus
 from televisit.models import Televisit
 from televisit.services import televisit_patient_link
+from televisit.tests.conftest import LINK_SPOILERS, link_spoil
 
 pytestmark = pytest.mark.django_db
 REFUSED = "Link do telewizyty jest nieważny"
@@ -34,20 +32,11 @@ def test_a_future_visit_tells_the_patient_when(client, televisit_later):
     assert "Konsultacja zaplanowana jest za 2 dni, na 3 grudnia 2026, o godzinie 9:00" in page
 
 
-@pytest.mark.parametrize("reason", ["expired", "cancelled", "moved", "made up"])
+@pytest.mark.parametrize("reason", LINK_SPOILERS)
 def test_an_invalid_link_gets_one_page_whatever_the_reason(client, clock, televisit_today, reason):
     link = path(televisit_patient_link(appointment=televisit_today))
-    if reason == "expired":
-        clock.move_to(televisit_today.ends_at + timedelta(hours=2, minutes=1))
-    elif reason == "cancelled":
-        televisit_today.status = AppointmentStatus.CANCELLED
-        televisit_today.cancelled_at = televisit_today.starts_at
-        televisit_today.save()
-    elif reason == "moved":
-        televisit_today.starts_at += timedelta(days=1)
-        televisit_today.ends_at += timedelta(days=1)
-        televisit_today.save()
-    else:
+    link_spoil(televisit_today, reason, clock)
+    if reason == "made up":
         link = link[:-6] + "AAAAAA/"
     response = client.get(link)
     page = response.content.decode()
