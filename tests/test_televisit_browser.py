@@ -15,7 +15,7 @@ from playwright.sync_api import expect
 from conftest import browser_login
 from core.models import AuditEvent
 from core.time import WARSAW
-from scheduling.models import AppointmentKind, AppointmentStatus, BookingSettings
+from scheduling.models import AppointmentKind, BookingSettings
 from scheduling.tests.factories import AppointmentFactory
 from televisit.models import VisitDocument, VisitDocumentKind
 from televisit.services import televisit_patient_link
@@ -49,7 +49,6 @@ RECORDER = """
   window.__ice = () => window.__pcs.length ? window.__pcs[window.__pcs.length - 1].iceConnectionState : "none";
 })();
 """
-TODAY_AT_TEN = datetime(2026, 12, 1, 10, tzinfo=WARSAW)  # the tests' today (conftest.TESTS_NOW), an hour ahead
 
 
 def inbound(page, kind):
@@ -83,18 +82,6 @@ def stays(page, kind, field, seconds=1.5, tolerance=0.0, within=10.0):
 
 def connected(page):
     page.wait_for_function("() => ['connected', 'completed'].includes(window.__ice())", timeout=20_000, polling=200)
-
-
-@pytest.fixture
-def televisit_today(carol_schedule):
-    return AppointmentFactory(
-        schedule=carol_schedule,
-        starts_at=TODAY_AT_TEN,
-        kind=AppointmentKind.TELEVISIT,
-        status=AppointmentStatus.CONFIRMED,
-        patient__last_name="Zdalna",
-        patient__first_name="Ewa",
-    )
 
 
 def patient_opens(media_page_for, appointment):

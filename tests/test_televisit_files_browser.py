@@ -2,7 +2,6 @@
 clicks the paperclip, chooses a PDF and clicks Wyślij; the doctor's chat shows it with a link that downloads the same
 bytes, and it is among the visit's documents. A file that is no PDF, JPEG or PNG is refused in the patient's chat."""
 
-from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -11,9 +10,6 @@ from playwright.sync_api import expect
 
 from conftest import browser_login
 from core.models import AuditEvent
-from core.time import WARSAW
-from scheduling.models import AppointmentKind, AppointmentStatus
-from scheduling.tests.factories import AppointmentFactory
 from televisit.models import VisitDocument, VisitDocumentKind
 from televisit.services import televisit_patient_link
 
@@ -23,19 +19,8 @@ pytestmark = [
     pytest.mark.usefixtures("seeded_specialisations"),
 ]
 
-TODAY_AT_TEN = datetime(2026, 12, 1, 10, tzinfo=WARSAW)  # the tests' today (conftest.TESTS_NOW), an hour ahead
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 WAIT_MS = 30_000  # two Chromiums with fake media on a loaded machine
-
-
-@pytest.fixture
-def televisit_today(carol_schedule):
-    return AppointmentFactory(
-        schedule=carol_schedule,
-        starts_at=TODAY_AT_TEN,
-        kind=AppointmentKind.TELEVISIT,
-        status=AppointmentStatus.CONFIRMED,
-    )
 
 
 def connected(page):
