@@ -30,6 +30,12 @@ $(INSTALLED): pyproject.toml constraints.txt
 
 install: $(INSTALLED)
 
+# The browser tests' node packages (axe-core, package.json), from npm's registry at the locked versions.
+NODE_INSTALLED := node_modules/.installed
+$(NODE_INSTALLED): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
 setup: install
 	$(BIN)/python manage.py translations_compile --verbosity 0
 	$(BIN)/python manage.py migrate --no-input --verbosity 0
@@ -45,13 +51,13 @@ demo: setup
 	@echo
 	$(BIN)/honcho --procfile Procfile.demo start
 
-test: install lint
+test: install $(NODE_INSTALLED) lint
 	$(BIN)/python manage.py translations_compile --verbosity 0
 	$(TEST_PRODUCT)
 	$(TEST_SANDBOX)
 
 # Both suites again with every process's clock a year ahead: a test that depends on today's date fails here.
-test-ahead: install
+test-ahead: install $(NODE_INSTALLED)
 	@command -v faketime >/dev/null || { echo "test-ahead needs faketime (apt-get install faketime)"; exit 1; }
 	$(BIN)/python manage.py translations_compile --verbosity 0
 	faketime -f $(AHEAD) $(TEST_PRODUCT)

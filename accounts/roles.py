@@ -76,6 +76,9 @@ PRICE_LIST_EDITING = {
 # Administrators connect the clinic to OSOZ and switch the integration (Ustawienia > OSOZ/LBK).
 OSOZ_CONNECTING = {"osoz_integration.view_connection", "osoz_integration.change_connection"}
 
+# Administrators decide what the patient portal offers (Ustawienia > Portal Pacjenta, POR-7).
+PORTAL_CONFIGURING = {"portal.view_portalcell", "portal.change_portalcell"}
+
 # "app_label.codename" per role; an app that adds models adds their permissions here.
 ROLE_PERMISSIONS: dict[str, set[str]] = {
     ADMINISTRATOR: {
@@ -86,6 +89,7 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         *SCHEDULE_EDITING,
         *PRICE_LIST_EDITING,
         *OSOZ_CONNECTING,
+        *PORTAL_CONFIGURING,
     },
     RECEPTION: {*PATIENT_EDITING, *STRUCTURE_VIEWING, *BOOKING},
     DOCTOR: {

@@ -36,6 +36,11 @@
 13. Televisit signalling: 500 rooms (1,000 websockets) on one uvicorn process with the Redis channel layer, chat
     messages answered by the patient's side: round trip p50, p95, max and messages lost; floor: the same round trip
     in one room alone (bench/televisit.py).
+14. The patient portal's timetable, one poradnia over four weeks, read by 100 patients at once, each looking at a week
+    for a few seconds before the next: the server's own time per page (Server-Timing), p50 and p95; floor: /healthz
+    under the same load (bench/portal.py).
+15. 200 patients racing for 20 slots through the portal (hold, then "Potwierdź wizytę"): exactly 20 booked, the rest
+    told the slot is taken, no 5xx; floor: as many requests of /healthz at once (bench/portal.py).
 
 It builds a throw-away database (Django's test database machinery), prints a table and writes bench/results.json.
 PostgreSQL comes from DATABASE_URL and Redis from REDIS_URL, each defaulting to the local server when it answers;
@@ -100,6 +105,7 @@ from bench.ingest_pages import bench_ingest_pages, bench_ingest_pages_sqlite  # 
 from bench.osoz import bench_propagation  # noqa: E402
 from bench.osoz_bookings import bench_booking_lag, bench_ingest  # noqa: E402
 from bench.payers import bench_payer_export, bench_price_flow, bench_pricelists_send  # noqa: E402
+from bench.portal import bench_portal  # noqa: E402
 from bench.televisit import CHROMIUM, bench_signalling, bench_televisit_call  # noqa: E402
 from scheduling.selectors import free_slots, window_bounds  # noqa: E402
 
@@ -304,6 +310,10 @@ def main() -> None:
             results.append(bench_signalling(fill))
         else:
             print("Benchmark 13 needs PostgreSQL and Redis (set DATABASE_URL and REDIS_URL); skipped.")
+        if postgres:
+            results += bench_portal(fill)
+        else:
+            print("Benchmarks 14 and 15 need PostgreSQL (set DATABASE_URL); skipped.")
     finally:
         teardown_databases(old_config, verbosity=0)
     report = {

@@ -53,6 +53,13 @@ app.conf.beat_schedule = {
         "schedule": settings.OSOZ_RECONCILIATION_MINUTES * 60.0,
         "options": {"expires": settings.OSOZ_RECONCILIATION_MINUTES * 60},
     },
+    # A slot held in the patient portal lapses by itself (no read counts it once expired); this deletes the lapsed
+    # holds and records the change, so OSOZ gets the slot back and open calendars redraw it. Runs never pile up.
+    "scheduling-slot-holds-sweep": {
+        "task": "scheduling.tasks.slot_holds_sweep",
+        "schedule": 30.0,
+        "options": {"expires": 30},
+    },
     "osoz-inbound-events-prune": {
         "task": "osoz_integration.tasks.inbound_events_prune",
         "schedule": crontab(hour=3, minute=20),

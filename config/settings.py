@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "scheduling",
     "payers",
     "televisit",
+    "portal",
     "osoz_integration",
 ]
 
@@ -100,6 +101,7 @@ PDF_FONT_BOLD_PATH = env.str("PDF_FONT_BOLD_PATH", default="/usr/share/fonts/tru
 APPOINTMENT_PANEL_SECTIONS = ["payers.sections.appointment_panel"]
 VISIT_ACTIONS = ["televisit.sections.visit_televisit"]
 VISIT_SECTIONS = [
+    "televisit.sections.visit_chat",
     "televisit.sections.visit_documents",
     "payers.sections.visit_services",
     "payers.sections.visit_referrals",
@@ -120,12 +122,15 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "core.middleware.NoStoreMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    "portal.sessions.PortalSessionMiddleware",
     "accounts.middleware.VerifiedLoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
+if env.bool("SERVER_TIMING", default=False):
+    MIDDLEWARE.insert(0, "core.middleware.ServerTimingMiddleware")
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
@@ -258,6 +263,18 @@ if AXES_FAILURE_LIMIT < 1 or LOGIN_ADDRESS_FAILURE_LIMIT < 1 or AUDIT_COALESCE_M
 SESSION_COOKIE_AGE = env.int("SESSION_IDLE_MINUTES", default=30) * 60
 SESSION_SAVE_EVERY_REQUEST = True
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+# The patient portal's sessions (portal.sessions): a cookie of their own under /portal/, never the staff's.
+PORTAL_SESSION_IDLE_SECONDS = env.int("PORTAL_SESSION_IDLE_MINUTES", default=30) * 60
+PORTAL_SESSION_COOKIE_NAME = "portal_session"
+# "Połącz" of a videoconsultation in the portal (POR-5: "około 5 minut" before the visit) works from this many minutes
+# before its start (portal.visits).
+PORTAL_CONNECT_MINUTES_BEFORE = env.int("PORTAL_CONNECT_MINUTES_BEFORE", default=5)
+if PORTAL_CONNECT_MINUTES_BEFORE < 0:
+    raise ImproperlyConfigured("PORTAL_CONNECT_MINUTES_BEFORE cannot be negative.")
+# How long a slot chosen in the portal stays held for the patient while he confirms it (scheduling.SlotHold).
+PORTAL_HOLD_MINUTES = env.int("PORTAL_HOLD_MINUTES", default=5)
+if not 1 <= PORTAL_HOLD_MINUTES <= 60:
+    raise ImproperlyConfigured("PORTAL_HOLD_MINUTES must be between 1 and 60.")
 
 # --- Internationalisation ----------------------------------------------------------------------------------------
 
@@ -412,6 +429,8 @@ if "EMAIL_URL" in env:
     vars().update(env.email_url("EMAIL_URL"))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Poradnia <poradnia@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Text messages to patients (portal.sms): the class that delivers them. No SMS gateway yet; the console one prints them.
+SMS_BACKEND = env.str("SMS_BACKEND", default="portal.sms.ConsoleBackend")
 
 # --- Security headers ------------------------------------------------------------------------------------------
 
@@ -445,6 +464,7 @@ if PRODUCTION:
     CSRF_COOKIE_SECURE = True
     SESSION_COOKIE_NAME = "__Host-sessionid"
     CSRF_COOKIE_NAME = "__Host-csrftoken"
+    PORTAL_SESSION_COOKIE_NAME = "__Secure-portal_session"  # __Host- would need the path /
 
 # --- Logging: secrets never reach it (no request bodies, no settings dumps) ------------------------------------
 

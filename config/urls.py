@@ -33,6 +33,8 @@ urlpatterns = [
     path("kalendarz/", include("scheduling.urls")),
     path("uslugi-prywatne/", include("payers.urls")),
     path("telewizyta/", include("televisit.urls")),
+    path("portal/", include("portal.urls")),
+    path("", include("portal.staff_urls")),
     path("", include("osoz_integration.urls")),
     # OSOZ calls these (signed webhooks, no login); their addresses are told to OSOZ with PUT /api/v1/integration.
     path("osoz/v1/booking-approval", osoz_webhooks.booking_approval, name="osoz_booking_approval"),

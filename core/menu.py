@@ -51,6 +51,7 @@ MENU = (
             MenuItem(_("Kalendarz"), "scheduling:settings_calendar", "scheduling.change_bookingsettings"),
             MenuItem(_("OSOZ/LBK"), "osoz_integration:connection", "osoz_integration.change_connection"),
             MenuItem(_("Stan integracji OSOZ"), "osoz_integration:status", "osoz_integration.change_connection"),
+            MenuItem(_("Portal Pacjenta"), "portal_staff:settings", "portal.change_portalcell"),
         ),
     ),
     MenuSection(_("Dane"), (MenuItem(_("Audyty"), "core:audit_list", "core.view_auditevent"),)),

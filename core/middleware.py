@@ -1,6 +1,7 @@
 """Middleware of every request: who the client is behind the clinic's reverse proxy, the chosen language, and that
-what staff see is never kept in a cache."""
+what staff and patients see is never kept in a cache, and (for benchmarks) the server's own time."""
 
+import time
 from contextlib import suppress
 from ipaddress import ip_address
 
@@ -79,6 +80,23 @@ class NoStoreMiddleware:
 
     def __call__(self, request):
         response = self.get_response(request)
-        if request.path_info.startswith("/api/") or request.user.is_authenticated:
+        # The patient portal's pages (those with a portal session, portal.sessions) hold his visits and chat.
+        portal = hasattr(request, "portal_session")
+        if request.path_info.startswith("/api/") or request.user.is_authenticated or portal:
             patch_cache_control(response, no_store=True)
+        return response
+
+
+class ServerTimingMiddleware:
+    """With SERVER_TIMING on, each answer says how long the server worked on it (`Server-Timing: app;dur=<ms>`),
+    apart from the time the request waited for a free worker: what `make bench` reports as server time under load.
+    Off by default, since it tells any client how long each page took."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        started = time.perf_counter()
+        response = self.get_response(request)
+        response["Server-Timing"] = f"app;dur={(time.perf_counter() - started) * 1000:.1f}"
         return response

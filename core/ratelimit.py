@@ -40,3 +40,9 @@ def ratelimit_wait(name: str, *, limit: int, seconds: int) -> int | None:
     """The seconds until the current window of `seconds` ends once `name` has reached `limit` in it; None before."""
     index, left = _window(seconds)
     return left if ratelimit_count(name, index=index) >= limit else None
+
+
+def ratelimit_clear(name: str, *, seconds: int) -> None:
+    """Forget what `name` has counted in the current window of `seconds` (a successful login ends a run of failures)."""
+    index, _left = _window(seconds)
+    cache.delete(ratelimit_key(name, index))

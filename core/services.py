@@ -49,8 +49,10 @@ def audit_event(
     Polish) whatever language the request that caused it used: callers pass it marked lazily — gettext_lazy, or
     format_lazy of one with `join_lazy` for lists of phrases — and it is rendered here, under that language."""
     message = clinic_text(message)
-    if actor is None and request is not None and request.user.is_authenticated:
-        actor = request.user
+    # A request with no user (a bare one in a test) or an anonymous one (the patient portal's) names nobody.
+    user = getattr(request, "user", None)
+    if actor is None and user is not None and user.is_authenticated:
+        actor = user
     if not actor_label:
         actor_label = actor.audit_label if actor is not None else Actor.SYSTEM
     return AuditEvent(

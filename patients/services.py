@@ -108,9 +108,11 @@ def patient_create(
     city: str = "",
     osoz_card_number: str = "",
     actor=None,
+    actor_label: str = "",
     request: HttpRequest | None = None,
 ) -> Patient:
-    """A new patient; an OSOZ card number given with him is saved as Aktywna (CAL-2: the card is in hand)."""
+    """A new patient; an OSOZ card number given with him is saved as Aktywna (CAL-2: the card is in hand).
+    `actor_label` names who made it when no staff member did (the patient portal)."""
     patient = Patient(
         first_name=first_name,
         last_name=last_name,
@@ -125,7 +127,7 @@ def patient_create(
         postal_code=postal_code,
         city=city,
     )
-    patients_create([patient], actor=actor, request=request)
+    patients_create([patient], actor=actor, actor_label=actor_label, request=request)
     if osoz_card_number:
         osoz_card_add(
             patient=patient,
@@ -139,7 +141,9 @@ def patient_create(
 
 
 @transaction.atomic
-def patients_create(patients: list[Patient], *, actor=None, request: HttpRequest | None = None) -> None:
+def patients_create(
+    patients: list[Patient], *, actor=None, actor_label: str = "", request: HttpRequest | None = None
+) -> None:
     """Save new records, each validated like the form validates them and audited, with one INSERT however many (a
     page of online bookings brings hundreds). A constraint tripped — a PESEL taken, possibly by a concurrent write —
     is explained the way full_clean() explains it, with nothing saved."""
@@ -158,6 +162,7 @@ def patients_create(patients: list[Patient], *, actor=None, request: HttpRequest
             action="patient_created",
             target=patient,
             actor=actor,
+            actor_label=actor_label,
             request=request,
             message=_("Założono kartotekę pacjenta."),
         )

@@ -1,5 +1,6 @@
-"""Live calendar updates (CAL-8): open calendars hear which doctor's day changed and fetch it again themselves, so
-nothing about patients travels over the socket."""
+"""Live calendar updates (CAL-8): open calendars hear which doctor's day changed and fetch it again themselves, and
+where to fetch a notice about one of his appointments (scheduling.live.calendar_notice), so nothing about patients
+travels over the socket."""
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
@@ -28,6 +29,10 @@ class CalendarConsumer(AsyncJsonWebsocketConsumer):
             await self.send_json(
                 {"type": "calendar.changed", "employee_id": event["employee_id"], "date": event["date"]}
             )
+
+    async def calendar_notice(self, event):
+        if self.visible is None or event["employee_id"] in self.visible:
+            await self.send_json({key: event[key] for key in ("type", "employee_id", "appointment_id", "url")})
 
 
 def _visible_employees(user) -> set[int] | bool | None:

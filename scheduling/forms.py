@@ -255,8 +255,12 @@ class GeneralSettingsForm(forms.ModelForm):
 
     class Meta:
         model = BookingSettings
-        fields = ["nfz_first_time_online", "televisit_recordings_attached"]
+        fields = ["nfz_first_time_online", "televisit_recordings_attached", "portal_cancel_hours"]
         help_texts = {
+            "portal_cancel_hours": _(
+                "Pacjent odwoła wizytę w Portalu Pacjenta najpóźniej tyle godzin przed jej początkiem; później "
+                "zobaczy prośbę o telefon do placówki."
+            ),
             "televisit_recordings_attached": _(
                 "Nagranie telewizyty zawsze zapisuje się w przeglądarce pracownika medycznego jako plik. Zaznaczone: "
                 "w trakcie rozmowy jest ono także przesyłane do systemu i po zakończeniu telewizyty widać je w "

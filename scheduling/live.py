@@ -28,6 +28,14 @@ def calendar_broadcast(changes: list[Change]) -> None:
         transaction.on_commit(lambda: _broadcast(messages), robust=True)
 
 
+def calendar_notice(*, employee_id: int, appointment_id: int, url: str) -> None:
+    """Tell open calendars showing this doctor, once the transaction commits, to fetch a notice about one of his
+    appointments from `url` and show it at once (a patient ready for his videoconsultation, televisit.services): only
+    the address travels, and the page that answers it applies its own access rule."""
+    message = {"type": "calendar.notice", "employee_id": employee_id, "appointment_id": appointment_id, "url": url}
+    transaction.on_commit(lambda: _broadcast([message]), robust=True)
+
+
 async def _group_send(layer, messages: list[dict]) -> None:
     for message in messages:
         await layer.group_send(CALENDAR_GROUP, message)

@@ -1,6 +1,7 @@
 """Schedules, appointments, removed slots, the waiting queue and the booking settings (SPEC SCH, CAL, SET-1, SET-2)."""
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
@@ -126,7 +127,7 @@ class AppointmentSource(models.TextChoices):
     CALENDAR = "calendar", _("Kalendarz")
     OSOZ = "osoz", _("OSOZ")
     PAYER = "payer", _("Płatnik OSOZ")
-    PORTAL = "portal", _("Portal pacjenta")
+    PORTAL = "portal", _("Portal Pacjenta")
     API = "api", _("API")
 
 
@@ -320,6 +321,11 @@ class BookingSettings(models.Model):
     )
     osoz_cards_enabled = models.BooleanField(_("Obsługa kart OSOZ"), default=False)
     televisit_recordings_attached = models.BooleanField(_("Dołączaj nagrania telewizyt do wizyty"), default=False)
+    portal_cancel_hours = models.PositiveSmallIntegerField(
+        _("Odwołanie w Portalu Pacjenta najpóźniej (godz. przed wizytą)"),
+        default=24,
+        validators=[MaxValueValidator(24 * 30)],
+    )
 
     class Meta:
         verbose_name = _("ustawienia umawiania")
@@ -329,3 +335,32 @@ class BookingSettings(models.Model):
 
     def __str__(self):
         return str(self._meta.verbose_name)
+
+
+class SlotHold(models.Model):
+    """A slot kept for one holder for a few minutes while he confirms it (the patient portal's "Potwierdź wizytę").
+    While it lives (`expires_at` after now) the slot is taken for everybody but its holder: the calendar, the booking
+    rules and the OSOZ publication all read it as busy. An expired hold counts nowhere even before the sweep
+    (scheduling.tasks.slot_holds_expire) deletes it; booking by the holder consumes it."""
+
+    employee = models.ForeignKey("clinic.Employee", on_delete=models.CASCADE, related_name="slot_holds")
+    starts_at = models.DateTimeField(_("Początek"))
+    ends_at = models.DateTimeField(_("Koniec"))
+    kind = models.CharField(_("Rodzaj"), max_length=10, choices=AppointmentKind.choices, default=AppointmentKind.VISIT)
+    # Who holds it, e.g. "portal:<account id>": one live hold per holder.
+    holder = models.CharField(max_length=64)
+    expires_at = models.DateTimeField(_("Ważna do"))
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("rezerwacja terminu")
+        verbose_name_plural = _("rezerwacje terminów")
+        ordering = ["starts_at"]
+        indexes = [models.Index(fields=["employee", "starts_at"]), models.Index(fields=["expires_at"])]
+        constraints = [
+            models.UniqueConstraint(fields=["holder"], name="scheduling_slothold_one_per_holder"),
+            models.CheckConstraint(condition=Q(ends_at__gt=F("starts_at")), name="scheduling_slothold_times_ordered"),
+        ]
+
+    def __str__(self):
+        return f"{self.employee}, {datetime_pl(self.starts_at)} ({self.holder})"

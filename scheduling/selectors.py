@@ -7,6 +7,7 @@ from datetime import date, datetime, time, timedelta
 from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 
 from clinic.models import Cell, Employee, EmployeeCell
 from core.db import EpochSeconds
@@ -22,6 +23,7 @@ from scheduling.models import (
     RemovedSlot,
     Schedule,
     ScheduleBlock,
+    SlotHold,
     WaitingListEntry,
 )
 from scheduling.slots import Slot, WeeklyBlock, block_slots, slots_compute, to_epoch
@@ -65,8 +67,26 @@ def weekly_blocks(
     return [WeeklyBlock(*row) for row in rows]
 
 
-def busy_intervals(*, employee_ids: Iterable[int], start: datetime, end: datetime) -> list[tuple[int, int, int]]:
-    """(employee_id, start, end) in epoch seconds of everything that takes a doctor's time in the window."""
+def slot_holds_live(
+    *, employee_ids: Iterable[int], start: datetime, end: datetime, now: datetime | None = None
+) -> QuerySet[SlotHold]:
+    """The holds (SlotHold) of the doctors in the window that are still live: one that expired counts nowhere, swept
+    or not."""
+    return SlotHold.objects.filter(
+        employee_id__in=employee_ids, starts_at__lt=end, ends_at__gt=start, expires_at__gt=now or timezone.now()
+    ).order_by()
+
+
+def slot_hold_of(*, holder: str, now: datetime | None = None) -> SlotHold | None:
+    """The holder's live hold, if he has one."""
+    return SlotHold.objects.filter(holder=holder, expires_at__gt=now or timezone.now()).first()
+
+
+def busy_intervals(
+    *, employee_ids: Iterable[int], start: datetime, end: datetime, holder: str = ""
+) -> list[tuple[int, int, int]]:
+    """(employee_id, start, end) in epoch seconds of everything that takes a doctor's time in the window: occupying
+    appointments, removed slots, and live holds except the `holder`'s own."""
     employee_ids = list(employee_ids)
     appointments = (
         Appointment.objects.filter(
@@ -80,7 +100,12 @@ def busy_intervals(*, employee_ids: Iterable[int], start: datetime, end: datetim
         .values_list("employee_id", EpochSeconds("starts_at"), EpochSeconds("ends_at"))
         .order_by()
     )
-    return [*appointments, *removed]
+    held = (
+        slot_holds_live(employee_ids=employee_ids, start=start, end=end)
+        .exclude(holder=holder)
+        .values_list("employee_id", EpochSeconds("starts_at"), EpochSeconds("ends_at"))
+    )
+    return [*appointments, *removed, *held]
 
 
 def free_slots(
@@ -90,14 +115,16 @@ def free_slots(
     date_to: date,
     not_before: datetime | None = None,
     schedules: QuerySet[Schedule] | None = None,
+    holder: str = "",
 ) -> dict[int, list[Slot]]:
-    """Free slots per employee over whole Warsaw days, from `schedules` (all by default). Three queries."""
+    """Free slots per employee over whole Warsaw days, from `schedules` (all by default); a slot the `holder` holds
+    is free to him alone. Four queries."""
     employee_ids = list(employee_ids)
     start, end = window_bounds(date_from, date_to)
     with gc_paused():
         return slots_compute(
             blocks=weekly_blocks(employee_ids=employee_ids, date_from=date_from, date_to=date_to, schedules=schedules),
-            busy=busy_intervals(employee_ids=employee_ids, start=start, end=end),
+            busy=busy_intervals(employee_ids=employee_ids, start=start, end=end, holder=holder),
             date_from=date_from,
             date_to=date_to,
             not_before=to_epoch(not_before) if not_before else None,
@@ -152,11 +179,13 @@ def schedule_block_covering(*, employee_id: int, starts_at: datetime, ends_at: d
 
 @dataclass
 class Occupancy:
-    """The occupying appointments and removed slots of some doctors in a window, read once to test many times
-    against in memory. Intervals are kept per doctor and Warsaw day they touch; `occupy` adds a time booked since."""
+    """The occupying appointments, removed slots and live holds of some doctors in a window, read once to test many
+    times against in memory. Intervals are kept per doctor and Warsaw day they touch; `occupy` adds a time booked
+    since. A hold's interval carries its holder in place of an id."""
 
     appointments: dict[tuple[int, date], list[tuple[datetime, datetime, int | None]]]
     removed: dict[tuple[int, date], list[tuple[datetime, datetime, int | None]]]
+    held: dict[tuple[int, date], list[tuple[datetime, datetime, str]]]
 
     @staticmethod
     def _days(starts_at: datetime, ends_at: datetime) -> list[date]:
@@ -187,15 +216,27 @@ class Occupancy:
     def removed_overlaps(self, *, employee_id: int, starts_at: datetime, ends_at: datetime) -> bool:
         return self._overlaps(self.removed, employee_id, starts_at, ends_at)
 
+    def held_overlaps(self, *, employee_id: int, starts_at: datetime, ends_at: datetime, holder: str = "") -> bool:
+        """Whether somebody other than `holder` holds part of the time."""
+        return self._overlaps(self.held, employee_id, starts_at, ends_at, exclude_id=holder or None)
+
     def occupy(self, *, employee_id: int, starts_at: datetime, ends_at: datetime) -> None:
         for day in self._days(starts_at, ends_at):
             self.appointments.setdefault((employee_id, day), []).append((starts_at, ends_at, None))
 
     def first_free(
-        self, blocks: Iterable[ScheduleBlock], *, schedule_id: int, employee_id: int, day: date, not_before: datetime
+        self,
+        blocks: Iterable[ScheduleBlock],
+        *,
+        schedule_id: int,
+        employee_id: int,
+        day: date,
+        not_before: datetime,
+        holder: str = "",
     ) -> datetime | None:
         """SCH-3: the start of the schedule's first slot on `day` among the day's `blocks` that is neither occupied
-        (counting what was occupied since this was read) nor removed, and not before `not_before`."""
+        (counting what was occupied since this was read), removed nor held by another, and not before
+        `not_before`."""
         for block in sorted((b for b in blocks if b.schedule_id == schedule_id), key=lambda b: b.start_time):
             for start, end in block_slots(day, start=block.start_time, end=block.end_time, minutes=block.visit_minutes):
                 times = {
@@ -204,20 +245,29 @@ class Occupancy:
                     "ends_at": datetime.fromtimestamp(end, WARSAW),
                 }
                 if times["starts_at"] >= not_before and not (
-                    self.appointment_overlaps(**times) or self.removed_overlaps(**times)
+                    self.appointment_overlaps(**times)
+                    or self.removed_overlaps(**times)
+                    or self.held_overlaps(**times, holder=holder)
                 ):
                     return times["starts_at"]
         return None
 
 
-def occupancy(*, employee_ids: Collection[int], start: datetime, end: datetime) -> Occupancy:
-    """What takes the doctors' time within [start, end): two queries however many doctors and times."""
+def occupancy(
+    *, employee_ids: Collection[int], start: datetime, end: datetime, now: datetime | None = None
+) -> Occupancy:
+    """What takes the doctors' time within [start, end): three queries however many doctors and times."""
     appointments = Appointment.objects.filter(
         employee_id__in=employee_ids, status__in=OCCUPYING_STATUSES, starts_at__lt=end, ends_at__gt=start
     ).values_list("employee_id", "starts_at", "ends_at", "pk")
     removed = RemovedSlot.objects.filter(employee_id__in=employee_ids, starts_at__lt=end, ends_at__gt=start)
     removed_rows = ((*row, None) for row in removed.values_list("employee_id", "starts_at", "ends_at"))
-    return Occupancy(appointments=Occupancy._index(appointments.order_by()), removed=Occupancy._index(removed_rows))
+    held = slot_holds_live(employee_ids=employee_ids, start=start, end=end, now=now)
+    return Occupancy(
+        appointments=Occupancy._index(appointments.order_by()),
+        removed=Occupancy._index(removed_rows),
+        held=Occupancy._index(held.values_list("employee_id", "starts_at", "ends_at", "holder")),
+    )
 
 
 def online_schedules(*, employee_id: int | None = None) -> QuerySet[Schedule]:
@@ -278,12 +328,13 @@ class BlockKind:
     FREE = "free"
     APPOINTMENT = "appointment"
     REMOVED = "removed"
+    HELD = "held"  # a live SlotHold: a patient is confirming it in the portal
 
 
 @dataclass(frozen=True, slots=True)
 class CalendarBlock:
-    """A free slot, an appointment or a removed slot, placed on the grid by its 5-minute row and span. Plain values
-    rather than model instances: a busy day draws thousands of blocks."""
+    """A free slot, an appointment, a removed slot or a hold, placed on the grid by its 5-minute row and span. Plain
+    values rather than model instances: a busy day draws thousands of blocks."""
 
     kind: str
     start: int  # epoch seconds
@@ -297,6 +348,7 @@ class CalendarBlock:
     status: str = ""
     source: str = ""
     patient_name: str = ""
+    held_until: str = ""  # a hold's expiry, HH:MM Warsaw
 
 
 @dataclass(frozen=True, slots=True)
@@ -348,7 +400,7 @@ def calendar_grid(
     cell_ids: Collection[int] | None = None,
     employee_id: int | None = None,
 ) -> CalendarGrid:
-    """The calendar of the doctors this user may see over whole Warsaw days, in five queries whatever the number of
+    """The calendar of the doctors this user may see over whole Warsaw days, in six queries whatever the number of
     doctors and appointments. With cell_ids only those cells' schedules and appointments are drawn, but every
     appointment of the doctor still makes him busy: he cannot be in two cells at once."""
     employees = list(calendar_employees(user=user, cell_ids=cell_ids, employee_id=employee_id))
@@ -379,8 +431,13 @@ def calendar_grid(
         .values_list("employee_id", "starts_at", "ends_at", "pk", "schedule_id")
         .order_by()
     )
+    held = list(
+        slot_holds_live(employee_ids=employee_ids, start=start, end=end, now=now).values_list(
+            "employee_id", "starts_at", "ends_at", "expires_at"
+        )
+    )
     # The same busy intervals busy_intervals() reads, taken from the rows already fetched for drawing.
-    busy = [(row[0], to_epoch(row[1]), to_epoch(row[2])) for row in (*appointments, *removed)]
+    busy = [(row[0], to_epoch(row[1]), to_epoch(row[2])) for row in (*appointments, *removed, *held)]
     free = slots_compute(blocks=blocks, busy=busy, date_from=date_from, date_to=date_to, not_before=to_epoch(now))
     televisit_schedules = set(
         Schedule.objects.filter(
@@ -416,6 +473,15 @@ def calendar_grid(
     drawn += [
         (employee_id_, to_epoch(starts_at), to_epoch(ends_at), {"kind": BlockKind.REMOVED, "object_id": pk})
         for employee_id_, starts_at, ends_at, pk, _schedule_id in removed
+    ]
+    drawn += [
+        (
+            employee_id_,
+            to_epoch(starts_at),
+            to_epoch(ends_at),
+            {"kind": BlockKind.HELD, "held_until": f"{expires_at.astimezone(WARSAW):%H:%M}"},
+        )
+        for employee_id_, starts_at, ends_at, expires_at in held
     ]
 
     first_hour, last_hour = _grid_hours(blocks, drawn)

@@ -2,9 +2,10 @@
 the calendar, the API, the OSOZ integration and the portal all book through `appointments_book` — one appointment
 (`appointment_book`) or a page of online bookings at once."""
 
+import zlib
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from datetime import datetime, time
+from dataclasses import dataclass, replace
+from datetime import datetime, time, timedelta
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -33,6 +34,7 @@ from scheduling.models import (
     RemovedSlot,
     Schedule,
     ScheduleBlock,
+    SlotHold,
     WaitingCategory,
     WaitingListEntry,
 )
@@ -48,8 +50,10 @@ from scheduling.selectors import (
 )
 from scheduling.slots import block_slots
 
-# The advisory-lock namespace of doctors' calendars (core.db.transaction_locks).
+# The advisory-lock namespaces (core.db.transaction_locks) of doctors' calendars and of the holders of slot holds.
+# Holders are locked before doctors, doctors before appointment, hold and outbox rows.
 DOCTOR_CALENDAR_LOCK = 1
+SLOT_HOLDER_LOCK = 2
 
 
 class SlotTakenError(ConflictError):
@@ -90,6 +94,8 @@ class BookingRequest:
     exclude_appointment_id: int | None = None
     # The channel when it is not the call's: an OSOZ payer's booking among a page of patients' (PAY-7).
     source: str | None = None
+    # Who asks (SlotHold.holder): his own live hold does not make the time taken for him, and booking consumes it.
+    holder: str = ""
 
 
 @dataclass(frozen=True)
@@ -122,7 +128,8 @@ def bookings_check(
     every channel:
 
     - the time is timezone-aware, not past, and one of the free slots the slot engine offers: inside a block of the
-      doctor's schedules, on the block's grid, one visit long, neither booked nor removed;
+      doctor's schedules, on the block's grid, one visit long, neither booked, removed nor held by somebody other
+      than the request's holder (SlotHold);
     - a televisit only where the schedule allows one, an ordinary visit not where it allows televisits only;
     - online (ONLINE_SOURCES) only in a schedule offered online (SCH-2), only the day's first free slot where the
       schedule says "Wybieraj pierwszy wolny termin" (SCH-3), and a first-time NFZ patient only where SET-1 allows
@@ -191,6 +198,7 @@ def bookings_check(
         employee_ids={requests[i].employee_id for i in covered},
         start=start,
         end=max(end for _schedule, end in covered.values()),
+        now=now,
     )
     first_time = _first_time_nfz(requests, covered) if online else {}
     nfz_first_time_allowed = booking_settings().nfz_first_time_online if first_time else True
@@ -204,6 +212,10 @@ def bookings_check(
             results[index] = SlotTakenError(_("Ten termin został usunięty z harmonogramu."))
         elif occupied.appointment_overlaps(**times, exclude_id=request.exclude_appointment_id):
             results[index] = SlotTakenError(_("Ten termin jest już zajęty. Wybierz inny wolny termin."))
+        elif occupied.held_overlaps(**times, holder=request.holder):
+            results[index] = SlotTakenError(
+                _("Ten termin jest już zajęty – pacjent właśnie go rezerwuje. Wybierz inny wolny termin.")
+            )
         elif (
             online
             and schedule.first_free_only
@@ -214,6 +226,7 @@ def bookings_check(
                 employee_id=request.employee_id,
                 day=days[index][1],
                 not_before=now,
+                holder=request.holder,
             )
         ):
             results[index] = DomainError(
@@ -305,7 +318,9 @@ def appointments_book(
     """Book each request for its patient: the appointment, or the DomainError that refused it. Many at once (a page
     of online bookings) cost the same few queries as one, and each doctor's slots are republished and calendars
     refreshed once. A first-time NFZ patient booked online is entered in the cell's waiting queue (SET-1)."""
-    _doctors_lock(request.employee_id for request in requests)
+    holders = {request.holder for request in requests if request.holder}
+    held_by_them = SlotHold.objects.filter(holder__in=holders).values_list("employee_id", flat=True)
+    _doctors_lock([*(request.employee_id for request in requests), *(held_by_them if holders else ())])
     results: list = bookings_check(requests, source=source, now=now)
     placements: dict[int, Placement] = {}
     for index, (request, result) in enumerate(zip(requests, results, strict=True)):
@@ -334,6 +349,8 @@ def appointments_book(
                 _calendar_changed(result.employee_id, result.starts_at, slots=True)
                 if placements[index].first_time_nfz:
                     _first_time_nfz_queue(result, label=actor_label_of(actor, source), now=now)
+                if requests[index].holder:
+                    _holds_delete(SlotHold.objects.filter(holder=requests[index].holder))
     return results
 
 
@@ -379,6 +396,69 @@ def _doctors_lock(employee_ids: Iterable[int]) -> None:
     no-overlap check (a deadlock, answered 500), the later one waits for the earlier to commit and gets a clean
     SlotTakenError (CAL-3)."""
     transaction_locks(DOCTOR_CALENDAR_LOCK, employee_ids)
+
+
+def _holds_delete(holds, *, skip_locked: bool = False) -> int:
+    """Delete these holds, recording the change of each doctor's calendar and slots (a hold may have lapsed in the
+    meantime, yet OSOZ has not been told it is free again until now). The caller holds their doctors' locks."""
+    deleted = list(holds.select_for_update(skip_locked=skip_locked).values_list("pk", "employee_id", "starts_at"))
+    if not deleted:
+        return 0
+    SlotHold.objects.filter(pk__in=[pk for pk, _employee_id, _starts_at in deleted]).delete()
+    with changes_collect():
+        for _pk, employee_id, starts_at in deleted:
+            _calendar_changed(employee_id, starts_at, slots=True)
+    return len(deleted)
+
+
+@transaction.atomic
+def slot_hold_take(*, request: BookingRequest, holder: str, source: str, minutes: int, now=None) -> SlotHold:
+    """Hold the requested slot for `holder` for `minutes` while he confirms it: judged by `bookings_check` with the
+    request's patient through `source` first, so every booking rule applies before the slot is held. A holder keeps
+    one hold: taking another releases the one he had."""
+    if not holder:
+        raise ValueError("a hold needs a holder")
+    now = now or timezone.now()
+    # One holder's holds are taken one at a time (a double click), so he never ends up with two.
+    transaction_locks(SLOT_HOLDER_LOCK, [zlib.crc32(holder.encode()) & 0x7FFFFFFF])
+    held = SlotHold.objects.filter(holder=holder)
+    _doctors_lock([request.employee_id, *held.values_list("employee_id", flat=True)])
+    request = replace(request, holder=holder)
+    result = bookings_check([request], source=source, now=now)[0]
+    if isinstance(result, DomainError):
+        raise result
+    with changes_collect():
+        _holds_delete(held)
+        hold = SlotHold.objects.create(
+            employee_id=request.employee_id,
+            starts_at=request.starts_at,
+            ends_at=result.ends_at,
+            kind=request.kind,
+            holder=holder,
+            expires_at=now + timedelta(minutes=minutes),
+            created_at=now,
+        )
+        _calendar_changed(hold.employee_id, hold.starts_at, slots=True)
+    return hold
+
+
+@transaction.atomic
+def slot_hold_release(*, holder: str) -> bool:
+    """Give the holder's slot back at once (he chose "Anuluj"); whether he held one."""
+    held = SlotHold.objects.filter(holder=holder)
+    _doctors_lock(held.values_list("employee_id", flat=True))
+    return _holds_delete(held) > 0
+
+
+@transaction.atomic
+def slot_holds_expire(*, now: datetime | None = None) -> int:
+    """Delete the holds that have lapsed and record the changes, so OSOZ gets the slots back and open calendars
+    redraw them free. Each hold is claimed under a row lock (skipping one a booking is consuming), so concurrent
+    sweeps and bookings never handle one twice. How many were deleted."""
+    expired = SlotHold.objects.filter(expires_at__lte=now or timezone.now())
+    employee_ids = set(expired.values_list("employee_id", flat=True))
+    _doctors_lock(employee_ids)
+    return _holds_delete(expired.filter(employee_id__in=employee_ids), skip_locked=True)
 
 
 def _locked(appointment: Appointment) -> Appointment:
@@ -509,6 +589,10 @@ def slot_remove(*, employee_id: int, starts_at: datetime, actor, reason: str = "
     occupied = occupancy(employee_ids=[employee_id], start=starts_at, end=end)
     if occupied.appointment_overlaps(employee_id=employee_id, starts_at=starts_at, ends_at=end):
         raise SlotTakenError(_("Ten termin jest zajęty przez umówienie – najpierw je odwołaj lub przesuń."))
+    if occupied.held_overlaps(employee_id=employee_id, starts_at=starts_at, ends_at=end):
+        raise SlotTakenError(
+            _("Pacjent właśnie rezerwuje ten termin w Portalu Pacjenta. Spróbuj ponownie za kilka minut.")
+        )
     removed, created = RemovedSlot.objects.get_or_create(
         employee_id=employee_id,
         starts_at=starts_at,
@@ -532,15 +616,18 @@ def booking_settings_update(
     nfz_first_time_online: bool | None = None,
     osoz_cards_enabled: bool | None = None,
     televisit_recordings_attached: bool | None = None,
+    portal_cancel_hours: int | None = None,
     actor=None,
     request=None,
 ):
-    """Change the clinic-wide booking settings (SET-1, SET-2); each setting that changed is audited."""
+    """Change the clinic-wide booking settings (SET-1, SET-2, the portal's cancellation cut-off); each setting that
+    changed is audited."""
     settings, _created = BookingSettings.objects.select_for_update().get_or_create(id=BookingSettings.SINGLETON_ID)
     changes = {
         "nfz_first_time_online": nfz_first_time_online,
         "osoz_cards_enabled": osoz_cards_enabled,
         "televisit_recordings_attached": televisit_recordings_attached,
+        "portal_cancel_hours": portal_cancel_hours,
     }
     changed = [name for name, value in changes.items() if value is not None and getattr(settings, name) != value]
     for name in changed:
@@ -548,14 +635,16 @@ def booking_settings_update(
     settings.save()
     for name in changed:
         label = settings._meta.get_field(name).verbose_name
-        if changes[name]:
+        if not isinstance(changes[name], bool):
+            message = gettext_lazy("Zmieniono ustawienie „{setting}” na {value}.")
+        elif changes[name]:
             message = gettext_lazy("Włączono ustawienie „{setting}”.")
         else:
             message = gettext_lazy("Wyłączono ustawienie „{setting}”.")
         audit_record(
             category=AuditCategory.CONFIGURATION,
             action="booking_settings_changed",
-            message=format_lazy(message, setting=label),
+            message=format_lazy(message, setting=label, value=changes[name]),
             actor=actor,
             target=settings,
             request=request,

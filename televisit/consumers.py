@@ -16,7 +16,7 @@ from django.http import Http404
 
 from televisit import recordings, services
 from televisit.ice import ice_servers
-from televisit.models import Televisit
+from televisit.models import MESSAGE_MAX_LENGTH, Televisit
 from televisit.selectors import televisit_appointment_for_user, televisit_for_token
 
 DOCTOR = "doctor"
@@ -26,7 +26,7 @@ PATIENT = "patient"
 CLOSE_FORBIDDEN = 4403
 CLOSE_REPLACED = 4409
 JOIN_SECONDS = 10
-CHAT_MAX_LENGTH = 2000
+CHAT_MAX_LENGTH = MESSAGE_MAX_LENGTH
 SDP_MAX_LENGTH = 100_000
 # What each side may send; everything else is refused. Relayed types reach the other side as they are.
 RELAYED = {

@@ -3,9 +3,15 @@
 from uuid import uuid4
 
 from django.conf import settings
+from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from core.validators import validate_multiline_text
+
+# A chat message's text at most, in the call's chat (televisit.consumers) and before and after it (VisitMessage).
+MESSAGE_MAX_LENGTH = 2000
 
 
 class Televisit(models.Model):
@@ -30,6 +36,8 @@ class Televisit(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     ended_by_label = models.CharField(_("Zakończył"), max_length=150, blank=True)
+    # "Połącz" in the patient portal (POR-5): the patient is at his computer, waiting for the doctor's call.
+    patient_ready_at = models.DateTimeField(_("Pacjent gotowy"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("telewizyta")
@@ -37,6 +45,12 @@ class Televisit(models.Model):
 
     def __str__(self):
         return str(self.appointment)
+
+    def patient_waiting(self) -> bool:
+        """The patient said he is ready and no call has started since: the doctor is to call him."""
+        if self.patient_ready_at is None:
+            return False
+        return self.started_at is None or self.started_at < self.patient_ready_at
 
 
 class VisitDocumentKind(models.TextChoices):
@@ -74,3 +88,55 @@ class VisitDocument(models.Model):
 
     def __str__(self):
         return self.name
+
+
+class MessageSide(models.TextChoices):
+    PATIENT = "patient", _("Pacjent")
+    STAFF = "staff", _("Placówka")
+
+
+class VisitMessage(models.Model):
+    """A message of the chat between the patient and the clinic about one videoconsultation, before and after it
+    (POR-6): the patient writes in the portal, optionally with one file, the staff reply in the visit. Read by the
+    other side when it opens the chat (`read_at`)."""
+
+    appointment = models.ForeignKey(
+        "scheduling.Appointment", verbose_name=_("Umówienie"), on_delete=models.PROTECT, related_name="messages"
+    )
+    side = models.CharField(_("Autor"), max_length=10, choices=MessageSide.choices)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    # The name the other side sees: the staff member's, or "Pacjent".
+    author_label = models.CharField(_("Autor"), max_length=150)
+    text = models.TextField(
+        _("Wiadomość"),
+        max_length=MESSAGE_MAX_LENGTH,
+        blank=True,
+        # A TextField's max_length binds only forms; the services' full_clean needs the validator too.
+        validators=[validate_multiline_text, MaxLengthValidator(MESSAGE_MAX_LENGTH)],
+    )
+    document = models.OneToOneField(
+        VisitDocument,
+        verbose_name=_("Plik"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="message",
+    )
+    created_at = models.DateTimeField(_("Wysłano"), default=timezone.now, editable=False)
+    read_at = models.DateTimeField(_("Przeczytano"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("wiadomość czatu wizyty")
+        verbose_name_plural = _("wiadomości czatu wizyty")
+        ordering = ["created_at", "pk"]
+        indexes = [models.Index(fields=["appointment", "side", "read_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(text="") | models.Q(document__isnull=False), name="televisit_message_not_empty"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.author_label}, {self.created_at:%Y-%m-%d %H:%M}"

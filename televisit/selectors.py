@@ -9,7 +9,7 @@ from django.utils.translation import ngettext
 
 from core.time import warsaw
 from scheduling.models import Appointment, AppointmentKind, AppointmentStatus
-from scheduling.selectors import visit_appointment_for_user
+from scheduling.selectors import calendar_employees_for_user, visit_appointment_for_user
 from televisit.models import Televisit
 from televisit.tokens import TOKEN_LENGTH, token_hash
 
@@ -55,3 +55,19 @@ def televisit_notice(*, appointment: Appointment, now: datetime | None = None) -
         "Konsultacja zaplanowana jest za %(days)s dni, na %(date)s, o godzinie %(time)s",
         days,
     ) % {"days": days, "date": dateformat.format(starts, "j E Y"), "time": dateformat.format(starts, "G:i")}
+
+
+def televisits_waiting_for_user(*, user, now: datetime | None = None) -> list[Televisit]:
+    """The televisits whose patient clicked "Połącz" and waits for the call (POR-5), of the doctors whose calendars
+    the user sees, while the call can still be made and the patient's window is still valid."""
+    grace = timedelta(minutes=settings.TELEVISIT_LINK_GRACE_MINUTES)
+    candidates = Televisit.objects.filter(
+        patient_ready_at__isnull=False,
+        appointment__employee__in=calendar_employees_for_user(user),
+        appointment__ends_at__gte=(now or timezone.now()) - grace,
+    ).select_related("appointment", "appointment__employee")
+    return [
+        televisit
+        for televisit in candidates.order_by("appointment__starts_at")
+        if televisit.patient_waiting() and televisit.appointment.can_call_televisit()
+    ]

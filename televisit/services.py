@@ -8,6 +8,7 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import transaction
+from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import format_lazy
@@ -16,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from core.errors import DomainError
 from core.models import AuditCategory
 from core.services import audit_record
+from scheduling.live import calendar_notice
 from scheduling.models import Appointment, AppointmentKind, AppointmentStatus
 from televisit.models import Televisit
 from televisit.tokens import token_derive, token_hash, token_salt_new
@@ -159,3 +161,30 @@ def room_notify(*, televisit_id: int, message: dict, roles: tuple[str, ...] = ("
     async_to_sync(channel_layer.group_send)(
         room_group(televisit_id), {"type": "televisit.notify", "roles": list(roles), "message": message}
     )
+
+
+def televisit_patient_ready(*, appointment: Appointment) -> bool:
+    """ "Połącz" (POR-5): the patient is ready and waits in his televisit window. Recorded once until the doctor calls
+    (a repeated click, or one during the call, changes nothing), audited, and told at once to the calendars and visit
+    pages that show the doctor (scheduling.live). True when this made him waiting. DomainError as `_issue`."""
+    televisit, _token = _issue(appointment)
+    ready = (
+        Televisit.objects.filter(pk=televisit.pk)
+        .exclude(started_at__isnull=False, ended_at__isnull=True)
+        .filter(Q(patient_ready_at__isnull=True) | Q(started_at__gte=F("patient_ready_at")))
+        .update(patient_ready_at=timezone.now())
+    )
+    if ready:
+        audit_record(
+            category=AuditCategory.TELEVISIT,
+            action="televisit_patient_ready",
+            message=_("Pacjent zgłosił w Portalu Pacjenta gotowość do videokonsultacji."),
+            actor_label=PATIENT_ACTOR,
+            target=appointment,
+        )
+        calendar_notice(
+            employee_id=appointment.employee_id,
+            appointment_id=appointment.pk,
+            url=reverse("televisit:televisit_ready", kwargs={"appointment_id": appointment.pk}),
+        )
+    return bool(ready)

@@ -1,13 +1,16 @@
 """The televisit window (TV-2…TV-8, manual §15.2–§15.4.3): the medical employee's, opened from the visit in a tab of
 its own, and the patient's, opened from the link without an account. Both are one page whose call televisit.js runs;
 the signalling is televisit.consumers'. And the visit's documents (§15.4.2): the file the patient sends through the
-chat, and their downloads — for the staff who may see the visit, and for the patient, by his link, his own files."""
+chat, and their downloads — for the staff who may see the visit, and for the patient, by his link, his own files.
+And what the portal's patient (POR-5, POR-6) brings to the staff: the notice that he is ready, and the reply to his
+chat."""
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required, permission_required
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.http.multipartparser import MultiPartParserError
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
@@ -17,10 +20,16 @@ from django.views.decorators.http import require_GET, require_POST
 
 from core.errors import DomainError
 from patients.services import patients_viewed_record
-from scheduling.selectors import booking_settings
+from scheduling.selectors import booking_settings, visit_appointment_for_user
 from televisit import documents
-from televisit.models import VisitDocumentKind
-from televisit.selectors import televisit_appointment_for_user, televisit_for_token, televisit_notice
+from televisit.chat import visit_message_send
+from televisit.models import MessageSide, Televisit, VisitDocumentKind
+from televisit.selectors import (
+    televisit_appointment_for_user,
+    televisit_for_token,
+    televisit_notice,
+    televisits_waiting_for_user,
+)
 from televisit.services import televisit_for_appointment
 
 # What a multipart request carrying one file of the largest size adds around it (boundaries, headers, the name).
@@ -138,3 +147,40 @@ def visit_document(request, document_id):
         request=request,
     )
     return documents.document_response(document)
+
+
+@permission_required("scheduling.view_appointment", raise_exception=True)
+@require_GET
+def televisit_ready(request, appointment_id):
+    """The notice that the patient is ready (POR-5), which calendar.js and televisit-ready.js fetch when the calendar's
+    socket says so; empty once it no longer holds (the doctor called meanwhile). No patient's name: no audit."""
+    appointment = televisit_appointment_for_user(user=request.user, appointment_id=appointment_id)
+    televisit = Televisit.objects.filter(appointment=appointment).first()
+    if televisit is None or not televisit.patient_waiting() or not appointment.can_call_televisit():
+        return HttpResponse("")
+    context = {"appointment": appointment, "in_visit": "in_visit" in request.GET}
+    return render(request, "televisit/televisit_ready.html", context)
+
+
+@permission_required("scheduling.view_appointment", raise_exception=True)
+@require_GET
+def televisit_ready_list(request):
+    """The patients waiting now, for a calendar just opened: the live notices only reach calendars already open."""
+    televisits = televisits_waiting_for_user(user=request.user)
+    return render(request, "televisit/televisit_ready_list.html", {"televisits": televisits})
+
+
+@permission_required("scheduling.view_appointment", raise_exception=True)
+@require_POST
+def visit_chat(request, appointment_id):
+    """The staff's reply in "Czat z pacjentem" (POR-6), by whoever may handle the visit; back to the visit's chat."""
+    appointment = visit_appointment_for_user(user=request.user, appointment_id=appointment_id)
+    try:
+        visit_message_send(
+            appointment=appointment, side=MessageSide.STAFF, text=request.POST.get("text", ""), user=request.user
+        )
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("Wysłano wiadomość do pacjenta."))
+    return redirect(reverse("scheduling:visit", kwargs={"pk": appointment.pk}) + "#czat")

@@ -46,6 +46,9 @@ PUBLIC |= {"osoz_booking_approval", "osoz_booking_events"}
 # The patient's televisit window, and the files he sends through its chat: the token of his link admits him, without
 # an account (TV-8, §15.4.2).
 PUBLIC |= {"televisit_patient", "televisit_patient_attachments", "televisit_patient_attachment"}
+# The patient portal (/portal/) is no staff route: a patient's own session admits him there, to his own data only,
+# and a staff login does not (portal/tests: the sessions and every portal URL's IDOR tests).
+PATIENT_PORTAL = "portal/"
 METHODS = ("get", "post", "put", "delete")
 PERSONAS = {
     "alice": roles.ROLE_PERMISSIONS[roles.ADMINISTRATOR],
@@ -156,6 +159,8 @@ def staff_routes(patterns=None, prefix=""):
     """(name, path with {id} for every parameter, view) of each staff route."""
     for pattern in get_resolver().url_patterns if patterns is None else patterns:
         if isinstance(pattern, URLResolver):
+            if prefix + str(pattern.pattern) == PATIENT_PORTAL:
+                continue
             yield from staff_routes(pattern.url_patterns, prefix + str(pattern.pattern))
         elif pattern.name not in PUBLIC:
             yield pattern.name, "/" + re.sub(r"<(?:\w+:)?\w+>", "{id}", prefix + str(pattern.pattern)), pattern.callback

@@ -162,6 +162,7 @@ SOURCE_DIRS = (
     "osoz_integration",
     "patients",
     "payers",
+    "portal",
     "scheduling",
     "televisit",
     "templates",

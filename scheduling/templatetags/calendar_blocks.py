@@ -23,6 +23,7 @@ def calendar_blocks(column, *, book_url: str, appointment_url: str, removed_url:
     source_icons = {
         AppointmentSource.OSOZ: _icon("online", _("Umówienie on-line (OSOZ)")),
         AppointmentSource.PAYER: _icon("payer", _("Umówienie przez płatnika OSOZ")),
+        AppointmentSource.PORTAL: _icon("portal", _("Umówienie w Portalu Pacjenta")),
     }
     televisit = _icon("televisit", _("Telewizyta"))
     free_title, removed_label = escape(_("Wolny termin")), escape(_("Termin usunięty"))
@@ -47,6 +48,10 @@ def calendar_blocks(column, *, book_url: str, appointment_url: str, removed_url:
                 f'hx-get="{appointment_url}{block.object_id}/">{time_label}{icons} '
                 f'<span class="who">{escape(block.patient_name)}</span></button>'
             )
+        elif block.kind == BlockKind.HELD:
+            # Not a button: nobody acts on a hold, it lapses or becomes the patient's appointment within minutes.
+            held = escape(_("Rezerwacja w Portalu Pacjenta (do %(time)s)") % {"time": block.held_until})
+            parts.append(f'<span class="block held {place}" title="{held}">{time_label} {held}</span>')
         else:
             parts.append(
                 f'<button type="button" class="block removed {place}" hx-get="{removed_url}{block.object_id}/">'

@@ -15,7 +15,7 @@ def test_an_administrator_allows_online_nfz_visits_of_first_time_patients(client
     page = client.get(GENERAL).content.decode()
     assert "Podstawowe ustawienia" in page
     assert "Możliwość umawiania przez Internet wizyt w ramach NFZ dla pacjentów pierwszorazowych" in page
-    assert client.post(GENERAL, {"nfz_first_time_online": "on"}).status_code == 302
+    assert client.post(GENERAL, {"nfz_first_time_online": "on", "portal_cancel_hours": 24}).status_code == 302
     assert booking_settings().nfz_first_time_online
     event = AuditEvent.objects.get(action="booking_settings_changed")
     assert event.category == AuditCategory.CONFIGURATION and event.actor == alice
@@ -26,7 +26,7 @@ def test_an_administrator_has_televisit_recordings_attached_to_the_visits(client
     client = client_for(alice)
     page = client.get(GENERAL).content.decode()
     assert "Telewizyty" in page and "Dołączaj nagrania telewizyt do wizyty" in page
-    client.post(GENERAL, {"televisit_recordings_attached": "on"})
+    client.post(GENERAL, {"televisit_recordings_attached": "on", "portal_cancel_hours": 24})
     settings = booking_settings()
     assert settings.televisit_recordings_attached and not settings.nfz_first_time_online
     event = AuditEvent.objects.get(action="booking_settings_changed")
@@ -35,7 +35,7 @@ def test_an_administrator_has_televisit_recordings_attached_to_the_visits(client
 
 def test_the_calendar_settings_switch_osoz_cards_without_touching_the_general_ones(client_for, alice):
     client = client_for(alice)
-    client.post(GENERAL, {"nfz_first_time_online": "on"})
+    client.post(GENERAL, {"nfz_first_time_online": "on", "portal_cancel_hours": 24})
     assert "Obsługa kart OSOZ" in client.get(CALENDAR).content.decode()
     client.post(CALENDAR, {"osoz_cards_enabled": "on"})
     client.post(CALENDAR, {})

@@ -76,6 +76,8 @@
       var message = JSON.parse(event.data);
       if (message.type === "calendar.changed" && concernsGrid(message)) {
         refreshSoon();
+      } else if (message.type === "calendar.notice") {
+        showNotice(message.url);
       }
     });
     socket.addEventListener("close", function () {
@@ -111,6 +113,49 @@
 
   // Sent by the server after this user's own change (HX-Trigger), so the grid follows even without the socket.
   document.body.addEventListener("calendar-changed", refreshSoon);
+
+  // Notices about a doctor's appointment, e.g. a patient ready for his videoconsultation (POR-5): the socket says
+  // where to fetch one, and the patients waiting already are fetched once as the calendar opens. Each replaces an
+  // earlier one of the same appointment.
+  var READY_URL = "/telewizyta/gotowi/"; // televisit.urls: televisit_ready_list
+
+  function notices() {
+    var box = document.getElementById("calendar-notices");
+    if (!box && grid()) {
+      box = document.createElement("div");
+      box.id = "calendar-notices";
+      box.className = "calendar-notices";
+      box.setAttribute("aria-live", "polite");
+      document.querySelector(".calendar-layout").before(box);
+    }
+    return box;
+  }
+
+  function addNotices(html) {
+    var box = notices();
+    if (!box || !html.trim()) {
+      return;
+    }
+    var template = document.createElement("template");
+    template.innerHTML = html; // the product's own fragment, escaped by its template
+    template.content.querySelectorAll("[data-appointment]").forEach(function (notice) {
+      var earlier = box.querySelector("[data-appointment='" + notice.dataset.appointment + "']");
+      if (earlier) {
+        earlier.remove();
+      }
+      box.appendChild(notice);
+    });
+  }
+
+  function showNotice(url) {
+    fetch(url, { credentials: "same-origin" })
+      .then(function (response) {
+        return response.ok ? response.text() : "";
+      })
+      .then(addNotices);
+  }
+
+  showNotice(READY_URL);
 
   connect();
 })();

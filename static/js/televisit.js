@@ -472,30 +472,13 @@
     },
   };
 
-  // --- The pre-call check: the patient's microphone level ------------------------------------------------------
+  // --- The pre-call check: the patient's microphone level (microphone-meter.js) -----------------------------------
 
   function meterMicrophone(stream) {
     var meter = document.getElementById("tv-level");
-    if (!meter || !window.AudioContext) {
-      return;
+    if (meter) {
+      window.microphoneMeter(stream, meter);
     }
-    var context = new AudioContext();
-    var analyser = context.createAnalyser();
-    analyser.fftSize = 512;
-    context.createMediaStreamSource(stream).connect(analyser);
-    var samples = new Uint8Array(analyser.fftSize);
-    document.addEventListener("click", function () {
-      context.resume();
-    });
-    setInterval(function () {
-      analyser.getByteTimeDomainData(samples);
-      var sum = 0;
-      for (var i = 0; i < samples.length; i++) {
-        var value = (samples[i] - 128) / 128;
-        sum += value * value;
-      }
-      meter.value = Math.min(1, Math.sqrt(sum / samples.length) * 4);
-    }, 100);
   }
 
   navigator.mediaDevices
