@@ -10,7 +10,6 @@ from django.urls import reverse
 from core.models import AuditEvent
 from patients.models import Patient
 from patients.tests.factories import PatientFactory
-from portal import sms
 from portal.models import CodePurpose, PatientAccount, PortalCode
 from portal.tests.account_factories import PORTAL_PASSWORD, PatientAccountFactory
 
@@ -26,14 +25,6 @@ VALID = {
     "phone": "601 234 567",
     "consent": "on",
 }
-
-
-@pytest.fixture(autouse=True)
-def sms_outbox(settings):
-    settings.SMS_BACKEND = "portal.sms.LocmemBackend"
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    sms.outbox.clear()
-    return sms.outbox
 
 
 @pytest.fixture

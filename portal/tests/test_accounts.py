@@ -20,14 +20,6 @@ from portal.tests.account_factories import PORTAL_PASSWORD, PatientAccountFactor
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def sms_outbox(settings):
-    settings.SMS_BACKEND = "portal.sms.LocmemBackend"
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    sms.outbox.clear()
-    return sms.outbox
-
-
 @pytest.fixture
 def sent(django_capture_on_commit_callbacks):
     """sent(service, **kwargs): call a service and deliver what it sends after commit."""
