@@ -201,7 +201,8 @@ def test_a_worker_killed_mid_backlog_leaves_nothing_half_applied_and_the_next_on
         callback_url=f"http://127.0.0.1:{free_port()}",
         clinic=SimpleNamespace(location=location, cell=cell),
     )
-    sandbox_server.manage("sandbox_bookings_generate", "--count", str(BACKLOG))
+    # Setting the backlog up is not what is tested: it may take minutes on a busy machine (it took over 120 s once).
+    sandbox_server.manage("sandbox_bookings_generate", "--count", str(BACKLOG), timeout=600)
     assert len(loop.osoz.bookings()) == BACKLOG
 
     first = killable_workers.start()
