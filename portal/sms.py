@@ -16,12 +16,7 @@ class SmsMessage:
     body: str
 
 
-class BaseBackend:
-    def send(self, message: SmsMessage) -> None:
-        raise NotImplementedError
-
-
-class ConsoleBackend(BaseBackend):
+class ConsoleBackend:
     """Writes each message to stdout, as django.core.mail.backends.console does with e-mails."""
 
     def __init__(self, stream=None):
@@ -38,7 +33,7 @@ class ConsoleBackend(BaseBackend):
 outbox: list[SmsMessage] = []
 
 
-class LocmemBackend(BaseBackend):
+class LocmemBackend:
     def send(self, message: SmsMessage) -> None:
         outbox.append(message)
 
