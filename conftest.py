@@ -44,6 +44,20 @@ TESTS_NOW = datetime(2026, 12, 1, 9, 0, tzinfo=WARSAW)
 OTHER_PROCESS_FIXTURES = frozenset({"osoz_sandbox_server", "sandbox_server", "celery_worker", "real_clock", "coturn"})
 
 
+# What test-ahead reruns with the clock a year ahead (`make test-ahead`, `-m other_process`): the tests above, which
+# run on the real clock, and those that drive Chromium, whose clock a frozen test cannot freeze either. A test under
+# the frozen clock sees nothing else of the real date (PostgreSQL and Redis keep theirs under faketime too), so it
+# would run there exactly as in `make test`. A test that starts another process by hand says so itself
+# (`pytestmark = pytest.mark.other_process`).
+CLOCK_SEEING_FIXTURES = OTHER_PROCESS_FIXTURES | {"chromium"}
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if CLOCK_SEEING_FIXTURES.intersection(item.fixturenames):
+            item.add_marker(pytest.mark.other_process)
+
+
 @pytest.fixture
 def real_clock():
     """Asked for by a test that starts another process itself and must agree with its clock (see `clock`)."""

@@ -18,6 +18,8 @@ import yaml
 
 from config.celery import LIVE_QUEUE, app
 
+pytestmark = pytest.mark.other_process
+
 ROOT = Path(__file__).resolve().parents[1]
 # Each worker line of Procfile.demo and the queue its worker consumes.
 WORKER_LINES = {

@@ -38,7 +38,11 @@ from tests.loop import (
 )
 from tests.test_worker import worker_start, worker_stop
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("seeded_specialisations")]
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("seeded_specialisations"),
+    pytest.mark.other_process,
+]
 
 
 PENDING = "Rezerwacja przyjęta"

@@ -20,6 +20,7 @@ from osoz_integration.tests.conftest import connect
 from osoz_integration.tests.test_publication import Sandbox, book, engine_slots
 
 pytestmark = [
+    pytest.mark.other_process,
     pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="needs REDIS_URL: a real Celery worker on Redis"),
     pytest.mark.django_db(transaction=True),
     # Its worker reads the default queue, as tests/test_loop_burst.py's does: one at a time, or each takes the other's

@@ -6,7 +6,10 @@ import secrets
 import subprocess
 import sys
 
+import pytest
 from django.conf import settings
+
+pytestmark = pytest.mark.other_process
 
 PROBE = """
 import json, django

@@ -33,6 +33,8 @@ from payers.signing import Pkcs12Signer, SigningError
 
 # The signing instant: the test certificates are valid a year either side of it.
 NOW = FIXED_INSTANT
+pytestmark = pytest.mark.other_process
+
 XMLSEC1 = "/usr/bin/xmlsec1"
 NS = {
     "p": NAMESPACE,
