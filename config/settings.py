@@ -84,10 +84,12 @@ INSTALLED_APPS = [
 ]
 
 # Who hears the changes the domains record (core.changes), in this order, inside the transaction that made them:
-# the OSOZ outbox, then the live calendar (which broadcasts after commit). A lower layer never imports these.
+# the OSOZ outbox, then the live calendar (which broadcasts after commit), then the portal's cached timetable (out of
+# date after commit). A lower layer never imports these.
 CHANGE_LISTENERS = [
     "osoz_integration.changes.outbox_write",
     "scheduling.live.calendar_broadcast",
+    "portal.booking.timetable_forget",
 ]
 
 # The Unicode fonts printable documents (the sales document's PDF) are drawn with: Debian's fonts-dejavu-core, which
@@ -272,6 +274,11 @@ PORTAL_CONNECT_MINUTES_BEFORE = env.int("PORTAL_CONNECT_MINUTES_BEFORE", default
 if PORTAL_CONNECT_MINUTES_BEFORE < 0:
     raise ImproperlyConfigured("PORTAL_CONNECT_MINUTES_BEFORE cannot be negative.")
 # How long a slot chosen in the portal stays held for the patient while he confirms it (scheduling.SlotHold).
+# How long the portal's timetable and filters may be read from the cache at most (portal.booking): every change
+# already ends them at once in a shared cache (Redis); this bounds the passing time and the demo's per-process cache.
+PORTAL_TIMETABLE_CACHE_SECONDS = env.int("PORTAL_TIMETABLE_CACHE_SECONDS", default=30)
+if PORTAL_TIMETABLE_CACHE_SECONDS < 0:
+    raise ImproperlyConfigured("PORTAL_TIMETABLE_CACHE_SECONDS cannot be negative (0 caches nothing).")
 PORTAL_HOLD_MINUTES = env.int("PORTAL_HOLD_MINUTES", default=5)
 if not 1 <= PORTAL_HOLD_MINUTES <= 60:
     raise ImproperlyConfigured("PORTAL_HOLD_MINUTES must be between 1 and 60.")

@@ -4,18 +4,20 @@ scheduling's one booking door, with the patient's e-mails. Every booking rule st
 adds only what the portal itself decides: which schedules it shows and the NFZ referral question."""
 
 import logging
+import time
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.mail import EmailMessage
 from django.db import models, transaction
 from django.db.models import Q, QuerySet
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from clinic.models import Cell, Employee, Location
 from core.errors import DomainError
@@ -112,6 +114,64 @@ def portal_locations(*, nfz: bool, schedules: QuerySet[Schedule] | None = None) 
 def portal_doctors(*, nfz: bool, schedules: QuerySet[Schedule] | None = None) -> QuerySet[Employee]:
     schedules = portal_schedules(nfz=nfz) if schedules is None else schedules
     return Employee.objects.filter(pk__in=schedules.values("employee_id")).order_by("sort_name")
+
+
+# --- What patients read most, cached ---------------------------------------------------------------------------
+# Many patients leaf through the same weeks at once (bench/portal.py, 14), and the slots change far less often than
+# they are read. The filters' choices and the timetable's slots are cached under one version, which every recorded
+# change (core.changes: a booking, a hold, a schedule, a doctor, a placówka) and every change of the portal's offer
+# moves on once committed: a patient never reads a page older than the last change this cache heard of.
+# PORTAL_TIMETABLE_CACHE_SECONDS bounds the rest: the passing time (the slots that start meanwhile) and, on the
+# demo's per-process cache, a change made by another process (a Celery worker). A slot shown that is gone by then is
+# refused, with the reason, when the patient chooses it: the hold rechecks every rule.
+VERSION_KEY = "portal:timetable:version"
+
+
+def _version() -> int:
+    version = cache.get(VERSION_KEY)
+    if version is None:
+        # A start no entry of an earlier cache can share (a flushed or restarted cache).
+        cache.add(VERSION_KEY, time.time_ns(), timeout=None)
+        version = cache.get(VERSION_KEY, 0)
+    return version
+
+
+def _version_next() -> None:
+    try:
+        cache.incr(VERSION_KEY)
+    except ValueError:  # no version yet, or evicted
+        cache.add(VERSION_KEY, time.time_ns(), timeout=None)
+
+
+def timetable_forget(changes=()) -> None:
+    """Every cached timetable and filter is out of date once the caller's transaction commits. A change listener
+    (settings.CHANGE_LISTENERS), and called when the portal's offer changes (portal.offer)."""
+    transaction.on_commit(_version_next)
+
+
+def _cached(key: str, build):
+    value = cache.get(key)
+    if value is None:
+        value = build()
+        cache.set(key, value, settings.PORTAL_TIMETABLE_CACHE_SECONDS)
+    return value
+
+
+def portal_filters(*, nfz: bool) -> dict[str, list[tuple[int, str]]]:
+    """The timetable's filters' choices, (id, label) each: "location" (Wybór placówki), "cell" (Wybór poradni, with
+    its placówka) and "doctor" (Wybór lekarza), of the schedules the portal offers."""
+
+    def build():
+        schedules = portal_schedules(nfz=nfz)  # decided once for the three lists
+        return {
+            "location": [(location.pk, location.name) for location in portal_locations(nfz=nfz, schedules=schedules)],
+            "cell": [
+                (cell.pk, f"{cell.name} ({cell.location.name})") for cell in portal_cells(nfz=nfz, schedules=schedules)
+            ],
+            "doctor": [(employee.pk, str(employee)) for employee in portal_doctors(nfz=nfz, schedules=schedules)],
+        }
+
+    return _cached(f"portal:filters:{_version()}:{get_language()}:{int(nfz)}", build)
 
 
 def referral_choices(portal_cell: PortalCell) -> list[tuple[str, str]]:
@@ -225,6 +285,38 @@ def portal_timetable(
         row = TimetableRow(employee=employees[employee_id_], cell=cells[cell_id_], slots=slots)
         days.setdefault(day, []).append(row)
     return [TimetableDay(day=day, rows=day_rows) for day, day_rows in days.items()]
+
+
+def portal_timetable_html(
+    *,
+    nfz: bool,
+    kind: str,
+    date_from: date,
+    account: PatientAccount,
+    location_id: int | None = None,
+    cell_id: int | None = None,
+    employee_id: int | None = None,
+    now: datetime | None = None,
+) -> SafeString:
+    """`portal_timetable` as the hold form's days ("" when nothing is free), cached for every patient alike unless
+    this one holds a slot: his own hold shows free to him alone."""
+    arguments = {
+        "nfz": nfz,
+        "kind": kind,
+        "date_from": date_from,
+        "location_id": location_id,
+        "cell_id": cell_id,
+        "employee_id": employee_id,
+    }
+
+    def build() -> str:
+        days = portal_timetable(**arguments, account=account, now=now)
+        return render_to_string("portal/timetable_days.html", {"days": days, "kind": kind}) if days else ""
+
+    if slot_hold_of(holder=holder_of(account), now=now) is not None:
+        return mark_safe(build())  # noqa: S308 - rendered by a template
+    key = ":".join(["portal:timetable", str(_version()), get_language(), *(str(value) for value in arguments.values())])
+    return mark_safe(_cached(key, build))  # noqa: S308 - rendered by a template
 
 
 # --- Holding, booking, cancelling ---------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from portal.booking import Referral, portal_cells, portal_doctors, portal_locations, portal_schedules, referral_choices
+from portal.booking import Referral, portal_filters, referral_choices
 from scheduling.models import AppointmentKind
 
 # "Wybór rodzaju wizyty" in the seed text's words.
@@ -17,29 +17,24 @@ KIND_CHOICES = [
 
 
 class TimetableForm(forms.Form):
-    """The timetable's filters, read from the query string (a GET form that works without JavaScript). Under NFZ the
-    poradnia and its placówka are chosen before, so they are not offered again."""
+    """The timetable's filters, read from the query string (a GET form that works without JavaScript), chosen by id
+    from the portal's offer (portal_filters). Under NFZ the poradnia and its placówka are chosen before."""
 
-    location = forms.ModelChoiceField(
-        label=_("Wybór placówki"), queryset=None, required=False, empty_label=_("Wszystkie placówki")
-    )
-    cell = forms.ModelChoiceField(label=_("Wybór poradni"), queryset=None, required=False, empty_label=_("Wszystkie"))
+    location = forms.TypedChoiceField(label=_("Wybór placówki"), coerce=int, required=False, empty_value=None)
+    cell = forms.TypedChoiceField(label=_("Wybór poradni"), coerce=int, required=False, empty_value=None)
     kind = forms.ChoiceField(label=_("Wybór rodzaju wizyty"), choices=KIND_CHOICES, required=False)
-    doctor = forms.ModelChoiceField(
-        label=_("Wybór lekarza"), queryset=None, required=False, empty_label=_("Wszyscy lekarze")
-    )
+    doctor = forms.TypedChoiceField(label=_("Wybór lekarza"), coerce=int, required=False, empty_value=None)
     od = forms.DateField(required=False, widget=forms.HiddenInput)
+
+    EMPTY_LABELS = {"location": _("Wszystkie placówki"), "cell": _("Wszystkie"), "doctor": _("Wszyscy lekarze")}
 
     def __init__(self, *args, nfz: bool, **kwargs):
         super().__init__(*args, **kwargs)
-        schedules = portal_schedules(nfz=nfz)  # decided once for the three lists
-        self.fields["location"].queryset = portal_locations(nfz=nfz, schedules=schedules)
-        self.fields["cell"].queryset = portal_cells(nfz=nfz, schedules=schedules)
-        self.fields["cell"].label_from_instance = lambda cell: f"{cell.name} ({cell.location.name})"
-        self.fields["doctor"].queryset = portal_doctors(nfz=nfz, schedules=schedules)
+        for name, choices in portal_filters(nfz=nfz).items():
+            self.fields[name].choices = [("", self.EMPTY_LABELS[name]), *choices]
 
     def filters(self) -> dict:
-        """The chosen filters; invalid values (a tampered address) count as not chosen."""
+        """The chosen filters (ids); invalid values (a tampered address) count as not chosen."""
         data = self.cleaned_data if self.is_valid() else {}
         return {
             "location": data.get("location"),

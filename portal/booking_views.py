@@ -116,20 +116,20 @@ def _timetable(request, *, nfz: bool, cell=None, referral: str = ""):
     form = TimetableForm(request.GET or None, nfz=nfz)
     filters = form.filters()
     if cell is not None:
-        filters.update(cell=cell, location=cell.location)
-        for name, value in (("location", cell.location), ("cell", cell)):
+        filters.update(cell=cell.pk, location=cell.location_id)
+        for name in ("location", "cell"):
             form.fields[name].disabled = True
-            form.fields[name].initial = value
+            form.fields[name].initial = filters[name]
     now = timezone.now()
     date_from = booking.timetable_start(filters["od"], now=now)
-    days = booking.portal_timetable(
+    days_html = booking.portal_timetable_html(
         nfz=nfz,
         kind=filters["kind"],
         date_from=date_from,
         account=request.patient_account,
-        location_id=filters["location"].pk if filters["location"] else None,
-        cell_id=filters["cell"].pk if filters["cell"] else None,
-        employee_id=filters["doctor"].pk if filters["doctor"] else None,
+        location_id=filters["location"],
+        cell_id=filters["cell"],
+        employee_id=filters["doctor"],
         now=now,
     )
     query = {key: value for key, value in request.GET.items() if key != "od" and value}
@@ -141,7 +141,7 @@ def _timetable(request, *, nfz: bool, cell=None, referral: str = ""):
         "referral": referral,
         "mode": MODE_NFZ if nfz else MODE_COMMERCIAL,
         "kind": filters["kind"],
-        "days": days,
+        "days_html": days_html,
         "date_from": date_from,
         "date_to": date_from + timedelta(days=booking.TIMETABLE_DAYS - 1),
         "previous_url": (

@@ -13,6 +13,7 @@ from clinic.models import Cell, EmployeeCell
 from core.models import AuditCategory
 from core.services import audit_record
 from core.text import join_lazy
+from portal.booking import timetable_forget
 from portal.models import PortalCell, PortalDoctor
 
 # The poradnia's switches, in the order of the page's columns.
@@ -130,4 +131,6 @@ def portal_offer_save(
             request=request,
         )
         changed += 1
+    if changed:
+        timetable_forget()
     return changed
