@@ -357,12 +357,8 @@ def portal_hold_take(
 
 
 def portal_hold(*, account: PatientAccount) -> SlotHold | None:
-    """The patient's live hold, with its doctor."""
-    hold = slot_hold_of(holder=holder_of(account))
-    if hold is not None:
-        covering = schedule_block_covering(employee_id=hold.employee_id, starts_at=hold.starts_at, ends_at=None)
-        hold.schedule = covering[0] if covering else None
-    return hold
+    """The patient's live hold."""
+    return slot_hold_of(holder=holder_of(account))
 
 
 def portal_hold_release(*, account: PatientAccount) -> bool:

@@ -207,7 +207,7 @@ def book_confirm(request):
         messages.success(request, _("Wizyta została umówiona. Potwierdzenie wysłaliśmy na Twój adres e-mail."))
         return redirect("portal:home")
     hold = booking.portal_hold(account=account)
-    if hold is None or hold.schedule is None:
+    if hold is None:
         messages.error(request, _("Czas na potwierdzenie minął i termin został zwolniony. Wybierz termin ponownie."))
         return redirect(back)
     context = {

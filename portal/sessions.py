@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.functional import SimpleLazyObject
+from django_htmx.http import HttpResponseClientRedirect
 
 from portal.models import PatientAccount
 
@@ -23,6 +24,8 @@ PREFIX = "/portal/"
 ACCOUNT_KEY = "portal_account_id"
 # The password hash's tail: a changed password (a reset) ends the account's other sessions.
 HASH_KEY = "portal_account_hash"
+# Sent by a page that asks the server by itself (the chat's polling, hx-headers): not the patient's activity.
+POLL_HEADER = "X-Portal-Poll"
 
 SessionStore = import_module(settings.SESSION_ENGINE).SessionStore
 
@@ -67,6 +70,8 @@ class PortalSessionMiddleware:
             return
         if response.status_code >= 500:
             return
+        if request.headers.get(POLL_HEADER) and not session.modified:
+            return  # an open page asking by itself is not the patient's activity: the idle timeout runs on
         session.set_expiry(settings.PORTAL_SESSION_IDLE_SECONDS)
         session.save()
         response.set_cookie(
@@ -97,7 +102,10 @@ def portal_logout(request) -> None:
 
 
 def _to_login(request):
-    return redirect(f"{reverse('portal:login')}?{urlencode({'next': request.get_full_path()})}")
+    url = f"{reverse('portal:login')}?{urlencode({'next': request.get_full_path()})}"
+    if request.htmx:  # the whole page goes to the login, not the part htmx asked for
+        return HttpResponseClientRedirect(url)
+    return redirect(url)
 
 
 def account_required(view):

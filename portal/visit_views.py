@@ -4,7 +4,7 @@ visit through `appointment_for_account`, so another patient's visit is a 404 wha
 
 from django.conf import settings
 from django.contrib import messages
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.http.multipartparser import MultiPartParserError
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -25,6 +25,9 @@ from televisit.ice import ice_servers
 from televisit.models import MESSAGE_MAX_LENGTH, MessageSide
 from televisit.services import televisit_for_appointment
 from televisit.views import MULTIPART_OVERHEAD_BYTES
+
+# How often an open chat asks for new messages. The asking does not keep the portal session alive (portal.sessions).
+CHAT_POLL_SECONDS = 15
 
 
 def _appointment(request, appointment_id):
@@ -67,7 +70,7 @@ def visit_connect(request, appointment_id):
     """ "Połącz": into the televisit window, where the patient waits for the doctor's call."""
     appointment = _appointment(request, appointment_id)
     try:
-        link = visits.visit_connect(appointment=appointment)
+        link = visits.visit_connect(appointment=appointment, request=request)
     except DomainError as error:
         messages.error(request, error.message)
         return redirect("portal:visit", appointment_id=appointment.pk)
@@ -104,11 +107,16 @@ def _upload(request):
     return uploads[0] if uploads else None
 
 
-def _content_length(request) -> int:
+def _int(value) -> int:
+    """A number from a request, 0 for anything else."""
     try:
-        return int(request.META.get("CONTENT_LENGTH") or 0)
+        return int(value or 0)
     except ValueError:
         return 0
+
+
+def _content_length(request) -> int:
+    return _int(request.META.get("CONTENT_LENGTH"))
 
 
 @patient_required
@@ -134,10 +142,26 @@ def visit_chat(request, appointment_id):
             messages.success(request, _("Wysłano wiadomość."))
             return redirect(reverse("portal:visit_chat", kwargs={"appointment_id": appointment.pk}) + "#nowa")
     chat_messages = visit_message_list(appointment=appointment)
+    last_id = max((message.pk for message in chat_messages), default=0)
+    if request.htmx:
+        # The open page asks every CHAT_POLL_SECONDS what came since the last message it shows: nothing, or the list.
+        if last_id <= _int(request.GET.get("po")):
+            return HttpResponse(status=204)
+        visit_messages_read(appointment=appointment, reader=MessageSide.PATIENT)
+        context = {
+            "appointment": appointment,
+            "chat_messages": chat_messages,
+            "last_id": last_id,
+            "poll_seconds": CHAT_POLL_SECONDS,
+            "announce": True,
+        }
+        return render(request, "portal/visit_chat_live.html", context)
     visit_messages_read(appointment=appointment, reader=MessageSide.PATIENT)
     context = {
         "appointment": appointment,
         "chat_messages": chat_messages,
+        "last_id": last_id,
+        "poll_seconds": CHAT_POLL_SECONDS,
         "chat_open": chat_open(appointment),
         "error": error,
         "text": text,

@@ -36,7 +36,7 @@ def visit_can_connect(appointment: Appointment, *, now: datetime | None = None) 
     )
 
 
-def visit_connect(*, appointment: Appointment, now: datetime | None = None) -> str:
+def visit_connect(*, appointment: Appointment, now: datetime | None = None, request=None) -> str:
     """ "Połącz" (POR-5): the patient is recorded ready, the doctor told at once (televisit.services), and the patient
     gets his televisit window's link, where he waits for the call. DomainError, with nothing recorded, outside the
     window or for a visit that is no videoconsultation, or one cancelled or finished."""
@@ -53,7 +53,7 @@ def visit_connect(*, appointment: Appointment, now: datetime | None = None) -> s
                 "minutes": settings.PORTAL_CONNECT_MINUTES_BEFORE,
             }
         )
-    televisit_patient_ready(appointment=appointment)
+    televisit_patient_ready(appointment=appointment, request=request)
     return televisit_patient_link(appointment=appointment)
 
 

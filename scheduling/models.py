@@ -344,6 +344,8 @@ class SlotHold(models.Model):
     (scheduling.tasks.slot_holds_expire) deletes it; booking by the holder consumes it."""
 
     employee = models.ForeignKey("clinic.Employee", on_delete=models.CASCADE, related_name="slot_holds")
+    # The schedule whose slot it is, as an appointment's: the calendar of a poradnia draws only its own.
+    schedule = models.ForeignKey(Schedule, on_delete=models.CASCADE, related_name="slot_holds")
     starts_at = models.DateTimeField(_("Początek"))
     ends_at = models.DateTimeField(_("Koniec"))
     kind = models.CharField(_("Rodzaj"), max_length=10, choices=AppointmentKind.choices, default=AppointmentKind.VISIT)

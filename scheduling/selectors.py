@@ -433,7 +433,7 @@ def calendar_grid(
     )
     held = list(
         slot_holds_live(employee_ids=employee_ids, start=start, end=end, now=now).values_list(
-            "employee_id", "starts_at", "ends_at", "expires_at"
+            "employee_id", "starts_at", "ends_at", "expires_at", "schedule_id"
         )
     )
     # The same busy intervals busy_intervals() reads, taken from the rows already fetched for drawing.
@@ -448,6 +448,7 @@ def calendar_grid(
         shown_schedules = {block.schedule_id for block in blocks}
         appointments = [row for row in appointments if row[4] in cell_ids]
         removed = [row for row in removed if row[4] in shown_schedules]
+        held = [row for row in held if row[4] in shown_schedules]
 
     drawn = [
         (slot.employee_id, slot.start, slot.end, {"televisit": slot.schedule_id in televisit_schedules})
@@ -481,7 +482,7 @@ def calendar_grid(
             to_epoch(ends_at),
             {"kind": BlockKind.HELD, "held_until": f"{expires_at.astimezone(WARSAW):%H:%M}"},
         )
-        for employee_id_, starts_at, ends_at, expires_at in held
+        for employee_id_, starts_at, ends_at, expires_at, _schedule_id in held
     ]
 
     first_hour, last_hour = _grid_hours(blocks, drawn)

@@ -431,6 +431,7 @@ def slot_hold_take(*, request: BookingRequest, holder: str, source: str, minutes
         _holds_delete(held)
         hold = SlotHold.objects.create(
             employee_id=request.employee_id,
+            schedule=result.schedule,
             starts_at=request.starts_at,
             ends_at=result.ends_at,
             kind=request.kind,

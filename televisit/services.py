@@ -163,7 +163,7 @@ def room_notify(*, televisit_id: int, message: dict, roles: tuple[str, ...] = ("
     )
 
 
-def televisit_patient_ready(*, appointment: Appointment) -> bool:
+def televisit_patient_ready(*, appointment: Appointment, request=None) -> bool:
     """ "Połącz" (POR-5): the patient is ready and waits in his televisit window. Recorded once until the doctor calls
     (a repeated click, or one during the call, changes nothing), audited, and told at once to the calendars and visit
     pages that show the doctor (scheduling.live). True when this made him waiting. DomainError as `_issue`."""
@@ -181,6 +181,7 @@ def televisit_patient_ready(*, appointment: Appointment) -> bool:
             message=_("Pacjent zgłosił w Portalu Pacjenta gotowość do videokonsultacji."),
             actor_label=PATIENT_ACTOR,
             target=appointment,
+            request=request,
         )
         calendar_notice(
             employee_id=appointment.employee_id,

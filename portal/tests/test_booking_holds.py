@@ -1,12 +1,13 @@
 """Slot holds (scheduling.SlotHold) as the portal takes them: taken for everybody but the holder — the booking rules,
 the slot engine, the staff calendar, the OSOZ publication — lapsing by themselves, swept with the change recorded."""
 
-from datetime import timedelta
+from datetime import time, timedelta
 
 import pytest
 import time_machine
 from django.utils import timezone
 
+from clinic.tests.factories import CellFactory
 from conftest import TESTS_NOW
 from core.errors import DomainError
 from portal import booking
@@ -22,6 +23,7 @@ from scheduling.services import (
     slot_holds_expire,
 )
 from scheduling.tasks import slot_holds_sweep
+from scheduling.tests.factories import ScheduleFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -91,6 +93,27 @@ def test_the_staff_calendar_draws_a_hold_with_its_expiry(offer, alice):
     held = [block for block in blocks if block.kind == "held"]
     assert [(block.time_label, block.held_until) for block in held] == [("10:00–10:20", "09:05")]
     assert not [block for block in blocks if block.kind == "free" and block.time_label.startswith("10:00")]
+
+
+def test_a_poradnia_s_calendar_draws_only_its_own_holds(offer, alice):
+    """The doctor's afternoon in another poradnia: its calendar does not draw the morning's hold, yet the doctor
+    stays busy there for that time, as for an appointment (calendar_grid)."""
+    other = ScheduleFactory(
+        employee=offer.clinic_doctor,
+        cell=CellFactory(location=offer.cell.location, name="Poradnia alergologiczna"),
+        is_nfz=False,
+        blocks=[(weekday, time(12), time(16), 20) for weekday in range(5)],
+    )
+    hold_for(account_make(), offer)
+
+    def held(cell):
+        grid = calendar_grid(
+            user=alice, date_from=DAY, date_to=DAY, now=timezone.now(), cell_ids=[cell.pk], employee_id=None
+        )
+        return [block.time_label for column in grid.columns for block in column.blocks if block.kind == "held"]
+
+    assert held(offer.cell) == ["10:00–10:20"]
+    assert held(other.cell) == []
 
 
 def test_the_calendar_page_shows_the_hold_and_the_portal_source(offer, alice, client_for):

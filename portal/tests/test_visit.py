@@ -137,6 +137,7 @@ def test_connect_from_five_minutes_before_records_the_patient_ready_once(anna, v
     assert televisit.patient_waiting()
     event = AuditEvent.objects.get(action="televisit_patient_ready")
     assert (event.category, event.actor_label, event.object_id) == ("televisit", "Pacjent", str(video.pk))
+    assert (event.actor, event.ip_address) == (None, "127.0.0.1")  # the patient's address, no staff member named
 
     # Clicked again while waiting: the same window, no second record.
     again = anna.post(url("visit_connect", video))

@@ -169,3 +169,38 @@ def test_a_document_of_another_visit_or_a_recording_is_not_the_patients_to_downl
     )
     for document in (foreign, recording):
         assert anna.get(reverse("portal:visit_document", args=[video.pk, document.pk])).status_code == 404
+
+
+# --- The open chat asks for what is new -------------------------------------------------------------------------
+
+POLL = {"HTTP_HX_REQUEST": "true", "HTTP_X_PORTAL_POLL": "1"}
+
+
+def test_the_open_chat_gets_the_clinics_reply_without_a_reload(anna, video, carol):
+    page = anna.get(chat_url(video)).content.decode()
+    assert f'hx-get="{chat_url(video)}?po=0"' in page
+
+    assert anna.get(chat_url(video), {"po": 0}, **POLL).status_code == 204  # nothing yet
+    reply = visit_message_send(appointment=video, side=MessageSide.STAFF, text="Proszę o wyniki.", user=carol)
+
+    response = anna.get(chat_url(video), {"po": 0}, **POLL)
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Proszę o wyniki." in html
+    assert f'hx-get="{chat_url(video)}?po={reply.pk}"' in html  # the next question starts from it
+    assert 'id="chat-status" hx-swap-oob="true">Nowa wiadomość w czacie.' in html
+    reply.refresh_from_db()
+    assert reply.read_at is not None  # the patient has it in front of him
+    assert anna.get(chat_url(video), {"po": reply.pk}, **POLL).status_code == 204
+
+
+def test_asking_does_not_keep_the_portal_session_alive(anna, video, settings):
+    cookie = settings.PORTAL_SESSION_COOKIE_NAME
+    assert cookie in anna.get(chat_url(video)).cookies  # the patient's own request renews it
+    assert cookie not in anna.get(chat_url(video), {"po": 0}, **POLL).cookies
+
+
+def test_an_ended_session_takes_the_whole_page_to_the_login(video, client):
+    response = client.get(chat_url(video), {"po": 0}, **POLL)
+    assert response.status_code == 200
+    assert response["HX-Redirect"] == f"/portal/logowanie/?next={chat_url(video).replace('/', '%2F')}%3Fpo%3D0"

@@ -40,6 +40,7 @@ class Migration(migrations.Migration):
                 ('expires_at', models.DateTimeField(verbose_name='Ważna do')),
                 ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
                 ('employee', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='slot_holds', to='clinic.employee')),
+                ('schedule', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='slot_holds', to='scheduling.schedule')),
             ],
             options={
                 'verbose_name': 'rezerwacja terminu',
