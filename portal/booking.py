@@ -44,6 +44,7 @@ from scheduling.services import (
 logger = logging.getLogger(__name__)
 
 TIMETABLE_DAYS = 7  # the timetable shows a week, moved on a week at a time
+TIMETABLE_LOOKAHEAD_WEEKS = 4  # how far the timetable looks for the first week with a free slot
 
 
 class Referral(models.TextChoices):
@@ -157,21 +158,26 @@ def _cached(key: str, build):
     return value
 
 
-def portal_filters(*, nfz: bool) -> dict[str, list[tuple[int, str]]]:
-    """The timetable's filters' choices, (id, label) each: "location" (Wybór placówki), "cell" (Wybór poradni, with
-    its placówka) and "doctor" (Wybór lekarza), of the schedules the portal offers."""
+def portal_filters(
+    *, nfz: bool, kind: str | None = None, location_id: int | None = None, cell_id: int | None = None
+) -> dict[str, list[tuple[int, str]]]:
+    """The timetable's filters' choices, (id, label) each, of the schedules the portal offers for the kind of visit:
+    "location" (Wybór placówki), "cell" (Wybór poradni, with its placówka) of the chosen placówka, and "doctor"
+    (Wybór lekarza) of the chosen placówka and poradnia."""
 
     def build():
-        schedules = portal_schedules(nfz=nfz)  # decided once for the three lists
+        schedules = portal_schedules(nfz=nfz, kind=kind)  # decided once for the three lists
+        in_location = schedules.filter(cell__location_id=location_id) if location_id else schedules
+        in_cell = in_location.filter(cell_id=cell_id) if cell_id else in_location
+        cells = portal_cells(nfz=nfz, schedules=in_location)
         return {
             "location": [(location.pk, location.name) for location in portal_locations(nfz=nfz, schedules=schedules)],
-            "cell": [
-                (cell.pk, f"{cell.name} ({cell.location.name})") for cell in portal_cells(nfz=nfz, schedules=schedules)
-            ],
-            "doctor": [(employee.pk, str(employee)) for employee in portal_doctors(nfz=nfz, schedules=schedules)],
+            "cell": [(cell.pk, f"{cell.name} ({cell.location.name})") for cell in cells],
+            "doctor": [(employee.pk, str(employee)) for employee in portal_doctors(nfz=nfz, schedules=in_cell)],
         }
 
-    return _cached(f"portal:filters:{_version()}:{get_language()}:{int(nfz)}", build)
+    key = f"portal:filters:{_version()}:{get_language()}:{int(nfz)}:{kind}:{location_id}:{cell_id}"
+    return _cached(key, build)
 
 
 def referral_choices(portal_cell: PortalCell) -> list[tuple[str, str]]:

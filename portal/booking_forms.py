@@ -16,9 +16,18 @@ KIND_CHOICES = [
 ]
 
 
+def _id(value) -> int | None:
+    try:
+        return int(value) or None
+    except (TypeError, ValueError):
+        return None
+
+
 class TimetableForm(forms.Form):
     """The timetable's filters, read from the query string (a GET form that works without JavaScript), chosen by id
-    from the portal's offer (portal_filters). Under NFZ the poradnia and its placówka are chosen before."""
+    from the portal's offer (portal_filters), each list narrowed by the choices before it: the poradnie of the
+    placówka, the doctors of the poradnia, all of them offering the kind of visit. Under NFZ the poradnia (`cell`)
+    and its placówka are chosen before and fixed."""
 
     location = forms.TypedChoiceField(label=_("Wybór placówki"), coerce=int, required=False, empty_value=None)
     cell = forms.TypedChoiceField(label=_("Wybór poradni"), coerce=int, required=False, empty_value=None)
@@ -28,14 +37,24 @@ class TimetableForm(forms.Form):
 
     EMPTY_LABELS = {"location": _("Wszystkie placówki"), "cell": _("Wszystkie"), "doctor": _("Wszyscy lekarze")}
 
-    def __init__(self, *args, nfz: bool, **kwargs):
-        super().__init__(*args, **kwargs)
-        for name, choices in portal_filters(nfz=nfz).items():
+    def __init__(self, data, *, nfz: bool, cell=None):
+        data = data or {}
+        super().__init__(data)  # bound even when empty: a fixed field then reads its initial value
+        kind = data.get("kind") if data.get("kind") in AppointmentKind.values else AppointmentKind.VISIT
+        location_id, cell_id = _id(data.get("location")), _id(data.get("cell"))
+        if cell is not None:
+            location_id, cell_id = cell.location_id, cell.pk
+            for name, value in (("location", location_id), ("cell", cell_id)):
+                self.fields[name].disabled = True
+                self.fields[name].initial = value
+        for name, choices in portal_filters(nfz=nfz, kind=kind, location_id=location_id, cell_id=cell_id).items():
             self.fields[name].choices = [("", self.EMPTY_LABELS[name]), *choices]
 
     def filters(self) -> dict:
-        """The chosen filters (ids); invalid values (a tampered address) count as not chosen."""
-        data = self.cleaned_data if self.is_valid() else {}
+        """The chosen filters (ids), each on its own: one no longer on offer (a doctor of another poradnia after the
+        poradnia changed, a tampered address) counts as not chosen."""
+        self.is_valid()
+        data = self.cleaned_data
         return {
             "location": data.get("location"),
             "cell": data.get("cell"),

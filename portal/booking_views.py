@@ -111,29 +111,35 @@ def book_nfz_timetable(request, cell_id: int):
 
 
 def _timetable(request, *, nfz: bool, cell=None, referral: str = ""):
-    """The timetable with its filters (POR-2), over four weeks; under NFZ with placówka and poradnia preselected
-    (POR-3). htmx asks for the slots alone when a filter changes; without JavaScript the form reloads the page."""
-    form = TimetableForm(request.GET or None, nfz=nfz)
+    """The timetable with its filters (POR-2), a week a page; under NFZ with placówka and poradnia preselected
+    (POR-3). htmx asks for the filters and the week again when a filter changes (their lists narrow), and for the
+    week alone when the patient moves a week; without JavaScript the form reloads the page."""
+    form = TimetableForm(request.GET, nfz=nfz, cell=cell)
     filters = form.filters()
-    if cell is not None:
-        filters.update(cell=cell.pk, location=cell.location_id)
-        for name in ("location", "cell"):
-            form.fields[name].disabled = True
-            form.fields[name].initial = filters[name]
     now = timezone.now()
     date_from = booking.timetable_start(filters["od"], now=now)
-    days_html = booking.portal_timetable_html(
-        nfz=nfz,
-        kind=filters["kind"],
-        date_from=date_from,
-        account=request.patient_account,
-        location_id=filters["location"],
-        cell_id=filters["cell"],
-        employee_id=filters["doctor"],
-        now=now,
-    )
+
+    def week(start):
+        return booking.portal_timetable_html(
+            nfz=nfz,
+            kind=filters["kind"],
+            date_from=start,
+            account=request.patient_account,
+            location_id=filters["location"],
+            cell_id=filters["cell"],
+            employee_id=filters["doctor"],
+            now=now,
+        )
+
+    days_html = week(date_from)
+    if not days_html and filters["od"] is None:  # no week asked for: the first with a free slot (on a Sunday,
+        for ahead in range(1, booking.TIMETABLE_LOOKAHEAD_WEEKS + 1):  # this week is over)
+            later = date_from + timedelta(weeks=ahead)
+            if html := week(later):
+                date_from, days_html = later, html
+                break
     query = {key: value for key, value in request.GET.items() if key != "od" and value}
-    week = timedelta(days=7)
+    one_week = timedelta(days=7)
     context = {
         "form": form,
         "nfz": nfz,
@@ -145,15 +151,16 @@ def _timetable(request, *, nfz: bool, cell=None, referral: str = ""):
         "date_from": date_from,
         "date_to": date_from + timedelta(days=booking.TIMETABLE_DAYS - 1),
         "previous_url": (
-            f"?{urlencode({**query, 'od': (date_from - week).isoformat()})}"
+            f"?{urlencode({**query, 'od': (date_from - one_week).isoformat()})}"
             if date_from > booking.timetable_start(None, now=now)
             else ""
         ),
-        "next_url": f"?{urlencode({**query, 'od': (date_from + week).isoformat()})}",
+        "next_url": f"?{urlencode({**query, 'od': (date_from + one_week).isoformat()})}",
         "back": request.get_full_path(),
     }
-    if request.htmx:
-        return render(request, "portal/timetable_slots.html", context)
+    if request.htmx:  # a week of the same filters (the week links), or the filters and their week (the form)
+        partial = "timetable_slots" if request.htmx.target == "terminarz" else "timetable_body"
+        return render(request, f"portal/{partial}.html", context)
     return render(request, "portal/timetable.html", context)
 
 

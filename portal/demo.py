@@ -46,13 +46,13 @@ def seed(*, out) -> None:
         )
         if not video:
             continue
-        # Those with a private online schedule there, which then allows a televisit beside the visits in the
-        # poradnia; "lekarza rodzinnego (nie wszyscy lekarze)": only the first of each POZ poradnia's.
-        private = online.filter(is_nfz=False, employee__is_medical=True).order_by("employee__sort_name")
-        employee_ids = list(dict.fromkeys(private.values_list("employee_id", flat=True)))
+        # The doctors with an online schedule there, whose schedules then allow a televisit beside the visits in
+        # the poradnia; "lekarza rodzinnego (nie wszyscy lekarze)": only the first of each POZ poradnia's.
+        medical = online.filter(employee__is_medical=True).order_by("employee__sort_name")
+        employee_ids = list(dict.fromkeys(medical.values_list("employee_id", flat=True)))
         for employee_id in employee_ids[:1] if cell.name in FAMILY_CELLS else employee_ids:
             PortalDoctor.objects.create(cell=cell, employee_id=employee_id, videoconsultation=True)
-            private.filter(employee_id=employee_id, televisit_only=False).update(televisit_possible=True)
+            medical.filter(employee_id=employee_id, televisit_only=False).update(televisit_possible=True)
             doctors += 1
     account = _patient_account()
     out.write(

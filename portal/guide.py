@@ -39,18 +39,20 @@ class Block:
 
 
 def video_poradnie() -> list[VideoPoradnia]:
-    """The poradnie the administrator opened to videoconsultations with at least one doctor holding them."""
+    """The poradnie the administrator opened to videoconsultations with at least one doctor holding them; "not all
+    doctors" when another doctor a patient can book there (an online schedule) does not."""
     poradnie = []
     for cell in portal_offer():
         if not cell.flags["videoconsultation"]:
             continue
-        holding = [doctor for doctor in cell.doctors if doctor.videoconsultation]
+        bookable = [doctor for doctor in cell.doctors if doctor.online_schedules]
+        holding = [doctor for doctor in bookable if doctor.videoconsultation and doctor.televisit_schedules]
         if holding:
             poradnie.append(
                 VideoPoradnia(
                     name=cell.cell.name,
                     location=cell.cell.location.name,
-                    some_doctors=len(holding) < len(cell.doctors),
+                    some_doctors=len(holding) < len(bookable),
                 )
             )
     return poradnie

@@ -25,7 +25,8 @@ class OfferDoctor:
     employee_id: int
     name: str
     videoconsultation: bool
-    televisit_schedules: int
+    televisit_schedules: int  # his online schedules in this poradnia that allow a televisit
+    online_schedules: int  # all his online schedules in this poradnia: a patient can book him there
 
 
 @dataclass
@@ -45,15 +46,16 @@ def portal_offer() -> list[OfferCell]:
         .order_by("location__name", "name")
     )
     video = set(PortalDoctor.objects.filter(videoconsultation=True).values_list("cell_id", "employee_id"))
-    televisit = {
-        (row["cell_id"], row["employee_id"]): row["count"]
+    online = Q(employee__schedules__cell_id=F("cell_id")) & Q(employee__schedules__osoz_online=True)
+    counts = {
+        (row["cell_id"], row["employee_id"]): (row["online"], row["televisit"])
         for row in EmployeeCell.objects.values("cell_id", "employee_id").annotate(
-            count=Count(
+            online=Count("employee__schedules", filter=online),
+            televisit=Count(
                 "employee__schedules",
-                filter=Q(employee__schedules__cell_id=F("cell_id"))
-                & Q(employee__schedules__osoz_online=True)
+                filter=online
                 & (Q(employee__schedules__televisit_possible=True) | Q(employee__schedules__televisit_only=True)),
-            )
+            ),
         )
     }
     staff = (
@@ -69,7 +71,8 @@ def portal_offer() -> list[OfferCell]:
                 employee_id=row.employee_id,
                 name=str(row.employee),
                 videoconsultation=key in video,
-                televisit_schedules=televisit.get(key, 0),
+                online_schedules=counts.get(key, (0, 0))[0],
+                televisit_schedules=counts.get(key, (0, 0))[1],
             )
         )
     offer = []

@@ -75,8 +75,10 @@ def test_the_patient_connects_and_chats_and_the_doctor_calls(
     expect(connect).to_be_disabled()
     expect(patient.get_by_text("Przycisk „Połącz” będzie aktywny od 01.12.2026, 09:55.")).to_be_visible()
 
-    # Połączenie testowe: the picture, the level and the connection.
+    # Połączenie testowe: the picture, the level and the connection, shown once asked for.
+    expect(patient.locator("#check-media")).to_be_hidden()
     patient.get_by_role("button", name="Wykonaj połączenie testowe").click()
+    expect(patient.locator("#check-media")).to_be_visible()
     for item in ("camera", "microphone", "connection"):
         expect(patient.locator(f"[data-check='{item}']")).to_have_attribute("data-state", "ok", timeout=WAIT_MS)
     expect(patient.locator("[data-check='connection'] [data-when='ok']")).to_have_text("działa")

@@ -1,7 +1,8 @@
 """Booking in the portal through its pages (POR-1…POR-3): "Moje wizyty", the two paths of "Umów nową wizytę", the
 timetable's filters, the held slot's confirmation, cancelling with the cut-off, and what another patient cannot do."""
 
-from datetime import timedelta
+import re
+from datetime import datetime, timedelta
 from urllib.parse import urlencode
 
 import pytest
@@ -11,6 +12,7 @@ from django.core import mail
 
 from conftest import TESTS_NOW
 from core.models import AuditEvent
+from core.time import WARSAW
 from patients.tests.factories import PatientFactory
 from portal.booking import REFERRAL_NOTES, Referral
 from portal.tests.booking_setup import DAY, account_make, at, offer_make, portal_client, slot_value
@@ -159,13 +161,42 @@ def test_videokonsultacje_need_the_poradnia_to_offer_them(offer, anna):
     assert "Brak wolnych terminów" in html
 
 
-def test_the_doctor_filter_and_htmx_fragment(offer, anna):
-    response = portal_client(anna).get(COMMERCIAL, {"doctor": offer.video_doctor.pk}, headers={"HX-Request": "true"})
+def test_the_doctor_filter_and_htmx_fragments(offer, anna):
+    client = portal_client(anna)
+    query = {"doctor": offer.video_doctor.pk}
 
-    html = response.content.decode()
-    assert '<form method="get"' not in html  # the slots alone
+    week = client.get(COMMERCIAL, query, headers={"HX-Request": "true", "HX-Target": "terminarz"}).content.decode()
+    assert '<form method="get"' not in week  # a week link: the slots alone
+    assert slot_value(offer.video_doctor, at(10)) in week
+    assert slot_value(offer.clinic_doctor, at(10)) not in week
+
+    changed = client.get(COMMERCIAL, query, headers={"HX-Request": "true", "HX-Target": "terminarz-filtry"})
+    html = changed.content.decode()
+    assert '<form method="get"' in html and "<h1>" not in html  # a filter changed: the filters and the week
     assert slot_value(offer.video_doctor, at(10)) in html
-    assert slot_value(offer.clinic_doctor, at(10)) not in html
+
+
+def options(html: str, name: str) -> list[str]:
+    select = re.search(rf'<select name="{name}".*?</select>', html, re.S).group(0)
+    return re.findall(r"<option[^>]*>([^<]*)</option>", select)
+
+
+def test_each_filter_narrows_the_lists_after_it(offer, anna):
+    other = offer_make()  # a second dermatology with its own three doctors, in another placówka
+    client = portal_client(anna)
+
+    html = client.get(COMMERCIAL).content.decode()
+    assert len(options(html, "doctor")) == 1 + 4  # "Wszyscy lekarze" and the commercial doctors of both
+    html = client.get(COMMERCIAL, {"location": offer.cell.location_id}).content.decode()
+    assert options(html, "cell") == ["Wszystkie", f"Poradnia dermatologiczna ({offer.cell.location.name})"]
+    assert options(html, "doctor") == ["Wszyscy lekarze", "lek. Patrycja Placówkowa", "lek. Wiktor Wideo"]
+    html = client.get(COMMERCIAL, {"kind": "televisit"}).content.decode()
+    assert options(html, "doctor") == ["Wszyscy lekarze", "lek. Wiktor Wideo", "lek. Wiktor Wideo"]
+
+    # A doctor of the first poradnia, then the other poradnia chosen: the doctor no longer counts, the poradnia does.
+    html = client.get(COMMERCIAL, {"doctor": offer.video_doctor.pk, "cell": other.cell.pk}).content.decode()
+    assert slot_value(other.clinic_doctor, at(10)) in html
+    assert slot_value(offer.video_doctor, at(10)) not in html
 
 
 def test_a_poradnia_not_offered_commercially_is_not_shown(offer, anna):
@@ -188,6 +219,17 @@ def test_week_navigation_moves_the_window_never_into_the_past(offer, anna):
 
     html = client.get(COMMERCIAL, {"od": "2020-01-01"}).content.decode()
     assert "30.11.2026 – 06.12.2026" in html
+
+
+def test_without_a_week_asked_for_the_timetable_opens_on_the_first_with_a_free_slot(offer, anna, clock):
+    clock.move_to(datetime(2026, 12, 6, 20, tzinfo=WARSAW))  # Sunday evening: this week is over
+    html = portal_client(anna).get(COMMERCIAL).content.decode()
+    assert "07.12.2026 – 13.12.2026" in html
+    assert slot_value(offer.clinic_doctor, at(8, day=DAY + timedelta(days=5))) in html  # Monday 7 December
+    assert "od=2026-11-30" in html  # back to this week, if he wants to see it
+
+    html = portal_client(anna).get(COMMERCIAL, {"od": "2026-11-30"}).content.decode()
+    assert "Brak wolnych terminów" in html  # the week asked for is shown as it is
 
 
 # --- NFZ: poradnia, the referral question, the timetable (POR-3) ---------------------------------------------------

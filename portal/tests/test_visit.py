@@ -71,6 +71,24 @@ def test_the_videoconsultation_shows_its_details_connect_chat_and_the_test(anna,
     assert "Przycisk „Połącz” będzie aktywny od 01.12.2026, 09:55." in page
 
 
+@pytest.mark.parametrize(
+    ("status", "reads"),
+    [
+        (AppointmentStatus.BOOKED, "Umówiona"),
+        (AppointmentStatus.CONFIRMED, "Potwierdzona"),  # not the reception's "pacjent przybył"
+        (AppointmentStatus.IN_VISIT, "W trakcie"),
+        (AppointmentStatus.DONE, "Zakończona"),
+    ],
+)
+def test_the_patient_reads_the_status_in_his_words(anna, video, status, reads):
+    video.status = status
+    video.save(update_fields=["status"])
+    for page in (anna.get(url("visit", video)), anna.get(reverse("portal:home"))):
+        html = page.content.decode()
+        assert f"<dd>{reads}</dd>" in html
+        assert "pacjent przybył" not in html
+
+
 def test_a_visit_in_the_clinic_has_neither_connect_nor_chat(carol_schedule):
     visit = AppointmentFactory(schedule=carol_schedule, starts_at=TEN, is_nfz=True)
     client = portal_client(account_make(patient=visit.patient))
