@@ -143,25 +143,20 @@ def visit_chat(request, appointment_id):
             return redirect(reverse("portal:visit_chat", kwargs={"appointment_id": appointment.pk}) + "#nowa")
     chat_messages = visit_message_list(appointment=appointment)
     last_id = max((message.pk for message in chat_messages), default=0)
-    if request.htmx:
-        # The open page asks every CHAT_POLL_SECONDS what came since the last message it shows: nothing, or the list.
-        if last_id <= _int(request.GET.get("po")):
-            return HttpResponse(status=204)
-        visit_messages_read(appointment=appointment, reader=MessageSide.PATIENT)
-        context = {
-            "appointment": appointment,
-            "chat_messages": chat_messages,
-            "last_id": last_id,
-            "poll_seconds": CHAT_POLL_SECONDS,
-            "announce": True,
-        }
-        return render(request, "portal/visit_chat_live.html", context)
+    # The open page asks every CHAT_POLL_SECONDS what came since the last message it shows: nothing, or the list.
+    polled = bool(request.htmx)
+    if polled and last_id <= _int(request.GET.get("po")):
+        return HttpResponse(status=204)
     visit_messages_read(appointment=appointment, reader=MessageSide.PATIENT)
     context = {
         "appointment": appointment,
         "chat_messages": chat_messages,
         "last_id": last_id,
         "poll_seconds": CHAT_POLL_SECONDS,
+    }
+    if polled:
+        return render(request, "portal/visit_chat_live.html", {**context, "announce": True})
+    context |= {
         "chat_open": chat_open(appointment),
         "error": error,
         "text": text,

@@ -33,21 +33,6 @@ pytestmark = pytest.mark.django_db
 COMMERCIAL = "/portal/umow/komercyjna/"
 
 
-@pytest.fixture
-def offer():
-    return offer_make()
-
-
-@pytest.fixture
-def anna():
-    return account_make("anna@example.com")
-
-
-@pytest.fixture
-def piotr():
-    return account_make("piotr@example.com")
-
-
 def messages_of(response) -> list[str]:
     return [str(message) for message in get_messages(response.wsgi_request)]
 

@@ -11,7 +11,7 @@ from clinic.tests.factories import CellFactory
 from conftest import TESTS_NOW
 from core.errors import DomainError
 from portal import booking
-from portal.tests.booking_setup import DAY, account_make, at, offer_make
+from portal.tests.booking_setup import DAY, account_make, at
 from scheduling.changes import CalendarChanged, SlotsChanged
 from scheduling.models import Appointment, AppointmentKind, AppointmentSource, SlotHold
 from scheduling.selectors import calendar_grid, free_slots
@@ -26,11 +26,6 @@ from scheduling.tasks import slot_holds_sweep
 from scheduling.tests.factories import ScheduleFactory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def offer():
-    return offer_make()
 
 
 @pytest.fixture

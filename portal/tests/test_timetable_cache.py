@@ -9,7 +9,7 @@ import time_machine
 
 from conftest import TESTS_NOW
 from portal.offer import portal_offer_save
-from portal.tests.booking_setup import account_make, at, offer_make, portal_client, slot_value
+from portal.tests.booking_setup import at, portal_client, slot_value
 from scheduling.models import AppointmentSource
 from scheduling.services import appointment_book, slot_holds_expire
 from scheduling.tests.factories import AppointmentFactory
@@ -19,19 +19,15 @@ pytestmark = pytest.mark.django_db
 COMMERCIAL = "/portal/umow/komercyjna/"
 
 
-@pytest.fixture
-def offer():
-    return offer_make()
-
-
-@pytest.fixture
-def anna():
-    return account_make("anna@example.com")
-
-
-@pytest.fixture
-def piotr():
-    return account_make("piotr@example.com")
+def booked_past_the_services(offer):
+    """Written straight to the database (as a data import would), so no change is recorded."""
+    AppointmentFactory(
+        employee=offer.clinic_doctor,
+        cell=offer.cell,
+        schedule=offer.clinic_schedule,
+        starts_at=at(10),
+        ends_at=at(10, 20),
+    )
 
 
 def shown(client, employee, starts_at) -> bool:
@@ -104,14 +100,7 @@ def test_what_no_change_record_reaches_lasts_at_most_the_cache_seconds(offer, an
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "ttl"}}
     client = portal_client(anna)
     assert shown(client, offer.clinic_doctor, at(10))
-    # Written past the services (as a data import would), so no change is recorded.
-    AppointmentFactory(
-        employee=offer.clinic_doctor,
-        cell=offer.cell,
-        schedule=offer.clinic_schedule,
-        starts_at=at(10),
-        ends_at=at(10, 20),
-    )
+    booked_past_the_services(offer)
     assert shown(client, offer.clinic_doctor, at(10))
     clock.shift(settings.PORTAL_TIMETABLE_CACHE_SECONDS + 1)
     assert not shown(client, offer.clinic_doctor, at(10))
@@ -121,11 +110,5 @@ def test_with_no_cache_seconds_every_page_is_read_afresh(offer, anna, settings):
     settings.PORTAL_TIMETABLE_CACHE_SECONDS = 0
     client = portal_client(anna)
     assert shown(client, offer.clinic_doctor, at(10))
-    AppointmentFactory(
-        employee=offer.clinic_doctor,
-        cell=offer.cell,
-        schedule=offer.clinic_schedule,
-        starts_at=at(10),
-        ends_at=at(10, 20),
-    )
+    booked_past_the_services(offer)
     assert not shown(client, offer.clinic_doctor, at(10))
