@@ -137,6 +137,8 @@ def test_the_patient_connects_and_chats_and_the_doctor_calls(
             timeout=WAIT_MS,
             polling=200,
         )
+    shoot(patient, "call_patient")  # the seed text: the chat and the documents on the right of the screen
+    shoot(window, "call_doctor")
     window.get_by_role("button", name="Zakończ telewizytę").click()
     expect(patient.get_by_text("Telewizyta zakończona")).to_be_visible()
     assert not Televisit.objects.get(appointment=appointment).patient_waiting()
