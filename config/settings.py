@@ -436,8 +436,9 @@ if "EMAIL_URL" in env:
     vars().update(env.email_url("EMAIL_URL"))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Poradnia <poradnia@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
-# Text messages to patients (portal.sms): the class that delivers them. No SMS gateway yet; the console one prints them.
-SMS_BACKEND = env.str("SMS_BACKEND", default="portal.sms.ConsoleBackend")
+# Text messages to patients (portal.sms): the class that delivers them. No SMS gateway yet: the console one prints them
+# (development, the demo); production has none unless one is named, and the portal then offers no phone.
+SMS_BACKEND = env.str("SMS_BACKEND", default="" if PRODUCTION else "portal.sms.ConsoleBackend")
 
 # --- Security headers ------------------------------------------------------------------------------------------
 

@@ -399,7 +399,7 @@ def link_choice(*, account: PatientAccount) -> LinkChoice:
     return LinkChoice(
         record=record,
         email=email_masked(record.email) if record.email else "",
-        phone=phone_masked(record.phone) if record.phone else "",
+        phone=phone_masked(record.phone) if record.phone and sms.sms_available() else "",
         taken=PatientAccount.objects.filter(patient=record).exclude(pk=account.pk).exists(),
     )
 
@@ -429,8 +429,8 @@ def link_code_send(*, account: PatientAccount, channel: CodePurpose, request: Ht
     choice = link_choice(account=account)
     if choice.record is None or choice.taken:
         raise DomainError(_record_taken() if choice.taken else _("W kartotece nie ma pacjenta o Twoim numerze PESEL."))
-    address = choice.record.email if channel == CodePurpose.LINK_EMAIL else choice.record.phone
-    if channel not in LINK_PURPOSES or not address:
+    by_email = channel == CodePurpose.LINK_EMAIL
+    if channel not in LINK_PURPOSES or not (choice.email if by_email else choice.phone):
         raise DomainError(_("Wybierz, dokąd wysłać kod: na e-mail albo na telefon z Twojej karty pacjenta."))
     _sends_count(f"portal_link_codes:{account.pk}", limit=CODES_PER_ACCOUNT, message=_too_many_sends())
     code = f"{secrets.randbelow(10**6):06d}"
@@ -444,9 +444,9 @@ def link_code_send(*, account: PatientAccount, channel: CodePurpose, request: Ht
             patient=choice.record,
             replaces=LINK_PURPOSES,
         )
-        if channel == CodePurpose.LINK_EMAIL:
+        if by_email:
             _send_mail(
-                to=address,
+                to=choice.record.email,
                 subject=_("Portal Pacjenta: kod potwierdzający"),
                 template="portal/email/link_code.txt",
                 context={"code": code, "minutes": minutes},
@@ -458,7 +458,8 @@ def link_code_send(*, account: PatientAccount, channel: CodePurpose, request: Ht
                 code=code,
                 minutes=minutes,
             )
-            transaction.on_commit(lambda: sms.sms_send(to=address, body=str(body)))
+            phone = choice.record.phone
+            transaction.on_commit(lambda: sms.sms_send(to=phone, body=str(body)))
             sent = _("Wysłano kod połączenia konta Portalu Pacjenta SMS-em na telefon z kartoteki pacjenta.")
         _link_audit(
             account=account, record=choice.record, action="portal_link_code_sent", message=sent, request=request

@@ -1,6 +1,7 @@
 """Text messages to patients' phones, behind one door like Django's e-mail backends: SMS_BACKEND names the class that
 delivers them. There is no SMS gateway yet; a gateway's backend will be one more class here, the only code that speaks
-to it. ConsoleBackend prints (development, the demo), LocmemBackend keeps them in `outbox` (tests)."""
+to it. ConsoleBackend prints (development, the demo), LocmemBackend keeps them in `outbox` (tests). With none named
+(production's default until a gateway is configured) nothing can reach a phone, so the portal offers no phone."""
 
 import sys
 import threading
@@ -36,6 +37,11 @@ outbox: list[SmsMessage] = []
 class LocmemBackend:
     def send(self, message: SmsMessage) -> None:
         outbox.append(message)
+
+
+def sms_available() -> bool:
+    """Whether a text message can be sent at all (SMS_BACKEND names a backend)."""
+    return bool(settings.SMS_BACKEND)
 
 
 def sms_send(*, to: str, body: str) -> None:

@@ -286,6 +286,15 @@ def test_a_code_sent_by_sms_goes_to_the_records_phone(sent, account, record, sms
     assert PatientAccount.objects.get(pk=account.pk).patient == record
 
 
+def test_without_an_sms_backend_no_phone_is_offered_nor_texted(sent, account, sms_outbox, settings):
+    settings.SMS_BACKEND = ""  # production's default until a gateway is configured
+
+    assert accounts.link_choice(account=account).phone == ""
+    with pytest.raises(DomainError, match="Wybierz, dokąd wysłać kod"):
+        sent(accounts.link_code_send, account=account, channel=CodePurpose.LINK_PHONE, request=request_from())
+    assert not PortalCode.objects.exists() and sms_outbox == []
+
+
 def wrong_code(right: str) -> str:
     return f"{(int(right) + 1) % 10**6:06d}"
 
