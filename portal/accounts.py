@@ -32,6 +32,7 @@ from patients.models import Patient
 from patients.services import patient_create
 from portal import sms
 from portal.models import CodePurpose, PatientAccount, PortalCode
+from portal.terms import terms_get
 
 # Who made what the portal makes on its own (a patient record for a new patient), as the audit names it.
 PORTAL_ACTOR = "Portal pacjenta"
@@ -180,7 +181,15 @@ def account_register(
         f"portal_register:{client_address(request)}", limit=REGISTRATIONS_PER_ADDRESS, message=_too_many_sends()
     )
     email = email_normalise(email)
-    account = PatientAccount(email=email, pesel=pesel, first_name=first_name, last_name=last_name, phone=phone)
+    account = PatientAccount(
+        email=email,
+        pesel=pesel,
+        first_name=first_name,
+        last_name=last_name,
+        phone=phone,
+        terms_version=terms_get().version,  # the form's "Akceptuję regulamin" is required
+        terms_accepted_at=timezone.now(),
+    )
     account.set_password(password)
     try:
         with transaction.atomic():

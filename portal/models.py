@@ -31,6 +31,9 @@ class PatientAccount(models.Model):
     created_at = models.DateTimeField(_("Utworzono"), default=timezone.now, editable=False)
     last_login_at = models.DateTimeField(_("Ostatnie logowanie"), null=True, blank=True)
     is_active = models.BooleanField(_("Aktywne"), default=True)
+    # The Regulamin Portalu Pacjenta (PortalTerms) the patient accepted at registration: its version and when.
+    terms_version = models.PositiveIntegerField(_("Zaakceptowana wersja regulaminu"), null=True, blank=True)
+    terms_accepted_at = models.DateTimeField(_("Zaakceptowano regulamin"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("konto pacjenta")
@@ -133,3 +136,22 @@ class PortalDoctor(models.Model):
 
     def __str__(self):
         return f"{self.employee} – {self.cell}"
+
+
+class PortalTerms(models.Model):
+    """The Regulamin Portalu Pacjenta, as the administrator writes it (portal.terms): a single row, made with the
+    product's draft on first use. Each change is a new version; an account records the version it accepted."""
+
+    SINGLETON_ID = 1
+
+    text = models.TextField(_("Treść regulaminu"))
+    version = models.PositiveIntegerField(_("Wersja"), default=1)
+    updated_at = models.DateTimeField(_("Zmieniono"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("regulamin Portalu Pacjenta")
+        verbose_name_plural = _("regulaminy Portalu Pacjenta")
+        default_permissions = ()
+
+    def __str__(self):
+        return f"{self._meta.verbose_name} ({self.version})"

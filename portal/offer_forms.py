@@ -70,3 +70,12 @@ class PortalOfferForm(forms.Form):
                 "flags": [self[cell_field(row.cell.pk, flag)] for flag in CELL_FLAGS],
                 "doctors": [(doctor, self[doctor_field(row.cell.pk, doctor.employee_id)]) for doctor in row.doctors],
             }
+
+
+class PortalTermsForm(forms.Form):
+    text = forms.CharField(
+        label=_("Treść regulaminu"),
+        max_length=20_000,
+        widget=forms.Textarea(attrs={"rows": 24}),
+        help_text=_("Zwykły tekst; pusta linia rozdziela akapity. Każda zmiana to nowa wersja regulaminu."),
+    )

@@ -1,4 +1,4 @@
-"""Ustawienia > Portal Pacjenta (POR-7), for administrators."""
+"""Ustawienia > Portal Pacjenta (POR-7) and its Regulamin Portalu Pacjenta, for administrators."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
@@ -8,7 +8,8 @@ from django.views.decorators.http import require_http_methods
 
 from portal.models import PortalCell
 from portal.offer import CELL_FLAGS, portal_offer, portal_offer_save
-from portal.offer_forms import PortalOfferForm
+from portal.offer_forms import PortalOfferForm, PortalTermsForm
+from portal.terms import terms_get, terms_save
 
 
 @permission_required("portal.change_portalcell", raise_exception=True)
@@ -21,3 +22,15 @@ def portal_settings(request):
         return redirect("portal_staff:settings")
     columns = [PortalCell._meta.get_field(flag).verbose_name for flag in CELL_FLAGS]
     return render(request, "portal/portal_settings.html", {"form": form, "columns": columns})
+
+
+@permission_required("portal.change_portalcell", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def portal_terms(request):
+    terms = terms_get()
+    form = PortalTermsForm(request.POST if request.method == "POST" else None, initial={"text": terms.text})
+    if request.method == "POST" and form.is_valid():
+        changed = terms_save(text=form.cleaned_data["text"], actor=request.user, request=request)
+        messages.success(request, _("Zapisano ustawienia.") if changed else _("Nic nie zmieniono."))
+        return redirect("portal_staff:terms")
+    return render(request, "portal/portal_terms.html", {"form": form, "terms": terms})

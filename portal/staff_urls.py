@@ -8,6 +8,7 @@ app_name = "portal_staff"
 
 urlpatterns = [
     path("ustawienia/portal-pacjenta/", offer_views.portal_settings, name="settings"),
+    path("ustawienia/portal-pacjenta/regulamin/", offer_views.portal_terms, name="terms"),
     path(
         "pacjenci/<int:patient_id>/kod-aktywacyjny-portalu/",
         activation_views.activation_code,

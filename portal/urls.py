@@ -12,4 +12,5 @@ urlpatterns = [
     path("", include("portal.visit_urls")),
     path("videoporady/", guide_views.videoporady, name="videoporady"),
     path("videoporady/instrukcja.pdf", guide_views.videoporady_pdf, name="videoporady_pdf"),
+    path("regulamin/", guide_views.regulamin, name="terms"),
 ]

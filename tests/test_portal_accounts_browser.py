@@ -122,3 +122,24 @@ def test_the_new_password_pages_pass_the_accessibility_check_on_a_phone(page, re
     page.goto("/portal/nowe-haslo/nieznany/")
     expect(page.get_by_role("alert")).to_contain_text("Ten link jest nieważny")
     assert_accessible(page)
+
+
+def test_the_pages_open_to_anybody_videoporady_and_the_regulamin(page):
+    """From the login: the instructions (and their PDF) and the regulamin, at a desk and on a phone."""
+    page.goto("/portal/logowanie/")
+    page.get_by_role("link", name="Videoporady: jak umówić i odbyć videokonsultację").click()
+    expect(page.get_by_role("heading", name="Videoporady", exact=True)).to_be_visible()
+    pdf = page.request.get(page.get_by_role("link", name="Pobierz instrukcję (PDF)").get_attribute("href"))
+    assert pdf.headers["content-type"] == "application/pdf" and pdf.body().startswith(b"%PDF")
+    for size in (None, PHONE):
+        if size:
+            page.set_viewport_size(size)
+        assert_accessible(page)
+    page.goto("/portal/rejestracja/")
+    with page.expect_popup() as opened:
+        page.get_by_role("link", name="Przeczytaj regulamin Portalu Pacjenta (w nowej karcie)").click()
+    terms = opened.value
+    expect(terms.get_by_role("heading", name="Regulamin Portalu Pacjenta")).to_be_visible()
+    for size in ({"width": 1280, "height": 800}, PHONE):
+        terms.set_viewport_size(size)
+        assert_accessible(terms)
