@@ -167,11 +167,14 @@ def portal_filters(
 
     def build():
         schedules = portal_schedules(nfz=nfz, kind=kind)  # decided once for the three lists
-        in_location = schedules.filter(cell__location_id=location_id) if location_id else schedules
-        in_cell = in_location.filter(cell_id=cell_id) if cell_id else in_location
-        cells = portal_cells(nfz=nfz, schedules=in_location)
+        locations = list(portal_locations(nfz=nfz, schedules=schedules))
+        # A choice not on its list narrows nothing (a poradnia of another placówka, after the placówka changed).
+        chosen_location = location_id in {location.pk for location in locations}
+        in_location = schedules.filter(cell__location_id=location_id) if chosen_location else schedules
+        cells = list(portal_cells(nfz=nfz, schedules=in_location))
+        in_cell = in_location.filter(cell_id=cell_id) if cell_id in {cell.pk for cell in cells} else in_location
         return {
-            "location": [(location.pk, location.name) for location in portal_locations(nfz=nfz, schedules=schedules)],
+            "location": [(location.pk, location.name) for location in locations],
             "cell": [(cell.pk, f"{cell.name} ({cell.location.name})") for cell in cells],
             "doctor": [(employee.pk, str(employee)) for employee in portal_doctors(nfz=nfz, schedules=in_cell)],
         }

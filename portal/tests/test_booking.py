@@ -178,6 +178,11 @@ def test_each_filter_narrows_the_lists_after_it(offer, anna):
     html = client.get(COMMERCIAL, {"kind": "televisit"}).content.decode()
     assert options(html, "doctor") == ["Wszyscy lekarze", "lek. Wiktor Wideo", "lek. Wiktor Wideo"]
 
+    # The placówka changed while the first one's poradnia was chosen: that poradnia narrows nothing any more.
+    html = client.get(COMMERCIAL, {"location": other.cell.location_id, "cell": offer.cell.pk}).content.decode()
+    assert options(html, "doctor") == ["Wszyscy lekarze", "lek. Patrycja Placówkowa", "lek. Wiktor Wideo"]
+    assert slot_value(other.clinic_doctor, at(10)) in html and slot_value(offer.clinic_doctor, at(10)) not in html
+
     # A doctor of the first poradnia, then the other poradnia chosen: the doctor no longer counts, the poradnia does.
     html = client.get(COMMERCIAL, {"doctor": offer.video_doctor.pk, "cell": other.cell.pk}).content.decode()
     assert slot_value(other.clinic_doctor, at(10)) in html
