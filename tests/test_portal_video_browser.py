@@ -137,7 +137,11 @@ def test_the_patient_connects_and_chats_and_the_doctor_calls(
             timeout=WAIT_MS,
             polling=200,
         )
-    shoot(patient, "call_patient")  # the seed text: the chat and the documents on the right of the screen
+    # The seed text: during the visit the chat with the doctor and the documents are on the right of the screen.
+    patient.get_by_role("button", name="Czat", exact=True).click()
+    expect(patient.get_by_role("heading", name="Czat", exact=True)).to_be_visible()
+    assert patient.locator("#tv-chat").bounding_box()["x"] > patient.locator(".tv-stage").bounding_box()["x"]
+    shoot(patient, "call_patient")
     shoot(window, "call_doctor")
     window.get_by_role("button", name="Zakończ telewizytę").click()
     expect(patient.get_by_text("Telewizyta zakończona")).to_be_visible()
